@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Streaming parser for IMA's binary_runtime_measurements.
+ *
+ * A record, as ima_measurements_show() writes it (u32 in the kernel's native
+ * order, or little-endian when booted with ima_canonical_fmt):
+ *
+ *   u32 pcr | u8 digest[20] | u32 name_len | char name[name_len]
+ *   | u32 data_len | data[data_len]              (every template but 'ima')
+ *   | u8 file_digest[20] | u32 len | char name[len]  (legacy 'ima' template)
+ *
+ * Template data is a sequence of fields, each a u32 length and its bytes.
+ * The parser checks every length against what remains before using it, so a
+ * record is either returned whole and consistent or rejected with its offset,
+ * index and reason.
+ */
+#include "imasnap.h"
+
+#define LOG_HDR_SIZE	(4 + IMASNAP_SHA1_DIGEST_SIZE + 4)
+#define LEGACY_NAME	"ima"
+
+struct known_template {
+	const char *name;
+	u32 nr_fields;
+};
+
+/* Templates whose field count the parser checks (ima_template.c). */
+static const struct known_template known_templates[] = {
+	{ "ima-ng", 2 },
+	{ "ima-sig", 3 },
+	{ "ima-buf", 3 },
+	{ "ima-modsig", 5 },
+};
+
+void imasnap_log_init(struct imasnap_log *log, enum imasnap_log_order order)
+{
+	log->order = order;
+	log->offset = 0;
+	log->index = 0;
+}
+
+static u32 log_u32(const struct imasnap_log *log, const u8 *p)
+{
+	return log->order == IMASNAP_LOG_BE ? get_unaligned_be32(p) :
+					      get_unaligned_le32(p);
+}
+
+static int log_reject(const struct imasnap_log *log, u64 at,
+		      struct imasnap_err *err, const char *reason)
+{
+	err->reason = reason;
+	err->offset = log->offset + at;
+	err->index = log->index;
+	return -EBADMSG;
+}
+
+/* The record needs @need bytes and @len are there: ask for more or fail. */
+static int log_short(const struct imasnap_log *log, size_t len, bool final,
+		     struct imasnap_err *err)
+{
+	if (!final)
+		return 0;
+	return log_reject(log, len, err, "truncated record");
+}
+
+static bool name_is(const struct imasnap_log_record *rec, const char *name)
+{
+	size_t n = strlen(name);
+
+	return rec->name_len == n && !memcmp(rec->name, name, n);
+}
+
+static int log_check_name(const char *name, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Walk the length-prefixed fields of @rec's template data. */
+static int log_check_fields(const struct imasnap_log *log,
+			    struct imasnap_log_record *rec, u32 data_at,
+			    struct imasnap_err *err)
+{
+	u32 pos = 0, nr = 0, i;
+
+	while (pos < rec->data_len) {
+		u32 flen;
+
+		if (rec->data_len - pos < 4)
+			return log_reject(log, data_at + pos, err,
+					  "template field length crosses the end of the template data");
+		flen = log_u32(log, rec->data + pos);
+		pos += 4;
+		if (flen > rec->data_len - pos)
+			return log_reject(log, data_at + pos - 4, err,
+					  "template field longer than the template data");
+		pos += flen;
+		if (++nr > IMASNAP_TEMPLATE_FIELDS_MAX)
+			return log_reject(log, data_at, err,
+					  "too many template fields");
+	}
+	rec->nr_fields = nr;
+
+	for (i = 0; i < ARRAY_SIZE(known_templates); i++) {
+		if (name_is(rec, known_templates[i].name) &&
+		    nr != known_templates[i].nr_fields)
+			return log_reject(log, data_at, err,
+					  "wrong number of fields for the template");
+	}
+	return 0;
+}
+
+/**
+ * imasnap_log_next() - parse the record at the start of @buf
+ * @log:	parser state; advanced past the record on success
+ * @buf:	bytes from the current position
+ * @len:	bytes available in @buf
+ * @final:	no more bytes will follow @buf (end of the log)
+ * @rec:	the record, pointing into @buf
+ * @err:	why the record was rejected
+ *
+ * Return: the record's size (> 0); 0 when @buf holds no complete record and
+ * @final is false (or when @len is 0: end of the log); -EBADMSG for a
+ * malformed or, with @final, truncated record.
+ */
+int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
+		     bool final, struct imasnap_log_record *rec,
+		     struct imasnap_err *err)
+{
+	size_t pos, need;
+	u32 dlen;
+
+	if (!len)
+		return 0;
+	if (len < LOG_HDR_SIZE)
+		return log_short(log, len, final, err);
+
+	memset(rec, 0, sizeof(*rec));
+	rec->offset = log->offset;
+	rec->index = log->index;
+	rec->pcr = log_u32(log, buf);
+	if (rec->pcr >= IMASNAP_NR_PCRS)
+		return log_reject(log, 0, err, "PCR index out of range");
+	rec->digest = buf + 4;
+	rec->name_len = log_u32(log, buf + 4 + IMASNAP_SHA1_DIGEST_SIZE);
+	if (!rec->name_len || rec->name_len > IMASNAP_TEMPLATE_NAME_MAX)
+		return log_reject(log, 24, err,
+				  "template name length out of range");
+	pos = LOG_HDR_SIZE;
+	if (len - pos < rec->name_len)
+		return log_short(log, len, final, err);
+	rec->name = (const char *)buf + pos;
+	if (log_check_name(rec->name, rec->name_len))
+		return log_reject(log, pos, err,
+				  "template name has a character IMA never writes");
+	pos += rec->name_len;
+	rec->legacy = name_is(rec, LEGACY_NAME);
+
+	if (rec->legacy) {
+		/* file digest, then the name as u32 length + bytes */
+		need = IMASNAP_SHA1_DIGEST_SIZE + 4;
+		if (len - pos < need)
+			return log_short(log, len, final, err);
+		dlen = log_u32(log, buf + pos + IMASNAP_SHA1_DIGEST_SIZE);
+		if (dlen > IMASNAP_IMA_NAME_MAX)
+			return log_reject(log, pos + IMASNAP_SHA1_DIGEST_SIZE,
+					  err, "'ima' event name longer than 255 bytes");
+		if (len - pos - need < dlen)
+			return log_short(log, len, final, err);
+		rec->data = buf + pos;
+		rec->data_len = (u32)need + dlen;
+		rec->nr_fields = 2;
+		pos += rec->data_len;
+	} else {
+		if (len - pos < 4)
+			return log_short(log, len, final, err);
+		dlen = log_u32(log, buf + pos);
+		if (dlen > IMASNAP_TEMPLATE_DATA_MAX)
+			return log_reject(log, pos, err,
+					  "template data length out of range");
+		pos += 4;
+		if (len - pos < dlen)
+			return log_short(log, len, final, err);
+		rec->data = buf + pos;
+		rec->data_len = dlen;
+		if (log_check_fields(log, rec, (u32)pos, err))
+			return -EBADMSG;
+		pos += dlen;
+	}
+
+	rec->size = (u32)pos;
+	log->offset += pos;
+	log->index++;
+	return (int)pos;
+}
+
+/**
+ * imasnap_log_guess_order() - tell a little-endian log from a big-endian one
+ *
+ * The first record's PCR index is below 24 in exactly one byte order unless it
+ * is 0; then the template name length decides.
+ */
+int imasnap_log_guess_order(const u8 *buf, size_t len,
+			    enum imasnap_log_order *order)
+{
+	const u8 *nl = buf + 4 + IMASNAP_SHA1_DIGEST_SIZE;
+	bool le, be;
+
+	if (len < LOG_HDR_SIZE)
+		return -EBADMSG;
+	le = get_unaligned_le32(buf) < IMASNAP_NR_PCRS &&
+	     get_unaligned_le32(nl) - 1 < IMASNAP_TEMPLATE_NAME_MAX;
+	be = get_unaligned_be32(buf) < IMASNAP_NR_PCRS &&
+	     get_unaligned_be32(nl) - 1 < IMASNAP_TEMPLATE_NAME_MAX;
+	if (le == be)
+		return -EBADMSG;
+	*order = le ? IMASNAP_LOG_LE : IMASNAP_LOG_BE;
+	return 0;
+}
+
+/**
+ * imasnap_log_field() - the @i-th field of a record's template data
+ *
+ * For the legacy 'ima' template, field 0 is the file digest and field 1 the
+ * event name.  Return: 0, or -ENOENT when there is no such field.
+ */
+int imasnap_log_field(const struct imasnap_log *log,
+		      const struct imasnap_log_record *rec, u32 i,
+		      const u8 **data, u32 *len)
+{
+	u32 pos = 0, n;
+
+	if (i >= rec->nr_fields)
+		return -ENOENT;
+	if (rec->legacy) {
+		if (i == 0) {
+			*data = rec->data;
+			*len = IMASNAP_SHA1_DIGEST_SIZE;
+		} else {
+			*data = rec->data + IMASNAP_SHA1_DIGEST_SIZE + 4;
+			*len = rec->data_len - IMASNAP_SHA1_DIGEST_SIZE - 4;
+		}
+		return 0;
+	}
+	/* imasnap_log_next() checked that the fields tile the data. */
+	for (n = 0;; n++) {
+		u32 flen = log_u32(log, rec->data + pos);
+
+		if (n == i) {
+			*data = rec->data + pos + 4;
+			*len = flen;
+			return 0;
+		}
+		pos += 4 + flen;
+	}
+}
+
+bool imasnap_log_is_violation(const struct imasnap_log_record *rec)
+{
+	u8 acc = 0;
+	int i;
+
+	for (i = 0; i < IMASNAP_SHA1_DIGEST_SIZE; i++)
+		acc |= rec->digest[i];
+	return !acc;
+}

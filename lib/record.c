@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handoff record codec: what the old kernel leaves in the carry window for
+ * the next one (layout in include/uapi/linux/imasnap.h).  The decoder trusts
+ * nothing: every count and size is checked against the bytes that are there
+ * before it is used, and the self-digest covers the whole record.
+ */
+#include "imasnap.h"
+
+#define HDR_SIZE	sizeof(struct imasnap_record_hdr)
+#define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
+#define SELF_AT		offsetof(struct imasnap_record_hdr, self_digest)
+
+static u32 state_count(const struct imasnap_state *st)
+{
+	u32 n = 0, b, p;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		for (p = 0; p < IMASNAP_NR_PCRS; p++)
+			n += !!(st->pcr_mask[b] & (1U << p));
+	return n;
+}
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* Bytes imasnap_record_encode() writes for @r. */
+size_t imasnap_record_size(const struct imasnap_record *r)
+{
+	return align8(HDR_SIZE +
+		      (size_t)(state_count(&r->armed) + state_count(&r->pcrs)) *
+		      VALUE_SIZE + r->tail_size);
+}
+
+static u8 *put_state(u8 *p, const struct imasnap_state *st)
+{
+	u32 b, pcr;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		for (pcr = 0; pcr < IMASNAP_NR_PCRS; pcr++) {
+			struct imasnap_pcr_value *v = (void *)p;
+
+			if (!imasnap_state_has(st, b, pcr))
+				continue;
+			memset(v, 0, VALUE_SIZE);
+			v->bank = (u8)b;
+			v->pcr = (u8)pcr;
+			put_unaligned_le16(imasnap_bank_info(b)->alg_id,
+					   &v->alg_id);
+			memcpy(v->digest, st->pcr[b][pcr],
+			       imasnap_bank_info(b)->size);
+			p += VALUE_SIZE;
+		}
+	}
+	return p;
+}
+
+static int self_digest(const u8 *buf, size_t total,
+		       const struct imasnap_hash_ops *ops, u8 *out)
+{
+	static const u8 zero[IMASNAP_SHA256_DIGEST_SIZE];
+	struct imasnap_buf v[3] = {
+		{ buf, SELF_AT },
+		{ zero, sizeof(zero) },
+		{ buf + HDR_SIZE, total - HDR_SIZE },
+	};
+
+	return ops->digest(ops->priv, IMASNAP_BANK_SHA256, v, 3, out);
+}
+
+/**
+ * imasnap_record_encode() - write @r, its states and its tail into @buf
+ *
+ * Return: bytes written (imasnap_record_size()), -ENOSPC when @size is too
+ * small, or the hash op's error.
+ */
+int imasnap_record_encode(const struct imasnap_record *r, u8 *buf,
+			  size_t size, const struct imasnap_hash_ops *ops)
+{
+	struct imasnap_record_hdr *h = (void *)buf;
+	size_t total = imasnap_record_size(r);
+	u8 *p;
+	int ret;
+
+	if (total > size || total > IMASNAP_RECORD_MAX_SIZE)
+		return -ENOSPC;
+	memset(buf, 0, total);
+	put_unaligned_le32(IMASNAP_RECORD_MAGIC, &h->magic);
+	put_unaligned_le16(IMASNAP_RECORD_VERSION, &h->version);
+	put_unaligned_le16(HDR_SIZE, &h->hdr_size);
+	put_unaligned_le32((u32)total, &h->total_size);
+	put_unaligned_le32(r->flags, &h->flags);
+	put_unaligned_le64(r->seq, &h->seq);
+	put_unaligned_le64(r->entries, &h->entries);
+	put_unaligned_le64(r->cut_offset, &h->cut_offset);
+	put_unaligned_le32(r->tail_entries, &h->tail_entries);
+	put_unaligned_le32(r->tail_size, &h->tail_size);
+	put_unaligned_le32(state_count(&r->armed), &h->nr_armed);
+	put_unaligned_le32(state_count(&r->pcrs), &h->nr_pcrs);
+	put_unaligned_le64(r->reset_count, &h->reset_count);
+	put_unaligned_le32(r->restart_count, &h->restart_count);
+	put_unaligned_le64(r->capture_ns, &h->capture_ns);
+	memcpy(h->shard_digest, r->shard_digest, sizeof(h->shard_digest));
+	memcpy(h->tail_digest, r->tail_digest, sizeof(h->tail_digest));
+
+	p = put_state(buf + HDR_SIZE, &r->armed);
+	p = put_state(p, &r->pcrs);
+	if (r->tail_size)
+		memcpy(p, r->tail, r->tail_size);
+
+	ret = self_digest(buf, total, ops, h->self_digest);
+	return ret ? ret : (int)total;
+}
+
+static int reject(struct imasnap_err *err, u64 at, const char *reason)
+{
+	err->reason = reason;
+	err->offset = at;
+	err->index = 0;
+	return -EBADMSG;
+}
+
+static bool all_zero(const u8 *p, size_t n)
+{
+	u8 acc = 0;
+
+	while (n--)
+		acc |= *p++;
+	return !acc;
+}
+
+static int get_state(const u8 *p, u32 n, u64 at, struct imasnap_state *st,
+		     struct imasnap_err *err)
+{
+	int last = -1;
+	u32 i;
+
+	imasnap_state_init(st);
+	for (i = 0; i < n; i++, p += VALUE_SIZE, at += VALUE_SIZE) {
+		const struct imasnap_pcr_value *v = (const void *)p;
+		const struct imasnap_bank_info *bi = imasnap_bank_info(v->bank);
+		int key = v->bank * IMASNAP_NR_PCRS + v->pcr;
+
+		if (!bi)
+			return reject(err, at, "PCR value names an unknown bank");
+		if (v->pcr >= IMASNAP_NR_PCRS)
+			return reject(err, at, "PCR value index out of range");
+		if (get_unaligned_le16(&v->alg_id) != bi->alg_id)
+			return reject(err, at, "PCR value algorithm does not match its bank");
+		if (get_unaligned_le32(&v->reserved2) ||
+		    !all_zero(v->digest + bi->size, IMASNAP_MAX_DIGEST_SIZE - bi->size))
+			return reject(err, at, "PCR value has non-zero reserved bytes");
+		if (key <= last)
+			return reject(err, at, "PCR values out of order or repeated");
+		last = key;
+		imasnap_state_set(st, v->bank, v->pcr, v->digest);
+	}
+	return 0;
+}
+
+static int count_tail(const u8 *tail, u32 size, enum imasnap_log_order order,
+		      u64 at, u32 *entries, struct imasnap_err *err)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	u32 pos = 0, n = 0;
+	int ret;
+
+	imasnap_log_init(&log, order);
+	while (pos < size) {
+		ret = imasnap_log_next(&log, tail + pos, size - pos, true, &rec,
+				       err);
+		if (ret < 0) {
+			err->offset += at;
+			return ret;
+		}
+		pos += (u32)ret;
+		n++;
+	}
+	*entries = n;
+	return 0;
+}
+
+/**
+ * imasnap_record_decode() - validate and decode a handoff record
+ * @buf:	the record (the carry window's contents)
+ * @len:	bytes readable at @buf
+ * @r:		decoded record; r->tail points into @buf
+ * @ops:	SHA-256 for the self-digest and the tail digest
+ * @err:	the first check that failed, and where
+ *
+ * Return: 0, -EBADMSG (malformed, @err says why), or the hash op's error.
+ */
+int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
+			  const struct imasnap_hash_ops *ops,
+			  struct imasnap_err *err)
+{
+	const struct imasnap_record_hdr *h = (const void *)buf;
+	u8 digest[IMASNAP_SHA256_DIGEST_SIZE];
+	u32 total, na, np, tail_size, entries;
+	struct imasnap_buf v;
+	u64 used;
+	int ret;
+
+	if (len < HDR_SIZE)
+		return reject(err, 0, "record shorter than its header");
+	if (get_unaligned_le32(&h->magic) != IMASNAP_RECORD_MAGIC)
+		return reject(err, 0, "bad record magic");
+	if (get_unaligned_le16(&h->version) != IMASNAP_RECORD_VERSION)
+		return reject(err, 4, "unsupported record version");
+	if (get_unaligned_le16(&h->hdr_size) != HDR_SIZE)
+		return reject(err, 6, "record header size does not match its version");
+	total = get_unaligned_le32(&h->total_size);
+	if (total < HDR_SIZE || total > len || total % 8 ||
+	    total > IMASNAP_RECORD_MAX_SIZE)
+		return reject(err, 8, "record size out of bounds");
+	r->flags = get_unaligned_le32(&h->flags);
+	if (r->flags & ~IMASNAP_REC_KNOWN_FLAGS)
+		return reject(err, 12, "record has unknown flags");
+	if (get_unaligned_le32(&h->reserved0) ||
+	    !all_zero((const u8 *)h->reserved, sizeof(h->reserved)))
+		return reject(err, 72, "record has non-zero reserved fields");
+	na = get_unaligned_le32(&h->nr_armed);
+	np = get_unaligned_le32(&h->nr_pcrs);
+	tail_size = get_unaligned_le32(&h->tail_size);
+	if (na > IMASNAP_MAX_PCR_VALUES || np > IMASNAP_MAX_PCR_VALUES)
+		return reject(err, 48, "record has too many PCR values");
+	used = HDR_SIZE + (u64)(na + np) * VALUE_SIZE + tail_size;
+	if (used > total || total - used >= 8 ||
+	    !all_zero(buf + used, total - used))
+		return reject(err, 8, "record sections do not add up to its size");
+
+	ret = self_digest(buf, total, ops, digest);
+	if (ret)
+		return ret;
+	if (memcmp(digest, h->self_digest, sizeof(digest)))
+		return reject(err, SELF_AT, "record self-digest does not match");
+
+	r->seq = get_unaligned_le64(&h->seq);
+	r->entries = get_unaligned_le64(&h->entries);
+	r->cut_offset = get_unaligned_le64(&h->cut_offset);
+	r->tail_entries = get_unaligned_le32(&h->tail_entries);
+	r->reset_count = get_unaligned_le64(&h->reset_count);
+	r->restart_count = get_unaligned_le32(&h->restart_count);
+	r->capture_ns = get_unaligned_le64(&h->capture_ns);
+	memcpy(r->shard_digest, h->shard_digest, sizeof(r->shard_digest));
+	memcpy(r->tail_digest, h->tail_digest, sizeof(r->tail_digest));
+
+	ret = get_state(buf + HDR_SIZE, na, HDR_SIZE, &r->armed, err);
+	if (ret)
+		return ret;
+	ret = get_state(buf + HDR_SIZE + na * VALUE_SIZE, np,
+			HDR_SIZE + na * VALUE_SIZE, &r->pcrs, err);
+	if (ret)
+		return ret;
+	if (!na)
+		return reject(err, 48, "record has no armed end state");
+
+	r->tail = buf + HDR_SIZE + (na + np) * VALUE_SIZE;
+	r->tail_size = tail_size;
+	if ((r->flags & IMASNAP_REC_TAIL_TRUNCATED) && tail_size)
+		return reject(err, 44, "truncated record carries a tail");
+	v.data = r->tail;
+	v.len = tail_size;
+	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, &v, 1, digest);
+	if (ret)
+		return ret;
+	if (memcmp(digest, h->tail_digest, sizeof(digest)))
+		return reject(err, offsetof(struct imasnap_record_hdr, tail_digest),
+			      "record tail digest does not match its tail");
+	ret = count_tail(r->tail, tail_size,
+			 (r->flags & IMASNAP_REC_CANONICAL_LOG) ?
+			 IMASNAP_LOG_LE : IMASNAP_LOG_NATIVE,
+			 (u64)(r->tail - buf), &entries, err);
+	if (ret)
+		return ret;
+	if (!(r->flags & IMASNAP_REC_TAIL_TRUNCATED) &&
+	    entries != r->tail_entries)
+		return reject(err, 40, "record tail entry count does not match its tail");
+	return 0;
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Multi-bank PCR replay of an IMA measurement list.
+ *
+ * For each record IMA computes, per allocated TPM bank, the template digest
+ * H_bank(template data) and extends PCR[rec.pcr] of that bank with it
+ * (ima_calc_field_array_hash(), ima_pcr_extend()):
+ *
+ *  - template data hashed: every template but 'ima' hashes the fields exactly
+ *    as the log shows them (u32 length + bytes each); the legacy 'ima'
+ *    template hashes the 20-byte file digest and the event name zero-padded
+ *    to 256 bytes, without length words;
+ *  - a violation is logged with an all-zero digest and extends 0xff.. into
+ *    every bank;
+ *  - a bank whose hash IMA could not allocate at boot is extended with the
+ *    SHA-1 template digest zero-padded to the bank size (IMASNAP_RULE_PADDED_SHA1).
+ *
+ * The SHA-1 template digest in the log is recomputed and must match: that is
+ * what binds the log bytes to what was extended.
+ */
+#include "imasnap.h"
+
+static const u8 zeros[IMASNAP_IMA_NAME_HASHED];
+
+void imasnap_replay_init(struct imasnap_replay *rp,
+			 const struct imasnap_hash_ops *ops)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->ops = ops;
+}
+
+/* Return: the lane's index, or -EINVAL for a bad or duplicate lane. */
+int imasnap_replay_add_lane(struct imasnap_replay *rp, enum imasnap_bank bank,
+			    enum imasnap_rule rule)
+{
+	unsigned int i;
+
+	if ((unsigned int)bank >= IMASNAP_NR_BANKS ||
+	    (rule != IMASNAP_RULE_NORMAL && rule != IMASNAP_RULE_PADDED_SHA1))
+		return -EINVAL;
+	for (i = 0; i < rp->nr_lanes; i++) {
+		if (rp->lane[i].bank == bank && rp->lane[i].rule == rule)
+			return -EINVAL;
+	}
+	if (rp->nr_lanes == IMASNAP_MAX_LANES)
+		return -EINVAL;
+	memset(&rp->lane[i], 0, sizeof(rp->lane[i]));
+	rp->lane[i].bank = bank;
+	rp->lane[i].rule = rule;
+	rp->nr_lanes++;
+	return (int)i;
+}
+
+/*
+ * Set every lane's PCRs to @start (PCRs @start does not name start at zero,
+ * as after a TPM reset) and forget what earlier records touched.
+ */
+void imasnap_replay_start(struct imasnap_replay *rp,
+			  const struct imasnap_state *start)
+{
+	unsigned int i;
+
+	for (i = 0; i < rp->nr_lanes; i++) {
+		struct imasnap_lane *l = &rp->lane[i];
+
+		memset(l->pcr, 0, sizeof(l->pcr));
+		l->touched = 0;
+		l->start_mask = start ? start->pcr_mask[l->bank] : 0;
+		if (l->start_mask)
+			memcpy(l->pcr, start->pcr[l->bank], sizeof(l->pcr));
+	}
+	rp->records = 0;
+	rp->violations = 0;
+}
+
+/* The template data as IMA hashes it, as up to three buffers. */
+static unsigned int template_bufs(const struct imasnap_log_record *rec,
+				  struct imasnap_buf *v)
+{
+	u32 name_len;
+
+	if (!rec->legacy) {
+		v[0].data = rec->data;
+		v[0].len = rec->data_len;
+		return 1;
+	}
+	name_len = rec->data_len - IMASNAP_SHA1_DIGEST_SIZE - 4;
+	v[0].data = rec->data;
+	v[0].len = IMASNAP_SHA1_DIGEST_SIZE;
+	v[1].data = rec->data + IMASNAP_SHA1_DIGEST_SIZE + 4;
+	v[1].len = name_len;
+	v[2].data = zeros;
+	v[2].len = IMASNAP_IMA_NAME_HASHED - name_len;
+	return 3;
+}
+
+static int replay_reject(const struct imasnap_log_record *rec,
+			 struct imasnap_err *err, const char *reason)
+{
+	err->reason = reason;
+	err->offset = rec->offset;
+	err->index = rec->index;
+	return -EBADMSG;
+}
+
+/**
+ * imasnap_replay_record() - extend every lane with one record
+ *
+ * Return: 0; -EBADMSG when the logged SHA-1 template digest does not match
+ * the template data; the hash op's error (-EOPNOTSUPP: bank not available).
+ * On error no lane has changed.
+ */
+int imasnap_replay_record(struct imasnap_replay *rp,
+			  const struct imasnap_log_record *rec,
+			  struct imasnap_err *err)
+{
+	u8 next[IMASNAP_MAX_LANES][IMASNAP_MAX_DIGEST_SIZE];
+	u8 sha1[IMASNAP_SHA1_DIGEST_SIZE];
+	u8 ext[IMASNAP_MAX_DIGEST_SIZE];
+	struct imasnap_buf v[3], x[2];
+	unsigned int nv, i;
+	bool violation;
+	int ret;
+
+	nv = template_bufs(rec, v);
+	violation = imasnap_log_is_violation(rec);
+	if (!violation) {
+		ret = rp->ops->digest(rp->ops->priv, IMASNAP_BANK_SHA1, v, nv,
+				      sha1);
+		if (ret) {
+			replay_reject(rec, err, "sha1 is not available");
+			return ret;
+		}
+		if (memcmp(sha1, rec->digest, sizeof(sha1)))
+			return replay_reject(rec, err,
+					     "template digest does not match the template data");
+	}
+
+	/* Compute every lane's new value first: an error changes nothing. */
+	for (i = 0; i < rp->nr_lanes; i++) {
+		const struct imasnap_lane *l = &rp->lane[i];
+		u8 size = imasnap_bank_info(l->bank)->size;
+
+		if (violation) {
+			memset(ext, 0xff, size);
+		} else if (l->bank == IMASNAP_BANK_SHA1 ||
+			   l->rule == IMASNAP_RULE_PADDED_SHA1) {
+			memcpy(ext, sha1, sizeof(sha1));
+			memset(ext + sizeof(sha1), 0, size - sizeof(sha1));
+		} else {
+			ret = rp->ops->digest(rp->ops->priv, l->bank, v, nv, ext);
+			if (ret)
+				goto no_hash;
+		}
+		x[0].data = l->pcr[rec->pcr];
+		x[0].len = size;
+		x[1].data = ext;
+		x[1].len = size;
+		ret = rp->ops->digest(rp->ops->priv, l->bank, x, 2, next[i]);
+		if (ret)
+			goto no_hash;
+	}
+
+	for (i = 0; i < rp->nr_lanes; i++) {
+		struct imasnap_lane *l = &rp->lane[i];
+
+		memcpy(l->pcr[rec->pcr], next[i],
+		       imasnap_bank_info(l->bank)->size);
+		l->touched |= 1U << rec->pcr;
+	}
+	rp->records++;
+	if (violation)
+		rp->violations++;
+	return 0;
+
+no_hash:
+	replay_reject(rec, err, "the hash of a replayed bank is not available");
+	return ret;
+}
+
+/**
+ * imasnap_replay_buffer() - replay a whole log held in memory
+ *
+ * Return: 0, or the first error; @err says which record and why.
+ */
+int imasnap_replay_buffer(struct imasnap_replay *rp, struct imasnap_log *log,
+			  const u8 *buf, size_t len, struct imasnap_err *err)
+{
+	struct imasnap_log_record rec;
+	size_t pos = 0;
+	int ret;
+
+	while (pos < len) {
+		ret = imasnap_log_next(log, buf + pos, len - pos, true, &rec, err);
+		if (ret < 0)
+			return ret;
+		ret = imasnap_replay_record(rp, &rec, err);
+		if (ret)
+			return ret;
+		pos += rec.size;
+	}
+	return 0;
+}
+
+/* The lane's PCRs that have a value (touched or given at start). */
+void imasnap_replay_state(const struct imasnap_replay *rp, unsigned int lane,
+			  struct imasnap_state *out)
+{
+	const struct imasnap_lane *l = &rp->lane[lane];
+	u32 mask = l->touched | l->start_mask;
+	u32 p;
+
+	for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+		if (mask & (1U << p))
+			imasnap_state_set(out, l->bank, p, l->pcr[p]);
+	}
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap: archive the IMA log across kexec and verify it (see imasnap(8)).
+ * A dispatch table; each subcommand lives in its own file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "imasnap.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;
+} subcommands[] = {
+	{ "replay", replay_main, "Replay an IMA log into PCR values and compare them with the TPM's" },
+};
+
+void imasnap_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("imasnap: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: imasnap <command> [<args>]\n\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name,
+			subcommands[i].description);
+	fprintf(f, "\n'imasnap <command> --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return IMASNAP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return IMASNAP_EXIT_OK;
+	}
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	}
+	imasnap_errorf("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return IMASNAP_EXIT_USAGE;
+}
