@@ -49,6 +49,10 @@ static void out_hex(struct out *o, const u8 *d, size_t n)
 
 /**
  * imasnap_aggregate_build() - write the canonical text of @agg into @buf
+ * @kind:	snapshot_aggregate or cut
+ * @agg:	what to write
+ * @buf:	where to write it, NUL-terminated
+ * @size:	bytes available at @buf
  *
  * Return: the text's length (without the NUL written after it), -EINVAL when
  * @agg has no PCR value, -ENOSPC when @size is too small.

@@ -55,7 +55,7 @@ struct imasnap_hash_ops {
 /* --- IMA binary log parser (log.c) ------------------------------------- */
 
 #define IMASNAP_TEMPLATE_NAME_MAX	255
-#define IMASNAP_TEMPLATE_DATA_MAX	(1U << 20)
+#define IMASNAP_TEMPLATE_DATA_MAX	(1024 * 1024)
 #define IMASNAP_TEMPLATE_FIELDS_MAX	15
 /* Legacy 'ima' template: SHA-1 file digest, name of at most 255 bytes. */
 #define IMASNAP_IMA_NAME_MAX		255

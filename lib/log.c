@@ -205,9 +205,14 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 
 /**
  * imasnap_log_guess_order() - tell a little-endian log from a big-endian one
+ * @buf:	the start of the log
+ * @len:	bytes at @buf
+ * @order:	the order found
  *
  * The first record's PCR index is below 24 in exactly one byte order unless it
  * is 0; then the template name length decides.
+ *
+ * Return: 0, or -EBADMSG when neither or both orders fit.
  */
 int imasnap_log_guess_order(const u8 *buf, size_t len,
 			    enum imasnap_log_order *order)
@@ -229,6 +234,11 @@ int imasnap_log_guess_order(const u8 *buf, size_t len,
 
 /**
  * imasnap_log_field() - the @i-th field of a record's template data
+ * @log:	the parser that returned @rec (for the byte order)
+ * @rec:	a record imasnap_log_next() returned
+ * @i:		field index
+ * @data:	the field's bytes
+ * @len:	the field's length
  *
  * For the legacy 'ima' template, field 0 is the file digest and field 1 the
  * event name.  Return: 0, or -ENOENT when there is no such field.

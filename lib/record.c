@@ -72,6 +72,10 @@ static int self_digest(const u8 *buf, size_t total,
 
 /**
  * imasnap_record_encode() - write @r, its states and its tail into @buf
+ * @r:		the record; r->tail and r->tail_size give the tail
+ * @buf:	where to write it
+ * @size:	bytes available at @buf
+ * @ops:	SHA-256 for the self-digest
  *
  * Return: bytes written (imasnap_record_size()), -ENOSPC when @size is too
  * small, or the hash op's error.

@@ -105,6 +105,9 @@ static int replay_reject(const struct imasnap_log_record *rec,
 
 /**
  * imasnap_replay_record() - extend every lane with one record
+ * @rp:		the replay
+ * @rec:	a record imasnap_log_next() returned
+ * @err:	which record failed and why
  *
  * Return: 0; -EBADMSG when the logged SHA-1 template digest does not match
  * the template data; the hash op's error (-EOPNOTSUPP: bank not available).
@@ -180,6 +183,11 @@ no_hash:
 
 /**
  * imasnap_replay_buffer() - replay a whole log held in memory
+ * @rp:		the replay
+ * @log:	parser state, advanced past every record replayed
+ * @buf:	the log
+ * @len:	its length; a record crossing it is a truncated record
+ * @err:	which record failed and why
  *
  * Return: 0, or the first error; @err says which record and why.
  */

@@ -45,8 +45,15 @@ read_pcrs() {
 if [ -f /case/policy ]; then
 	cat /case/policy > $IMA/policy || fail "IMA rejected /case/policy"
 fi
+. /lib/workload.sh || fail "common workload failed"
 if [ -f /case/workload ]; then
 	. /case/workload || fail "workload failed"
+fi
+
+if [ -f /case/imasnap.ko ]; then
+	# shellcheck disable=SC2046
+	insmod /case/imasnap.ko $(cat /case/module-args 2>/dev/null) ||
+		fail "insmod imasnap.ko failed"
 fi
 
 # The log and the PCRs, read until the log did not change while the PCRs

@@ -12,6 +12,7 @@
 #   cmdline    extra kernel arguments (ima_policy=, ima_template=, ...)
 #   workload   optional shell fragment the guest sources before collecting
 #   policy     optional IMA policy the guest writes to securityfs first
+#   module-args  arguments for insmod when --module is given
 #
 # Exit: 0 when the guest reported IMASNAP-DONE ok, 1 otherwise (the console
 # log is in OUT/console.log).
@@ -51,13 +52,14 @@ trap cleanup EXIT
 
 # --- initramfs ---------------------------------------------------------
 root=$work/root
-mkdir -p "$root"/{bin,proc,sys,dev,out,case,tmp}
+mkdir -p "$root"/{bin,lib,proc,sys,dev,out,case,tmp}
 cp /bin/busybox "$root/bin/busybox"
 for app in $(/bin/busybox --list); do
 	[ "$app" = busybox ] || ln -sf busybox "$root/bin/$app"
 done
 install -m 0755 "$top/tests/qemu/init.sh" "$root/init"
-for f in workload policy; do
+cp "$top/tests/qemu/workload.sh" "$root/lib/workload.sh"
+for f in workload policy module-args; do
 	[ -f "$case_dir/$f" ] && cp "$case_dir/$f" "$root/case/$f"
 done
 [ -n "$module" ] && cp "$module" "$root/case/imasnap.ko"

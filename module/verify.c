@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Replay IMA's live measurement list in the kernel with the lib/ core and
+ * compare the result with the TPM's PCRs: the core running where the module
+ * will use it, on the log the module will archive.
+ *
+ * Called from module init (verify_on_load=1), in process context.
+ */
+#include <linux/slab.h>
+#include <linux/tpm.h>
+
+#include "imasnap_mod.h"
+
+#define VERIFY_BUF_SIZE	(IMASNAP_TEMPLATE_DATA_MAX + PAGE_SIZE)
+#define VERIFY_TRIES	3
+
+struct verify_ctx {
+	struct imasnap_replay rp;
+	struct imasnap_state tpm;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	int lane[IMASNAP_NR_BANKS][2];	/* normal, padded; -1: none */
+	u8 *buf;
+	size_t have;
+	loff_t pos;
+};
+
+/* Replay everything the log holds now, from where the last call stopped. */
+static int verify_drain(struct verify_ctx *c, struct file *file)
+{
+	struct imasnap_log_record rec;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		n = imasnap_imalog_read(file, &c->pos, c->buf + c->have,
+					VERIFY_BUF_SIZE - c->have);
+		if (n < 0)
+			return (int)n;
+		c->have += n;
+		for (;;) {
+			ret = imasnap_log_next(&c->log, c->buf, c->have, !n,
+					       &rec, &c->err);
+			if (ret <= 0)
+				break;
+			ret = imasnap_replay_record(&c->rp, &rec, &c->err);
+			if (ret)
+				return ret;
+			c->have -= rec.size;
+			memmove(c->buf, c->buf + rec.size, c->have);
+		}
+		if (ret < 0)
+			return ret;
+		if (!n)
+			return 0;
+	}
+}
+
+/* Which rule each bank follows; pr_info on match, pr_warn on mismatch. */
+static bool verify_compare(struct verify_ctx *c, u32 banks, bool report)
+{
+	bool all = true;
+	u32 b, p;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		const struct imasnap_bank_info *bi = imasnap_bank_info(b);
+		const char *rule = NULL;
+		int r;
+
+		if (!(banks & (1U << b)))
+			continue;
+		for (r = 0; r < 2 && !rule; r++) {
+			const struct imasnap_lane *l;
+			bool ok = true;
+
+			if (c->lane[b][r] < 0)
+				continue;
+			l = &c->rp.lane[c->lane[b][r]];
+			for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+				if (l->touched & (1U << p))
+					ok &= !memcmp(l->pcr[p], c->tpm.pcr[b][p],
+						      bi->size);
+			}
+			if (ok)
+				rule = r ? "padded sha1" : "template hash";
+		}
+		if (!rule)
+			all = false;
+		if (!report)
+			continue;
+		if (rule)
+			pr_info("live log: %llu records replay to the TPM's %s PCRs (%s)\n",
+				c->rp.records, bi->name, rule);
+		else
+			pr_warn("live log: %llu records do not replay to the TPM's %s PCRs\n",
+				c->rp.records, bi->name);
+	}
+	return all;
+}
+
+int imasnap_verify_live_log(const struct imasnap_khash *h)
+{
+	struct tpm_chip *chip;
+	struct verify_ctx *c;
+	struct file *file;
+	u32 banks, touched = 0;
+	int ret, try, b, i;
+
+	chip = tpm_default_chip();
+	if (!chip) {
+		pr_info("live log: no TPM, nothing to compare with\n");
+		return -ENODEV;
+	}
+	c = kvzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		ret = -ENOMEM;
+		goto out_chip;
+	}
+	c->buf = kvmalloc(VERIFY_BUF_SIZE, GFP_KERNEL);
+	if (!c->buf) {
+		ret = -ENOMEM;
+		goto out_ctx;
+	}
+	file = imasnap_imalog_open();
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		pr_err("cannot open %s (%d)\n", IMASNAP_IMA_LOG_PATH, ret);
+		goto out_buf;
+	}
+
+	banks = imasnap_tpm_banks(chip);
+	imasnap_replay_init(&c->rp, &h->ops);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		c->lane[b][0] = -1;
+		c->lane[b][1] = -1;
+		if (!(banks & (1U << b)))
+			continue;
+		if (imasnap_khash_has(h, b))
+			c->lane[b][0] = imasnap_replay_add_lane(&c->rp, b,
+								IMASNAP_RULE_NORMAL);
+		if (b != IMASNAP_BANK_SHA1)
+			c->lane[b][1] = imasnap_replay_add_lane(&c->rp, b,
+								IMASNAP_RULE_PADDED_SHA1);
+	}
+	/* A bank the kernel cannot hash can only follow the padded rule. */
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((banks & (1U << b)) && !imasnap_khash_has(h, b))
+			banks &= ~(1U << b);
+	imasnap_replay_start(&c->rp, NULL);
+	imasnap_log_init(&c->log, IMASNAP_LOG_NATIVE);
+
+	/* Records may arrive while the PCRs are read: catch up and retry. */
+	for (try = 0; try < VERIFY_TRIES; try++) {
+		ret = verify_drain(c, file);
+		if (ret == -EBADMSG) {
+			pr_err("live log: record %llu at offset %llu: %s\n",
+			       c->err.index, c->err.offset, c->err.reason);
+			goto out_file;
+		}
+		if (ret)
+			goto out_file;
+		for (i = 0; i < c->rp.nr_lanes; i++)
+			touched |= c->rp.lane[i].touched;
+		ret = imasnap_tpm_read_pcrs(chip, banks, touched, &c->tpm);
+		if (ret) {
+			pr_err("live log: reading PCRs failed (%d)\n", ret);
+			goto out_file;
+		}
+		if (verify_compare(c, banks, false))
+			break;
+	}
+	ret = verify_compare(c, banks, true) ? 0 : -EBADMSG;
+out_file:
+	filp_close(file, NULL);
+out_buf:
+	kvfree(c->buf);
+out_ctx:
+	kvfree(c);
+out_chip:
+	put_device(&chip->dev);
+	return ret;
+}
