@@ -3,7 +3,6 @@
  * imasnap: archive the IMA log across kexec and verify it (see imasnap(8)).
  * A dispatch table; each subcommand lives in its own file.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,17 +15,6 @@ static const struct {
 } subcommands[] = {
 	{ "replay", replay_main, "Replay an IMA log into PCR values and compare them with the TPM's" },
 };
-
-void imasnap_errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("imasnap: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {

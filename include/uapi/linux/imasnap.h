@@ -157,6 +157,7 @@ struct imasnap_record_hdr {
 /* snapshot_aggregate */
 #define IMASNAP_AGGREGATE_EVENT		"snapshot_aggregate"
 #define IMASNAP_AGGREGATE_LABEL		"imasnap"
-#define IMASNAP_AGGREGATE_MAX_LEN	8192
+/* Fits every PCR of every bank with u64 maxima (10,728 bytes) and the NUL. */
+#define IMASNAP_AGGREGATE_MAX_LEN	12288
 
 #endif /* _UAPI_LINUX_IMASNAP_H */
