@@ -54,13 +54,13 @@ static int log_reject(const struct imasnap_log *log, u64 at,
 	return -EBADMSG;
 }
 
-/* The record needs @need bytes and @len are there: ask for more or fail. */
-static int log_short(const struct imasnap_log *log, size_t len, bool final,
+/* The record is longer than the bytes there: ask for more, or fail. */
+static int log_short(const struct imasnap_log *log, bool final,
 		     struct imasnap_err *err)
 {
 	if (!final)
 		return 0;
-	return log_reject(log, len, err, "truncated record");
+	return log_reject(log, 0, err, "truncated record");
 }
 
 static bool name_is(const struct imasnap_log_record *rec, const char *name)
@@ -142,7 +142,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 	if (!len)
 		return 0;
 	if (len < LOG_HDR_SIZE)
-		return log_short(log, len, final, err);
+		return log_short(log, final, err);
 
 	memset(rec, 0, sizeof(*rec));
 	rec->offset = log->offset;
@@ -157,7 +157,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 				  "template name length out of range");
 	pos = LOG_HDR_SIZE;
 	if (len - pos < rec->name_len)
-		return log_short(log, len, final, err);
+		return log_short(log, final, err);
 	rec->name = (const char *)buf + pos;
 	if (log_check_name(rec->name, rec->name_len))
 		return log_reject(log, pos, err,
@@ -169,27 +169,27 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 		/* file digest, then the name as u32 length + bytes */
 		need = IMASNAP_SHA1_DIGEST_SIZE + 4;
 		if (len - pos < need)
-			return log_short(log, len, final, err);
+			return log_short(log, final, err);
 		dlen = log_u32(log, buf + pos + IMASNAP_SHA1_DIGEST_SIZE);
 		if (dlen > IMASNAP_IMA_NAME_MAX)
 			return log_reject(log, pos + IMASNAP_SHA1_DIGEST_SIZE,
 					  err, "'ima' event name longer than 255 bytes");
 		if (len - pos - need < dlen)
-			return log_short(log, len, final, err);
+			return log_short(log, final, err);
 		rec->data = buf + pos;
 		rec->data_len = (u32)need + dlen;
 		rec->nr_fields = 2;
 		pos += rec->data_len;
 	} else {
 		if (len - pos < 4)
-			return log_short(log, len, final, err);
+			return log_short(log, final, err);
 		dlen = log_u32(log, buf + pos);
 		if (dlen > IMASNAP_TEMPLATE_DATA_MAX)
 			return log_reject(log, pos, err,
 					  "template data length out of range");
 		pos += 4;
 		if (len - pos < dlen)
-			return log_short(log, len, final, err);
+			return log_short(log, final, err);
 		rec->data = buf + pos;
 		rec->data_len = dlen;
 		if (log_check_fields(log, rec, (u32)pos, err))
