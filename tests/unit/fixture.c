@@ -10,7 +10,7 @@
 
 const char *const fixture_names[] = {
 	"ima-ng-sha1-sha256", "ima-legacy", "ima-sig", "ima-buf",
-	"violations", "pcr11", "sha384-sha512",
+	"violations", "pcr11", "sha384-sha512", "canonical",
 };
 const size_t nr_fixtures = sizeof(fixture_names) / sizeof(fixture_names[0]);
 
