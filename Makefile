@@ -33,6 +33,7 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C bench clean
+	$(MAKE) -C tests/qemu/helpers clean
 	rm -rf $(BUILD)
 
 deps:
@@ -65,6 +66,9 @@ style:
 smoke: userspace module
 	tests/qemu/smoke.sh
 
+kexec: userspace module
+	tests/qemu/kexec.sh
+
 check: deps
 	$(MAKE) userspace
 	$(MAKE) unit
@@ -72,6 +76,7 @@ check: deps
 	$(MAKE) module-check
 	$(MAKE) style
 	$(MAKE) smoke
+	$(MAKE) kexec
 	@echo "check: all passed"
 
 # --- demo and benchmarks ----------------------------------------------------------
@@ -86,5 +91,5 @@ bench: userspace
 fixtures: userspace
 	tests/data/regenerate.sh
 
-.PHONY: all userspace module install clean deps unit cli module-check style smoke \
+.PHONY: all userspace module install clean deps unit cli module-check style smoke kexec \
 	check demo bench fixtures

@@ -54,8 +54,11 @@ struct imasnap_hash_ops {
 
 /* --- IMA binary log parser (log.c) ------------------------------------- */
 
+/* IMA accepts policy pcr= values below 64; a TPM has 24 (the extend fails). */
+#define IMASNAP_LOG_PCR_MAX		64
 #define IMASNAP_TEMPLATE_NAME_MAX	255
-#define IMASNAP_TEMPLATE_DATA_MAX	(1024 * 1024)
+/* An ima-buf record of a key of add_key()'s 1 MiB maximum, and its other fields. */
+#define IMASNAP_TEMPLATE_DATA_MAX	((1024 + 64) * 1024)
 #define IMASNAP_TEMPLATE_FIELDS_MAX	15
 /* Legacy 'ima' template: SHA-1 file digest, name of at most 255 bytes. */
 #define IMASNAP_IMA_NAME_MAX		255
@@ -153,6 +156,7 @@ struct imasnap_replay {
 	struct imasnap_lane lane[IMASNAP_MAX_LANES];
 	u64 records;
 	u64 violations;
+	u64 no_pcr;		/* records for a PCR the TPM does not have */
 };
 
 void imasnap_replay_init(struct imasnap_replay *rp,
@@ -193,7 +197,7 @@ struct imasnap_record {
 	u32 tail_size;
 };
 
-size_t imasnap_record_size(const struct imasnap_record *r);
+u64 imasnap_record_size(const struct imasnap_record *r);
 int imasnap_record_encode(const struct imasnap_record *r, u8 *buf,
 			  size_t size, const struct imasnap_hash_ops *ops);
 int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,

@@ -70,6 +70,10 @@ static bool name_is(const struct imasnap_log_record *rec, const char *name)
 	return rec->name_len == n && !memcmp(rec->name, name, n);
 }
 
+/*
+ * Template names, or the format string IMA prints in their place for a
+ * template given with ima_template_fmt= ("d-ng|n-ng").
+ */
 static int log_check_name(const char *name, u32 len)
 {
 	u32 i;
@@ -79,7 +83,7 @@ static int log_check_name(const char *name, u32 len)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
+		      c == '.' || c == '|'))
 			return -EBADMSG;
 	}
 	return 0;
@@ -148,7 +152,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 	rec->offset = log->offset;
 	rec->index = log->index;
 	rec->pcr = log_u32(log, buf);
-	if (rec->pcr >= IMASNAP_NR_PCRS)
+	if (rec->pcr >= IMASNAP_LOG_PCR_MAX)
 		return log_reject(log, 0, err, "PCR index out of range");
 	rec->digest = buf + 4;
 	rec->name_len = log_u32(log, buf + 4 + IMASNAP_SHA1_DIGEST_SIZE);
@@ -209,7 +213,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
  * @len:	bytes at @buf
  * @order:	the order found
  *
- * The first record's PCR index is below 24 in exactly one byte order unless it
+ * The first record's PCR index is below 64 in exactly one byte order unless it
  * is 0; then the template name length decides.
  *
  * Return: 0, or -EBADMSG when neither or both orders fit.
@@ -222,9 +226,9 @@ int imasnap_log_guess_order(const u8 *buf, size_t len,
 
 	if (len < LOG_HDR_SIZE)
 		return -EBADMSG;
-	le = get_unaligned_le32(buf) < IMASNAP_NR_PCRS &&
+	le = get_unaligned_le32(buf) < IMASNAP_LOG_PCR_MAX &&
 	     get_unaligned_le32(nl) - 1 < IMASNAP_TEMPLATE_NAME_MAX;
-	be = get_unaligned_be32(buf) < IMASNAP_NR_PCRS &&
+	be = get_unaligned_be32(buf) < IMASNAP_LOG_PCR_MAX &&
 	     get_unaligned_be32(nl) - 1 < IMASNAP_TEMPLATE_NAME_MAX;
 	if (le == be)
 		return -EBADMSG;

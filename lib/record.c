@@ -21,16 +21,16 @@ static u32 state_count(const struct imasnap_state *st)
 	return n;
 }
 
-static size_t align8(size_t n)
+static u64 align8(u64 n)
 {
-	return (n + 7) & ~(size_t)7;
+	return (n + 7) & ~(u64)7;
 }
 
-/* Bytes imasnap_record_encode() writes for @r. */
-size_t imasnap_record_size(const struct imasnap_record *r)
+/* Bytes imasnap_record_encode() writes for @r (u64: no wrap on 32-bit). */
+u64 imasnap_record_size(const struct imasnap_record *r)
 {
 	return align8(HDR_SIZE +
-		      (size_t)(state_count(&r->armed) + state_count(&r->pcrs)) *
+		      (u64)(state_count(&r->armed) + state_count(&r->pcrs)) *
 		      VALUE_SIZE + r->tail_size);
 }
 
@@ -84,13 +84,16 @@ int imasnap_record_encode(const struct imasnap_record *r, u8 *buf,
 			  size_t size, const struct imasnap_hash_ops *ops)
 {
 	struct imasnap_record_hdr *h = (void *)buf;
-	size_t total = imasnap_record_size(r);
+	u64 total = imasnap_record_size(r);
 	u8 *p;
 	int ret;
 
+	if (!state_count(&r->armed) || r->tail_size > IMASNAP_RECORD_MAX_SIZE ||
+	    (r->tail_size && !r->tail))
+		return -EINVAL;
 	if (total > size || total > IMASNAP_RECORD_MAX_SIZE)
 		return -ENOSPC;
-	memset(buf, 0, total);
+	memset(buf, 0, (size_t)total);
 	put_unaligned_le32(IMASNAP_RECORD_MAGIC, &h->magic);
 	put_unaligned_le16(IMASNAP_RECORD_VERSION, &h->version);
 	put_unaligned_le16(HDR_SIZE, &h->hdr_size);
@@ -114,8 +117,21 @@ int imasnap_record_encode(const struct imasnap_record *r, u8 *buf,
 	if (r->tail_size)
 		memcpy(p, r->tail, r->tail_size);
 
-	ret = self_digest(buf, total, ops, h->self_digest);
+	ret = self_digest(buf, (size_t)total, ops, h->self_digest);
 	return ret ? ret : (int)total;
+}
+
+/* At most one verdict: verified, mismatch, truncated, no TPM, unreadable. */
+static unsigned int hweight_verdict(u32 flags)
+{
+	u32 v = flags & (IMASNAP_REC_TAIL_VERIFIED | IMASNAP_REC_TAIL_MISMATCH |
+			 IMASNAP_REC_TAIL_TRUNCATED | IMASNAP_REC_NO_TPM |
+			 IMASNAP_REC_TAIL_UNREADABLE);
+	unsigned int n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
 }
 
 static int reject(struct imasnap_err *err, u64 at, const char *reason)
@@ -223,9 +239,12 @@ int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
 	r->flags = get_unaligned_le32(&h->flags);
 	if (r->flags & ~IMASNAP_REC_KNOWN_FLAGS)
 		return reject(err, 12, "record has unknown flags");
+	if (hweight_verdict(r->flags) > 1)
+		return reject(err, 12, "record has contradictory flags");
 	if (get_unaligned_le32(&h->reserved0) ||
 	    !all_zero((const u8 *)h->reserved, sizeof(h->reserved)))
-		return reject(err, 72, "record has non-zero reserved fields");
+		return reject(err, offsetof(struct imasnap_record_hdr, reserved0),
+			      "record has non-zero reserved fields");
 	na = get_unaligned_le32(&h->nr_armed);
 	np = get_unaligned_le32(&h->nr_pcrs);
 	tail_size = get_unaligned_le32(&h->tail_size);
@@ -261,6 +280,8 @@ int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
 		return ret;
 	if (!na)
 		return reject(err, 48, "record has no armed end state");
+	if ((r->flags & IMASNAP_REC_NO_TPM) && np)
+		return reject(err, 52, "record without a TPM has TPM PCR values");
 
 	r->tail = buf + HDR_SIZE + (na + np) * VALUE_SIZE;
 	r->tail_size = tail_size;
@@ -275,8 +296,8 @@ int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
 		return reject(err, offsetof(struct imasnap_record_hdr, tail_digest),
 			      "record tail digest does not match its tail");
 	ret = count_tail(r->tail, tail_size,
-			 (r->flags & IMASNAP_REC_CANONICAL_LOG) ?
-			 IMASNAP_LOG_LE : IMASNAP_LOG_NATIVE,
+			 (r->flags & IMASNAP_REC_TAIL_BE) ?
+			 IMASNAP_LOG_BE : IMASNAP_LOG_LE,
 			 (u64)(r->tail - buf), &entries, err);
 	if (ret)
 		return ret;

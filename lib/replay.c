@@ -71,6 +71,7 @@ void imasnap_replay_start(struct imasnap_replay *rp,
 	}
 	rp->records = 0;
 	rp->violations = 0;
+	rp->no_pcr = 0;
 }
 
 /* The template data as IMA hashes it, as up to three buffers. */
@@ -137,6 +138,16 @@ int imasnap_replay_record(struct imasnap_replay *rp,
 		if (memcmp(sha1, rec->digest, sizeof(sha1)))
 			return replay_reject(rec, err,
 					     "template digest does not match the template data");
+	}
+
+	/*
+	 * IMA keeps a record whose pcr= the TPM does not have (>= 24) in the
+	 * list although the extend failed: it changes no PCR.
+	 */
+	if (rec->pcr >= IMASNAP_NR_PCRS) {
+		rp->records++;
+		rp->no_pcr++;
+		return 0;
 	}
 
 	/* Compute every lane's new value first: an error changes nothing. */

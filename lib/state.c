@@ -48,8 +48,11 @@ void imasnap_state_init(struct imasnap_state *st)
 void imasnap_state_set(struct imasnap_state *st, enum imasnap_bank bank,
 		       u32 pcr, const u8 *digest)
 {
-	u8 size = banks[bank].size;
+	u8 size;
 
+	if ((unsigned int)bank >= IMASNAP_NR_BANKS || pcr >= IMASNAP_NR_PCRS)
+		return;
+	size = banks[bank].size;
 	memcpy(st->pcr[bank][pcr], digest, size);
 	memset(st->pcr[bank][pcr] + size, 0, IMASNAP_MAX_DIGEST_SIZE - size);
 	st->pcr_mask[bank] |= 1U << pcr;
@@ -58,6 +61,8 @@ void imasnap_state_set(struct imasnap_state *st, enum imasnap_bank bank,
 bool imasnap_state_has(const struct imasnap_state *st, enum imasnap_bank bank,
 		       u32 pcr)
 {
+	if ((unsigned int)bank >= IMASNAP_NR_BANKS || pcr >= IMASNAP_NR_PCRS)
+		return false;
 	return st->pcr_mask[bank] & (1U << pcr);
 }
 

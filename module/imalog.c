@@ -2,6 +2,10 @@
 /*
  * Reading IMA's binary_runtime_measurements from the kernel.
  *
+ * Each seq_read_iter() call makes IMA walk its list from the head to the
+ * position (ima_measurements_start()), so reading N records costs
+ * O(N * pages); a tail of a few pages after a kept position costs little.
+ *
  * On 6.1 the file has .read = seq_read and no .read_iter, so kernel_read()
  * returns -EINVAL; seq_read_iter() on the same file with a kernel iov_iter
  * works.  Each call returns at most one page.  Continuing at the position
@@ -14,9 +18,38 @@
 
 #include "imasnap_mod.h"
 
+/*
+ * The path is resolved in the caller's mount namespace (the writer of arm,
+ * or insmod): securityfs must be mounted there.
+ */
 struct file *imasnap_imalog_open(void)
 {
-	return filp_open(IMASNAP_IMA_LOG_PATH, O_RDONLY | O_LARGEFILE, 0);
+	struct file *file;
+
+	file = filp_open(IMASNAP_IMA_LOG_PATH, O_RDONLY | O_LARGEFILE, 0);
+	if (IS_ERR(file))
+		return file;
+	/* seq_read_iter() takes private_data for a seq_file: make sure it is. */
+	if (file->f_op->read != seq_read &&
+	    file->f_op->read_iter != seq_read_iter) {
+		filp_close(file, NULL);
+		return ERR_PTR(-EINVAL);
+	}
+	return file;
+}
+
+/*
+ * The log is in the kernel's native order unless it was booted with
+ * ima_canonical_fmt; the first record tells (its PCR index is small in one
+ * order only).
+ */
+enum imasnap_log_order imasnap_imalog_order(const u8 *buf, size_t len)
+{
+	enum imasnap_log_order order;
+
+	if (imasnap_log_guess_order(buf, len, &order))
+		return IMASNAP_LOG_NATIVE;
+	return order;
 }
 
 /* Return: bytes read (0 at the end of the log) or -errno; *pos advances. */

@@ -4,6 +4,7 @@
 #define _IMASNAP_MOD_H
 
 #include <linux/fs.h>
+#include <linux/mutex.h>
 #include <linux/tpm.h>
 
 #include "../lib/imasnap.h"
@@ -25,13 +26,136 @@ bool imasnap_khash_has(const struct imasnap_khash *h, enum imasnap_bank bank);
 struct file *imasnap_imalog_open(void);
 ssize_t imasnap_imalog_read(struct file *file, loff_t *pos, void *buf,
 			    size_t len);
+enum imasnap_log_order imasnap_imalog_order(const u8 *buf, size_t len);
 
-/* tpm.c: PCR reads for every bank the TPM has allocated. */
-u32 imasnap_tpm_banks(struct tpm_chip *chip);
-int imasnap_tpm_read_pcrs(struct tpm_chip *chip, u32 bank_mask, u32 pcr_mask,
-			  struct imasnap_state *out);
+/*
+ * tpm.c: what the module asks of the TPM, behind an ops struct so that KUnit
+ * can fake it.  Every op returns 0 or -errno (a TPM error code is -EIO).
+ */
+struct imasnap_tpm_ops {
+	/* enum imasnap_bank bits of the banks the TPM has allocated */
+	u32 (*banks)(void *priv);
+	int (*read_pcrs)(void *priv, u32 bank_mask, u32 pcr_mask,
+			 struct imasnap_state *out);
+	/* TPM2_ReadClock: resetCount and restartCount */
+	int (*read_counters)(void *priv, u64 *reset_count, u32 *restart_count);
+};
+
+struct imasnap_tpm {
+	const struct imasnap_tpm_ops *ops;
+	void *priv;
+};
+
+/* The system's default TPM; false when there is none (tpm->ops NULL). */
+bool imasnap_tpm_get(struct imasnap_tpm *tpm);
+void imasnap_tpm_put(struct imasnap_tpm *tpm);
 
 /* verify.c: replay the live log and compare it with the TPM. */
 int imasnap_verify_live_log(const struct imasnap_khash *h);
+
+/* window.c: the carry window (imasnap.window=<size>@<phys>). */
+struct imasnap_window {
+	phys_addr_t phys;
+	size_t size;
+	void *virt;		/* memremap()ed, NULL when none */
+};
+
+int imasnap_window_parse(const char *arg, phys_addr_t *phys, size_t *size);
+int imasnap_window_map(struct imasnap_window *w, const char *arg);
+void imasnap_window_unmap(struct imasnap_window *w);
+
+/*
+ * What the next kernel found in the window.  NONE: no record (first boot);
+ * ACCEPTED: a fresh, verified record, re-seeded from; REJECTED: @reason says
+ * why (a readable record is still kept in @buf for inspection).
+ */
+enum imasnap_carried_state {
+	IMASNAP_CARRIED_NONE,
+	IMASNAP_CARRIED_ACCEPTED,
+	IMASNAP_CARRIED_REJECTED,
+	IMASNAP_CARRIED_RELEASED,
+};
+
+struct imasnap_carried {
+	enum imasnap_carried_state state;
+	const char *reason;
+	struct imasnap_record rec;	/* rec.tail points into @buf */
+	u8 *buf;			/* a copy of the record */
+	size_t len;
+};
+
+int imasnap_consume(void *window, size_t size, struct imasnap_tpm *tpm,
+		    const struct imasnap_hash_ops *ops,
+		    struct imasnap_carried *out);
+void imasnap_carried_free(struct imasnap_carried *c);
+
+/* arm.c and notify.c: the cut userspace armed, and the capture at kexec. */
+enum imasnap_capture_state {
+	IMASNAP_CAPTURE_NONE,
+	IMASNAP_CAPTURE_DONE,
+	IMASNAP_CAPTURE_FAILED,
+};
+
+struct imasnap_armed {
+	struct imasnap_aggregate cut;
+	struct file *log;	/* IMA's log, positioned at the cut */
+	loff_t pos;
+	enum imasnap_log_order order;
+	/* Preallocated at arm time: the capture allocates nothing. */
+	u8 *tail;		/* window-sized */
+	size_t tail_cap;
+	struct imasnap_replay *rp;
+	struct imasnap_record *rec;
+};
+
+int imasnap_arm(struct imasnap_armed *a, const char *text, size_t len,
+		const struct imasnap_window *w, struct imasnap_tpm *tpm);
+void imasnap_disarm(struct imasnap_armed *a);
+
+int imasnap_capture(struct imasnap_armed *a, size_t tail_len, u32 read_flags,
+		    struct imasnap_tpm *tpm, const struct imasnap_khash *h,
+		    void *window, size_t size, u64 t0);
+
+/* reseed.c: the snapshot_aggregate record in the next kernel. */
+enum imasnap_reseed_state {
+	IMASNAP_RESEED_NONE,
+	IMASNAP_RESEED_MEASURED,
+	IMASNAP_RESEED_NO_POLICY,	/* no measure func=CRITICAL_DATA rule */
+	IMASNAP_RESEED_DUPLICATE,	/* IMA dropped an identical record */
+	IMASNAP_RESEED_IMA_CARRIED,	/* IMA carried the old log itself */
+	IMASNAP_RESEED_FAILED,
+};
+
+int imasnap_reseed_text(const struct imasnap_record *rec, char *buf,
+			size_t size);
+enum imasnap_reseed_state imasnap_reseed(const struct imasnap_record *rec,
+					 int *err);
+bool imasnap_ima_carried_log(void);
+
+/* main.c: the module's one instance; @lock serialises everything below. */
+struct imasnap_dev {
+	struct mutex lock;	/* everything below, fs handlers, the notifier */
+	struct imasnap_khash hash;
+	struct imasnap_window window;
+	int window_err;
+	bool armed;
+	struct imasnap_armed arm;
+	enum imasnap_capture_state capture;
+	u32 capture_flags;
+	u64 capture_ns;
+	struct imasnap_carried carried;
+	enum imasnap_reseed_state reseed;
+	int reseed_err;
+};
+
+extern struct imasnap_dev imasnap_dev;
+
+/* fs.c: /sys/kernel/security/imasnap/ */
+int imasnap_fs_init(void);
+void imasnap_fs_exit(void);
+
+/* notify.c */
+int imasnap_notify_init(void);
+void imasnap_notify_exit(void);
 
 #endif /* _IMASNAP_MOD_H */

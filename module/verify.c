@@ -38,6 +38,8 @@ static int verify_drain(struct verify_ctx *c, struct file *file)
 		if (n < 0)
 			return (int)n;
 		c->have += n;
+		if (!c->log.offset)
+			c->log.order = imasnap_imalog_order(c->buf, c->have);
 		for (;;) {
 			ret = imasnap_log_next(&c->log, c->buf, c->have, !n,
 					       &rec, &c->err);
@@ -100,21 +102,20 @@ static bool verify_compare(struct verify_ctx *c, u32 banks, bool report)
 
 int imasnap_verify_live_log(const struct imasnap_khash *h)
 {
-	struct tpm_chip *chip;
+	struct imasnap_tpm tpm;
 	struct verify_ctx *c;
 	struct file *file;
 	u32 banks, touched = 0;
 	int ret, try, b, i;
 
-	chip = tpm_default_chip();
-	if (!chip) {
-		pr_info("live log: no TPM, nothing to compare with\n");
+	if (!imasnap_tpm_get(&tpm)) {
+		pr_info("live log: no TPM 2.0, nothing to compare with\n");
 		return -ENODEV;
 	}
 	c = kvzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c) {
 		ret = -ENOMEM;
-		goto out_chip;
+		goto out_tpm;
 	}
 	c->buf = kvmalloc(VERIFY_BUF_SIZE, GFP_KERNEL);
 	if (!c->buf) {
@@ -128,24 +129,26 @@ int imasnap_verify_live_log(const struct imasnap_khash *h)
 		goto out_buf;
 	}
 
-	banks = imasnap_tpm_banks(chip);
+	banks = tpm.ops->banks(tpm.priv);
 	imasnap_replay_init(&c->rp, &h->ops);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		c->lane[b][0] = -1;
 		c->lane[b][1] = -1;
 		if (!(banks & (1U << b)))
 			continue;
-		if (imasnap_khash_has(h, b))
-			c->lane[b][0] = imasnap_replay_add_lane(&c->rp, b,
-								IMASNAP_RULE_NORMAL);
+		/* Even the padded rule extends with the bank's own hash. */
+		if (!imasnap_khash_has(h, b)) {
+			pr_info("live log: no %s hash in this kernel: bank not replayed\n",
+				imasnap_bank_info(b)->name);
+			banks &= ~(1U << b);
+			continue;
+		}
+		c->lane[b][0] = imasnap_replay_add_lane(&c->rp, b,
+							IMASNAP_RULE_NORMAL);
 		if (b != IMASNAP_BANK_SHA1)
 			c->lane[b][1] = imasnap_replay_add_lane(&c->rp, b,
 								IMASNAP_RULE_PADDED_SHA1);
 	}
-	/* A bank the kernel cannot hash can only follow the padded rule. */
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if ((banks & (1U << b)) && !imasnap_khash_has(h, b))
-			banks &= ~(1U << b);
 	imasnap_replay_start(&c->rp, NULL);
 	imasnap_log_init(&c->log, IMASNAP_LOG_NATIVE);
 
@@ -157,11 +160,13 @@ int imasnap_verify_live_log(const struct imasnap_khash *h)
 			       c->err.index, c->err.offset, c->err.reason);
 			goto out_file;
 		}
-		if (ret)
+		if (ret) {
+			pr_err("live log: reading or replaying failed (%d)\n", ret);
 			goto out_file;
+		}
 		for (i = 0; i < c->rp.nr_lanes; i++)
 			touched |= c->rp.lane[i].touched;
-		ret = imasnap_tpm_read_pcrs(chip, banks, touched, &c->tpm);
+		ret = tpm.ops->read_pcrs(tpm.priv, banks, touched, &c->tpm);
 		if (ret) {
 			pr_err("live log: reading PCRs failed (%d)\n", ret);
 			goto out_file;
@@ -176,7 +181,7 @@ out_buf:
 	kvfree(c->buf);
 out_ctx:
 	kvfree(c);
-out_chip:
-	put_device(&chip->dev);
+out_tpm:
+	imasnap_tpm_put(&tpm);
 	return ret;
 }

@@ -179,8 +179,11 @@ static int emit(const struct replay_opts *o, const struct imasnap_replay *rp,
 	if (o->json) {
 		root = json_object_new_object();
 		arr = json_object_new_array();
-		if (!root || !arr)
+		if (!root || !arr) {
+			json_object_put(root);
+			json_object_put(arr);
 			return -ENOMEM;
+		}
 		json_object_object_add(root, "records", json_object_new_int64((int64_t)rp->records));
 		json_object_object_add(root, "violations", json_object_new_int64((int64_t)rp->violations));
 		json_object_object_add(root, "pcrs", arr);
@@ -321,6 +324,13 @@ int replay_main(int argc, char **argv)
 	opened = true;
 	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
 		ret = imasnap_replay_record(rp, &rec, &err);
+		if (ret && ret != -EBADMSG) {
+			imasnap_errorf("replay: record %llu: %s (%s)",
+				       (unsigned long long)err.index, err.reason,
+				       strerror(-ret));
+			ret = IMASNAP_EXIT_FAILURE;
+			goto out;
+		}
 		if (ret)
 			break;
 	}
@@ -333,7 +343,7 @@ int replay_main(int argc, char **argv)
 	}
 	if (ret) {
 		imasnap_errorf("replay: %s: %s", o.log, strerror(-ret));
-		ret = -ret == EOPNOTSUPP ? IMASNAP_EXIT_FAILURE : IMASNAP_EXIT_IO;
+		ret = IMASNAP_EXIT_IO;
 		goto out;
 	}
 

@@ -5,6 +5,7 @@
 # sends the IMA log and every PCR of every bank to the host over ttyS1:
 #
 #   IMASNAP-BEGIN <name>  ... base64 ...  IMASNAP-END <name>
+#   IMASNAP-FAIL <what>     (any number, as failures happen)
 #   IMASNAP-DONE <status>
 #
 # The root filesystem is ramfs (rootfstype=ramfs): the tcb policy measures
@@ -20,8 +21,10 @@ IMA=/sys/kernel/security/ima
 RES=/dev/ttyS1
 status=ok
 
+# Reported at once: a kexec case's first kernel never reaches IMASNAP-DONE.
 fail() {
 	echo "imasnap-init: $*"
+	echo "IMASNAP-FAIL $*" > $RES
 	status="fail: $*"
 }
 
@@ -29,6 +32,11 @@ emit() {
 	echo "IMASNAP-BEGIN $1" > $RES
 	base64 < "$2" > $RES
 	echo "IMASNAP-END $1" > $RES
+}
+
+# A kernel command line argument's value: arg imasnap.window
+arg() {
+	tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p" | tail -n 1
 }
 
 # Every bank and PCR the TPM has, as "<alg> <pcr> <hex>" lines.
@@ -50,7 +58,8 @@ if [ -f /case/workload ]; then
 	. /case/workload || fail "workload failed"
 fi
 
-if [ -f /case/imasnap.ko ]; then
+# Load the module unless the workload did (kexec cases load it themselves).
+if [ -f /case/imasnap.ko ] && [ ! -d /sys/module/imasnap ]; then
 	# shellcheck disable=SC2046
 	insmod /case/imasnap.ko $(cat /case/module-args 2>/dev/null) ||
 		fail "insmod imasnap.ko failed"
@@ -78,7 +87,7 @@ emit pcrs.txt /out/pcrs.txt
 emit ascii_runtime_measurements /out/ascii
 emit dmesg /out/dmesg
 for f in /out/extra-*; do
-	[ -f "$f" ] && emit "${f#/out/}" "$f"
+	[ -f "$f" ] && emit "${f#/out/extra-}" "$f"
 done
 echo "IMASNAP-DONE $status" > $RES
 sync

@@ -13,6 +13,12 @@
 #   workload   optional shell fragment the guest sources before collecting
 #   policy     optional IMA policy the guest writes to securityfs first
 #   module-args  arguments for insmod when --module is given
+#   kexec      a kexec case: its content is the mode tests/qemu/kexec-stage.sh
+#              runs (ok, wrong-state, garbage, truncated, bad-digest, stale);
+#              the initramfs then also holds the kernel, a second initramfs
+#              for the next kernel and the static helpers
+#   warm-reset QEMU may reset the machine (no -no-reboot): RAM survives,
+#              swtpm starts over
 #
 # Exit: 0 when the guest reported IMASNAP-DONE ok, 1 otherwise (the console
 # log is in OUT/console.log).
@@ -59,11 +65,22 @@ for app in $(/bin/busybox --list); do
 done
 install -m 0755 "$top/tests/qemu/init.sh" "$root/init"
 cp "$top/tests/qemu/workload.sh" "$root/lib/workload.sh"
-for f in workload policy module-args; do
+for f in workload policy module-args kexec; do
 	[ -f "$case_dir/$f" ] && cp "$case_dir/$f" "$root/case/$f"
 done
 [ -n "$module" ] && cp "$module" "$root/case/imasnap.ko"
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$work/initrd.gz"
+mkcpio() { (cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$2"; }
+if [ -f "$case_dir/kexec" ]; then
+	make -s -C "$top/tests/qemu/helpers"
+	cp "$top/tests/qemu/helpers/mkcut" "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
+	cp "$top/tests/qemu/kexec-stage.sh" "$root/lib/kexec-stage.sh"
+	# The next kernel boots this initramfs without /boot.
+	mkcpio "$root" "$work/initrd-next.gz"
+	mkdir -p "$root/boot"
+	cp "$kernel" "$root/boot/vmlinuz"
+	cp "$work/initrd-next.gz" "$root/boot/initrd.gz"
+fi
+mkcpio "$root" "$work/initrd.gz"
 
 # --- swtpm -------------------------------------------------------------
 tpm=$work/tpm
@@ -82,10 +99,12 @@ for _ in $(seq 50); do [ -S "$tpm/ctrl.sock" ] && break; sleep 0.1; done
 cmdline="console=ttyS0 rdinit=/init rootfstype=ramfs panic=-1 panic_on_warn=1 loglevel=4"
 [ -f "$case_dir/cmdline" ] && cmdline="$cmdline $(tr '\n' ' ' < "$case_dir/cmdline")"
 : > "$out/results.txt"
+reboot=-no-reboot
+[ -f "$case_dir/warm-reset" ] && reboot=
 set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 \
-	-machine pc -accel tcg -m 512M -smp 1 \
-	-nographic -no-reboot -monitor none \
+	-machine pc -accel tcg -m 1G -smp 1 \
+	-nographic $reboot -monitor none \
 	-kernel "$kernel" -initrd "$work/initrd.gz" -append "$cmdline" \
 	-chardev socket,id=chrtpm,path="$tpm/ctrl.sock" \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm \
@@ -103,7 +122,7 @@ for name in $(sed -n 's/^IMASNAP-BEGIN //p' "$work/results"); do
 		sed '1d;$d' | base64 -d > "$out/$name"
 done
 done_line=$(grep '^IMASNAP-DONE' "$work/results" || true)
-if [ "$done_line" != "IMASNAP-DONE ok" ]; then
+if grep '^IMASNAP-FAIL' "$work/results" >&2 || [ "$done_line" != "IMASNAP-DONE ok" ]; then
 	echo "run.sh: guest did not finish cleanly (qemu exit $qrc, '${done_line:-no result}')" >&2
 	tail -n 40 "$out/console.log" >&2
 	exit 1

@@ -210,11 +210,11 @@ struct malformed {
 	size_t (*make)(unsigned char *buf);
 };
 
-static size_t mk_pcr_24(unsigned char *b)
+static size_t mk_pcr_64(unsigned char *b)
 {
 	u32 fl[] = { 40, 5 };
 
-	return build(b, 24, "ima-ng", fl, 2);
+	return build(b, 64, "ima-ng", fl, 2);
 }
 
 static size_t mk_name_len_0(unsigned char *b)
@@ -303,7 +303,7 @@ static size_t mk_legacy_long_name(unsigned char *b)
 }
 
 static const struct malformed malformed[] = {
-	{ "pcr 24", "PCR index out of range", mk_pcr_24 },
+	{ "pcr 64", "PCR index out of range", mk_pcr_64 },
 	{ "empty template name", "template name length out of range", mk_name_len_0 },
 	{ "template name of 256 bytes", "template name length out of range", mk_name_len_256 },
 	{ "space in template name", "template name has a character IMA never writes", mk_name_char },
@@ -362,6 +362,22 @@ static void log_next_accepts_unknown_templates_with_any_field_count(void **state
 	assert_false(rec.legacy);
 }
 
+static void log_next_accepts_template_format_strings_as_names(void **state)
+{
+	static unsigned char buf[512];
+	u32 fl[] = { 40, 5 };
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	size_t n = build(buf, 63, "d-ng|n-ng", fl, 2);
+
+	(void)state;
+	/* ima_template_fmt=d-ng|n-ng: IMA prints the format as the name. */
+	imasnap_log_init(&log, IMASNAP_LOG_LE);
+	assert_int_equal(imasnap_log_next(&log, buf, n, true, &rec, &err), (int)n);
+	assert_int_equal(rec.pcr, 63);
+}
+
 static void log_next_needs_more_bytes_before_end_of_log(void **state)
 {
 	struct fixture *f = fixture_load("ima-sig");
@@ -387,6 +403,7 @@ int main(void)
 		cmocka_unit_test(log_field_returns_ima_ng_digest_and_name),
 		cmocka_unit_test(log_next_rejects_each_malformed_record_class),
 		cmocka_unit_test(log_next_accepts_unknown_templates_with_any_field_count),
+		cmocka_unit_test(log_next_accepts_template_format_strings_as_names),
 		cmocka_unit_test(log_next_needs_more_bytes_before_end_of_log),
 	};
 

@@ -184,6 +184,9 @@ static const struct corruption corruptions[] = {
 	{ "record tail digest does not match its tail", H(tail_digest), 1, 0 },
 	{ "record tail entry count does not match its tail", H(tail_entries), 4, 4 },
 	{ "truncated record carries a tail", H(flags), 4, IMASNAP_REC_TAIL_TRUNCATED },
+	{ "record has contradictory flags", H(flags), 4,
+	  IMASNAP_REC_TAIL_VERIFIED | IMASNAP_REC_TAIL_MISMATCH },
+	{ "record without a TPM has TPM PCR values", H(flags), 4, IMASNAP_REC_NO_TPM },
 };
 
 static void record_decode_rejects_each_forged_field(void **state)
@@ -214,6 +217,15 @@ static void record_decode_rejects_each_forged_field(void **state)
 	}
 }
 
+static void record_encode_refuses_a_record_without_armed_state(void **state)
+{
+	struct rec_fixture *rf = *state;
+
+	imasnap_state_init(&rf->r.armed);
+	assert_int_equal(imasnap_record_encode(&rf->r, rf->buf, rf->len, test_hash_ops()),
+			 -EINVAL);
+}
+
 static void record_decode_rejects_a_forged_self_digest(void **state)
 {
 	struct rec_fixture *rf = *state;
@@ -236,6 +248,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(record_decode_rejects_any_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(record_decode_rejects_each_forged_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(record_decode_rejects_a_forged_self_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(record_encode_refuses_a_record_without_armed_state,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("imasnap_record", tests, NULL, NULL);

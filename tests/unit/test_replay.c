@@ -240,6 +240,30 @@ static void replay_error_leaves_every_lane_unchanged(void **state)
 	fixture_free(f);
 }
 
+static void replay_skips_records_for_pcrs_the_tpm_lacks(void **state)
+{
+	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+
+	(void)state;
+	imasnap_replay_init(rp, test_hash_ops());
+	assert_int_equal(imasnap_replay_add_lane(rp, IMASNAP_BANK_SHA256, IMASNAP_RULE_NORMAL), 0);
+	imasnap_replay_start(rp, NULL);
+	imasnap_log_init(&log, IMASNAP_LOG_LE);
+	assert_true(imasnap_log_next(&log, f->log, f->log_len, true, &rec, &err) > 0);
+	/* policy pcr=30: IMA logs the record, the TPM extend fails */
+	rec.pcr = 30;
+	assert_int_equal(imasnap_replay_record(rp, &rec, &err), 0);
+	assert_int_equal(rp->records, 1);
+	assert_int_equal(rp->no_pcr, 1);
+	assert_int_equal(rp->lane[0].touched, 0);
+	free(rp);
+	fixture_free(f);
+}
+
 static void replay_add_lane_rejects_duplicates_and_unknown_banks(void **state)
 {
 	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
@@ -265,6 +289,7 @@ int main(void)
 		cmocka_unit_test(replay_from_start_state_continues_a_split_log),
 		cmocka_unit_test(replay_sm3_lane_matches_openssl),
 		cmocka_unit_test(replay_error_leaves_every_lane_unchanged),
+		cmocka_unit_test(replay_skips_records_for_pcrs_the_tpm_lacks),
 		cmocka_unit_test(replay_add_lane_rejects_duplicates_and_unknown_banks),
 	};
 

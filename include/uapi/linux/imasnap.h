@@ -79,12 +79,12 @@ enum imasnap_bank {
 #define IMASNAP_RECORD_MAGIC		0x52534d49	/* "IMSR" */
 #define IMASNAP_RECORD_VERSION		1
 
-/* imasnap_record_hdr.flags */
+/* imasnap_record_hdr.flags: TAIL_BE and at most one verdict (the others) */
 #define IMASNAP_REC_TAIL_VERIFIED	(1U << 0) /* replay(armed, tail) == TPM */
 #define IMASNAP_REC_TAIL_MISMATCH	(1U << 1) /* replay(armed, tail) != TPM */
 #define IMASNAP_REC_TAIL_TRUNCATED	(1U << 2) /* tail did not fit: not carried */
 #define IMASNAP_REC_NO_TPM		(1U << 3) /* no TPM: PCRs and counters absent */
-#define IMASNAP_REC_CANONICAL_LOG	(1U << 4) /* tail is ima_canonical_fmt */
+#define IMASNAP_REC_TAIL_BE		(1U << 4) /* tail u32s are big-endian */
 #define IMASNAP_REC_TAIL_UNREADABLE	(1U << 5) /* reading the IMA log failed */
 #define IMASNAP_REC_KNOWN_FLAGS		0x3f
 

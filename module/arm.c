@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Arming: userspace archived IMA's log up to a cut and writes the cut
+ * (seq, records, byte offset, end state per bank and PCR, shard digest) to
+ * /sys/kernel/security/imasnap/arm.  The module checks it strictly, opens
+ * IMA's log and reads it up to the cut, checking that exactly the named
+ * records end exactly at the named offset, and keeps the file there: at
+ * kexec the reboot notifier continues reading on it and gets only the
+ * records measured after the cut, without formatting the log again.
+ *
+ * Everything the capture needs is allocated here, so the notifier allocates
+ * nothing.  Called with imasnap_dev.lock held.
+ */
+#include <linux/slab.h>
+
+#include "imasnap_mod.h"
+
+#define ARM_READ_CHUNK	PAGE_SIZE
+
+/* The smallest record: header, armed state, the cut's PCRs in every bank. */
+static size_t arm_min_record(const struct imasnap_aggregate *cut, u32 banks)
+{
+	u32 pcrs = 0, values = 0, b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		pcrs |= cut->state.pcr_mask[b];
+		values += hweight32(cut->state.pcr_mask[b]);
+	}
+	values += hweight32(pcrs) * hweight32(banks);
+	return sizeof(struct imasnap_record_hdr) +
+	       values * sizeof(struct imasnap_pcr_value);
+}
+
+static int arm_reject(const char *reason)
+{
+	pr_err("arm: %s\n", reason);
+	return -EINVAL;
+}
+
+/*
+ * Read the log up to @a->cut.offset through @buf, parsing as it goes: the
+ * cut must fall after exactly @a->cut.entries records.
+ */
+static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	size_t have = 0;
+	ssize_t n;
+	int ret;
+
+	imasnap_log_init(&log, IMASNAP_LOG_NATIVE);
+	a->pos = 0;
+	a->order = IMASNAP_LOG_NATIVE;
+	while ((u64)a->pos < a->cut.offset) {
+		size_t want = min_t(u64, a->cut.offset - a->pos,
+				    min_t(size_t, ARM_READ_CHUNK, cap - have));
+
+		if (!want)
+			return arm_reject("a record before the cut is larger than the window");
+		n = imasnap_imalog_read(a->log, &a->pos, buf + have, want);
+		if (n < 0) {
+			pr_err("arm: reading IMA's log failed (%zd)\n", n);
+			return (int)n;
+		}
+		if (!n)
+			return arm_reject("the cut's Offset is beyond the end of IMA's log");
+		have += n;
+		if (!log.offset) {
+			log.order = imasnap_imalog_order(buf, have);
+			a->order = log.order;
+		}
+		while ((ret = imasnap_log_next(&log, buf, have, false, &rec,
+					       &err)) > 0) {
+			have -= rec.size;
+			memmove(buf, buf + rec.size, have);
+		}
+		if (ret < 0) {
+			pr_err("arm: IMA's log record %llu at offset %llu: %s\n",
+			       err.index, err.offset, err.reason);
+			return -EINVAL;
+		}
+	}
+	if (have)
+		return arm_reject("the cut's Offset is not at a record boundary");
+	if (log.index != a->cut.entries)
+		return arm_reject("the cut's Entries does not match the records before its Offset");
+	return 0;
+}
+
+static void armed_free(struct imasnap_armed *a)
+{
+	if (a->log && !IS_ERR(a->log))
+		filp_close(a->log, NULL);
+	kvfree(a->tail);
+	kvfree(a->rp);
+	kvfree(a->rec);
+	memset(a, 0, sizeof(*a));
+}
+
+/**
+ * imasnap_arm() - check a cut and get ready to capture at kexec
+ * @a:		the armed state to replace on success
+ * @text:	the cut, in the grammar of include/uapi/linux/imasnap.h
+ * @len:	its length (one trailing newline is ignored)
+ * @w:		the carry window
+ * @tpm:	the TPM
+ *
+ * Return: 0; -EINVAL (bad cut, one pr_err says why); -ENODEV (no window or
+ * no TPM); -ENOMEM; a read error.  On error @a is unchanged.
+ */
+int imasnap_arm(struct imasnap_armed *a, const char *text, size_t len,
+		const struct imasnap_window *w, struct imasnap_tpm *tpm)
+{
+	struct imasnap_err err;
+	struct imasnap_armed *n;
+	u32 banks, b;
+	int ret;
+
+	if (!w->virt) {
+		pr_err("arm: no carry window: boot with memmap=<size>$<addr> imasnap.window=<size>@<addr>\n");
+		return -ENODEV;
+	}
+	if (!tpm->ops) {
+		pr_err("arm: no TPM 2.0: nothing would attest the carried state\n");
+		return -ENODEV;
+	}
+	/* struct imasnap_armed holds a whole PCR state: too big for the stack. */
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return -ENOMEM;
+	if (len && text[len - 1] == '\n')
+		len--;
+	ret = imasnap_aggregate_parse(IMASNAP_AGG_CUT, text, len, &n->cut, &err);
+	if (ret) {
+		pr_err("arm: cut rejected at byte %llu: %s\n", err.offset, err.reason);
+		goto fail;
+	}
+	banks = tpm->ops->banks(tpm->priv);
+	for (b = 0; b < IMASNAP_NR_BANKS && !ret; b++) {
+		if (n->cut.state.pcr_mask[b] && !(banks & (1U << b)))
+			ret = arm_reject("the cut names a PCR bank the TPM does not have");
+		else if (n->cut.state.pcr_mask[b] &&
+			 !imasnap_khash_has(&imasnap_dev.hash, b))
+			ret = arm_reject("the cut names a PCR bank this kernel cannot hash");
+	}
+	if (!ret && arm_min_record(&n->cut, banks) > w->size)
+		ret = arm_reject("the cut's PCR state does not fit in the window");
+	if (ret)
+		goto fail;
+
+	n->tail_cap = w->size;
+	n->tail = kvmalloc(n->tail_cap, GFP_KERNEL);
+	n->rp = kvzalloc(sizeof(*n->rp), GFP_KERNEL);
+	n->rec = kvzalloc(sizeof(*n->rec), GFP_KERNEL);
+	if (!n->tail || !n->rp || !n->rec) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	n->log = imasnap_imalog_open();
+	if (IS_ERR(n->log)) {
+		ret = PTR_ERR(n->log);
+		pr_err("arm: cannot open %s (%d)\n", IMASNAP_IMA_LOG_PATH, ret);
+		goto fail;
+	}
+	ret = arm_seek(n, n->tail, n->tail_cap);
+	if (ret)
+		goto fail;
+
+	armed_free(a);
+	*a = *n;
+	kfree(n);
+	return 0;
+fail:
+	armed_free(n);
+	kfree(n);
+	return ret;
+}
+
+void imasnap_disarm(struct imasnap_armed *a)
+{
+	armed_free(a);
+}

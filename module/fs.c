@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/security/imasnap/: the module's interface to userspace.
+ *
+ *   status        (0400) key=value lines, Documentation/abi.md
+ *   arm           (0200) write a cut to arm, "disarm" to undo
+ *   carried       (0400) the record received from the previous kernel
+ *   carried_tail  (0400) its tail, binary_runtime_measurements format
+ *   release       (0200) write after archiving them: frees the copy, wipes
+ *                        the window
+ *
+ * Writes need CAP_SYS_ADMIN.  Every handler takes imasnap_dev.lock.
+ */
+#include <linux/capability.h>
+#include <linux/security.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "imasnap_mod.h"
+
+static struct dentry *dir, *f_status, *f_arm, *f_carried, *f_tail, *f_release;
+
+static const char *const carried_names[] = {
+	[IMASNAP_CARRIED_NONE] = "none",
+	[IMASNAP_CARRIED_ACCEPTED] = "accepted",
+	[IMASNAP_CARRIED_REJECTED] = "rejected",
+	[IMASNAP_CARRIED_RELEASED] = "released",
+};
+
+static const char *const reseed_names[] = {
+	[IMASNAP_RESEED_NONE] = "none",
+	[IMASNAP_RESEED_MEASURED] = "measured",
+	[IMASNAP_RESEED_NO_POLICY] = "not_measured_no_policy_rule",
+	[IMASNAP_RESEED_DUPLICATE] = "duplicate",
+	[IMASNAP_RESEED_IMA_CARRIED] = "skipped_ima_carried_log",
+	[IMASNAP_RESEED_FAILED] = "failed",
+};
+
+static const char *const capture_names[] = {
+	[IMASNAP_CAPTURE_NONE] = "none",
+	[IMASNAP_CAPTURE_DONE] = "done",
+	[IMASNAP_CAPTURE_FAILED] = "failed",
+};
+
+static void show_flags(struct seq_file *m, const char *key, u32 flags)
+{
+	static const char *const names[] = {
+		"tail_verified", "tail_mismatch", "tail_truncated", "no_tpm",
+		"tail_big_endian", "tail_unreadable",
+	};
+	const char *sep = "";
+	int i;
+
+	seq_printf(m, "%s=", key);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (flags & (1U << i)) {
+			seq_printf(m, "%s%s", sep, names[i]);
+			sep = ",";
+		}
+	}
+	seq_puts(m, "\n");
+}
+
+static int status_show(struct seq_file *m, void *v)
+{
+	struct imasnap_dev *d = &imasnap_dev;
+	const struct imasnap_record *r = &d->carried.rec;
+	struct imasnap_tpm tpm;
+	bool have_tpm;
+
+	have_tpm = imasnap_tpm_get(&tpm);
+	imasnap_tpm_put(&tpm);
+	mutex_lock(&d->lock);
+	seq_printf(m, "version=%u\n", IMASNAP_RECORD_VERSION);
+	if (d->window.virt)
+		seq_printf(m, "window=%zu@%pa\n", d->window.size, &d->window.phys);
+	else
+		seq_printf(m, "window=none\nwindow_error=%d\n", d->window_err);
+	seq_printf(m, "tpm=%s\n", have_tpm ? "yes" : "no");
+	seq_printf(m, "armed=%s\n", d->armed ? "yes" : "no");
+	if (d->armed)
+		seq_printf(m, "armed_seq=%llu\narmed_entries=%llu\narmed_offset=%llu\n",
+			   d->arm.cut.seq, d->arm.cut.entries, d->arm.cut.offset);
+	seq_printf(m, "capture=%s\n", capture_names[d->capture]);
+	if (d->capture == IMASNAP_CAPTURE_DONE) {
+		show_flags(m, "capture_flags", d->capture_flags);
+		seq_printf(m, "capture_ns=%llu\n", d->capture_ns);
+	}
+	seq_printf(m, "carried=%s\n", carried_names[d->carried.state]);
+	if (d->carried.reason)
+		seq_printf(m, "carried_reason=%s\n", d->carried.reason);
+	if (d->carried.buf) {
+		seq_printf(m, "carried_seq=%llu\ncarried_entries=%llu\n",
+			   r->seq, r->entries);
+		seq_printf(m, "carried_tail_entries=%u\ncarried_tail_bytes=%u\n",
+			   r->tail_entries, r->tail_size);
+		seq_printf(m, "carried_bytes=%zu\ncarried_capture_ns=%llu\n",
+			   d->carried.len, r->capture_ns);
+		show_flags(m, "carried_flags", r->flags);
+	}
+	seq_printf(m, "reseed=%s\n", reseed_names[d->reseed]);
+	if (d->reseed_err)
+		seq_printf(m, "reseed_error=%d\n", d->reseed_err);
+	mutex_unlock(&d->lock);
+	return 0;
+}
+
+static int status_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, status_show, NULL);
+}
+
+static const struct file_operations status_fops = {
+	.owner = THIS_MODULE,
+	.open = status_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* The whole text in one write, at offset 0; returns a NUL-terminated copy. */
+static char *fs_copy_write(const char __user *ubuf, size_t count, loff_t *ppos)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return ERR_PTR(-EPERM);
+	if (*ppos || !count || count >= IMASNAP_AGGREGATE_MAX_LEN)
+		return ERR_PTR(-EINVAL);
+	return memdup_user_nul(ubuf, count);
+}
+
+static ssize_t arm_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	struct imasnap_dev *d = &imasnap_dev;
+	struct imasnap_tpm tpm;
+	char *text;
+	int ret;
+
+	text = fs_copy_write(ubuf, count, ppos);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	mutex_lock(&d->lock);
+	if (!strcmp(text, "disarm") || !strcmp(text, "disarm\n")) {
+		imasnap_disarm(&d->arm);
+		d->armed = false;
+		ret = 0;
+	} else {
+		imasnap_tpm_get(&tpm);
+		ret = imasnap_arm(&d->arm, text, count, &d->window, &tpm);
+		imasnap_tpm_put(&tpm);
+		if (!ret) {
+			d->armed = true;
+			pr_info("armed: seq %llu, %llu records up to offset %llu\n",
+				d->arm.cut.seq, d->arm.cut.entries, d->arm.cut.offset);
+		}
+	}
+	mutex_unlock(&d->lock);
+	kfree(text);
+	if (ret)
+		return ret;
+	*ppos = count;
+	return count;
+}
+
+static const struct file_operations arm_fops = {
+	.owner = THIS_MODULE,
+	.write = arm_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t carried_read(struct file *file, char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	struct imasnap_dev *d = &imasnap_dev;
+	bool tail = file->f_inode->i_private;
+	ssize_t ret = 0;
+
+	mutex_lock(&d->lock);
+	if (d->carried.buf) {
+		if (tail)
+			ret = simple_read_from_buffer(ubuf, count, ppos,
+						      d->carried.rec.tail,
+						      d->carried.rec.tail_size);
+		else
+			ret = simple_read_from_buffer(ubuf, count, ppos,
+						      d->carried.buf,
+						      d->carried.len);
+	}
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+static const struct file_operations carried_fops = {
+	.owner = THIS_MODULE,
+	.read = carried_read,
+	.llseek = default_llseek,
+};
+
+static ssize_t release_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct imasnap_dev *d = &imasnap_dev;
+	char *text;
+
+	text = fs_copy_write(ubuf, count, ppos);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	kfree(text);
+	mutex_lock(&d->lock);
+	imasnap_carried_free(&d->carried);
+	if (d->carried.state != IMASNAP_CARRIED_NONE)
+		d->carried.state = IMASNAP_CARRIED_RELEASED;
+	if (d->window.virt)
+		memset(d->window.virt, 0, d->window.size);
+	mutex_unlock(&d->lock);
+	*ppos = count;
+	return count;
+}
+
+static const struct file_operations release_fops = {
+	.owner = THIS_MODULE,
+	.write = release_write,
+	.llseek = noop_llseek,
+};
+
+int imasnap_fs_init(void)
+{
+	dir = securityfs_create_dir("imasnap", NULL);
+	if (IS_ERR(dir))
+		return PTR_ERR(dir);
+	f_status = securityfs_create_file("status", 0400, dir, NULL, &status_fops);
+	f_arm = securityfs_create_file("arm", 0200, dir, NULL, &arm_fops);
+	f_carried = securityfs_create_file("carried", 0400, dir, NULL,
+					   &carried_fops);
+	f_tail = securityfs_create_file("carried_tail", 0400, dir, (void *)1,
+					&carried_fops);
+	f_release = securityfs_create_file("release", 0200, dir, NULL,
+					   &release_fops);
+	if (IS_ERR(f_status) || IS_ERR(f_arm) || IS_ERR(f_carried) ||
+	    IS_ERR(f_tail) || IS_ERR(f_release)) {
+		imasnap_fs_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void imasnap_fs_exit(void)
+{
+	struct dentry **files[] = { &f_release, &f_tail, &f_carried, &f_arm,
+				    &f_status, &dir };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		if (!IS_ERR_OR_NULL(*files[i]))
+			securityfs_remove(*files[i]);
+		*files[i] = NULL;
+	}
+}
