@@ -23,15 +23,7 @@ ok() { pass=$((pass + 1)); echo "ok   $1"; }
 ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { local name=$1; shift; if "$@" > "$tmp/check.out" 2>&1; then ok "$name"; else ko "$name"; sed 's/^/     /' "$tmp/check.out"; fi; }
 
-# "…;sha1:PCR10:0x…,PCR11:0x…;sha256:…" -> "<alg> <pcr> <hex>" lines
-agg_to_pcrs() {
-	tr ';' '\n' | awk -F: '/^(sha1|sha256|sha384|sha512|sm3):/ {
-		bank = $1; sub(/^[^:]*:/, "");
-		n = split($0, items, ",");
-		for (i = 1; i <= n; i++) { split(items[i], kv, ":0x"); sub(/^PCR/, "", kv[1]);
-			print bank, kv[1], kv[2] } }'
-}
-agg_field() { tr ';' '\n' | sed -n "s/^$1=//p"; }
+. "$top/tests/qemu/lib.sh"
 status_of() { sed -n "s/^$2=//p" "$1/status"; }
 
 boot() {
@@ -48,8 +40,7 @@ boot() {
 check_ok() {
 	local o=$tmp/ok
 	boot ok || return
-	grep -a 'snapshot_aggregate' "$o/ascii_runtime_measurements" | awk '{print $NF}' |
-		xxd -r -p > "$o/aggregate"
+	agg_from_ascii_log "$o/ascii_runtime_measurements" > "$o/aggregate"
 	agg_to_pcrs < "$o/aggregate" > "$o/P.txt"
 	agg_to_pcrs < "$o/stage1-cut" > "$o/cut.txt"
 	cat "$o/stage1-shard" "$o/carried_tail" > "$o/old-log"
