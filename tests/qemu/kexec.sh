@@ -37,43 +37,57 @@ boot() {
 	ok "kexec_${mode}_both_kernels_ran"
 }
 
+# The good hop; $1: mode (ok, custom-policy: the same with a custom IMA policy)
 check_ok() {
-	local o=$tmp/ok
-	boot ok || return
+	local o=$tmp/$1
+	boot "$1" || return
 	agg_from_ascii_log "$o/ascii_runtime_measurements" > "$o/aggregate"
 	agg_to_pcrs < "$o/aggregate" > "$o/P.txt"
 	agg_to_pcrs < "$o/stage1-cut" > "$o/cut.txt"
 	cat "$o/stage1-shard" "$o/carried_tail" > "$o/old-log"
 
-	check kexec_status_reports_an_accepted_record grep -qx 'carried=accepted' "$o/status"
-	check kexec_status_reports_the_reseed grep -qx 'reseed=measured' "$o/status"
-	check kexec_next_log_holds_one_snapshot_aggregate \
+	check kexec_${1}_status_reports_an_accepted_record grep -qx 'carried=accepted' "$o/status"
+	check kexec_${1}_status_reports_the_reseed grep -qx 'reseed=measured' "$o/status"
+	check kexec_${1}_next_log_holds_one_snapshot_aggregate \
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 1
-	check kexec_shard_replays_to_the_cut_state \
+	check kexec_${1}_shard_replays_to_the_cut_state \
 		"$IMASNAP" replay --log "$o/stage1-shard" --pcrs "$o/cut.txt"
-	check kexec_shard_and_tail_replay_to_the_aggregate_state \
+	check kexec_${1}_shard_and_tail_replay_to_the_aggregate_state \
 		"$IMASNAP" replay --log "$o/old-log" --pcrs "$o/P.txt"
-	check kexec_next_log_replays_from_the_aggregate_state_to_the_tpm \
+	check kexec_${1}_next_log_replays_from_the_aggregate_state_to_the_tpm \
 		"$IMASNAP" replay --log "$o/binary_runtime_measurements" \
 		--start "$o/P.txt" --pcrs "$o/pcrs.txt"
-	check kexec_next_log_from_zero_does_not_match_the_tpm \
+	check kexec_${1}_next_log_from_zero_does_not_match_the_tpm \
 		test "$("$IMASNAP" replay --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" > /dev/null 2>&1; echo $?)" -eq 5
-	check kexec_aggregate_names_the_shard_digest test \
+	check kexec_${1}_aggregate_names_the_shard_digest test \
 		"$(agg_field Shard < "$o/aggregate")" = "sha256:$(sha256sum < "$o/stage1-shard" | cut -c1-64)"
-	check kexec_aggregate_names_the_tail_digest test \
+	check kexec_${1}_aggregate_names_the_tail_digest test \
 		"$(agg_field Tail < "$o/aggregate")" = "sha256:$(sha256sum < "$o/carried_tail" | cut -c1-64)"
 	local cut_entries tail_entries
 	cut_entries=$(agg_field Entries < "$o/stage1-cut")
 	tail_entries=$("$IMASNAP" replay --json --log "$o/carried_tail" --start "$o/cut.txt" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
-	check kexec_aggregate_counts_the_tail test "$(agg_field TailEntries < "$o/aggregate")" -eq "$tail_entries"
-	check kexec_aggregate_counts_every_record_before_the_next_kernel test \
+	check kexec_${1}_aggregate_counts_the_tail test "$(agg_field TailEntries < "$o/aggregate")" -eq "$tail_entries"
+	check kexec_${1}_aggregate_counts_every_record_before_the_next_kernel test \
 		"$(agg_field Entries < "$o/aggregate")" -eq $((cut_entries + tail_entries))
-	check kexec_carried_record_is_what_status_says test \
+	check kexec_${1}_carried_record_is_what_status_says test \
 		"$(stat -c %s "$o/carried")" -eq "$(status_of "$o" carried_bytes)"
 	echo "     old kernel's log: $(stat -c %s "$o/stage1-log") bytes, $((cut_entries + tail_entries)) records;" \
 		"carried: $(status_of "$o" carried_bytes) bytes (tail $(status_of "$o" carried_tail_bytes) bytes," \
 		"$(status_of "$o" carried_tail_entries) records), captured in $(status_of "$o" carried_capture_ns) ns"
+}
+
+# A good record, but no IMA policy rule measures the re-seed.
+check_no_policy() {
+	local o=$tmp/no-policy
+	boot no-policy || return
+	check kexec_no-policy_record_is_accepted grep -qx 'carried=accepted' "$o/status"
+	check kexec_no-policy_status_says_the_reseed_was_not_measured \
+		grep -qx 'reseed=not_measured_no_policy_rule' "$o/status"
+	check kexec_no-policy_kernel_log_says_which_rule_is_missing \
+		grep -q "imasnap: snapshot_aggregate not measured: the IMA policy needs 'measure func=CRITICAL_DATA label=imasnap'" "$o/dmesg"
+	check kexec_no-policy_leaves_no_snapshot_aggregate \
+		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 0
 }
 
 check_rejected() {
@@ -89,11 +103,12 @@ check_rejected() {
 }
 
 modes=("$@")
-[ ${#modes[@]} -eq 0 ] && modes=(ok wrong-state garbage truncated bad-digest stale)
+[ ${#modes[@]} -eq 0 ] && modes=(ok custom-policy no-policy wrong-state garbage truncated bad-digest stale)
 make -s -C "$top/userspace"
 for m in "${modes[@]}"; do
 	case $m in
-	ok) check_ok ;;
+	ok | custom-policy) check_ok "$m" ;;
+	no-policy) check_no_policy ;;
 	wrong-state) check_rejected wrong-state "the tail does not replay from the armed state to the TPM's PCRs" ;;
 	garbage) check_rejected garbage "bad record magic" ;;
 	truncated) check_rejected truncated "record size out of bounds" ;;
