@@ -59,7 +59,7 @@ static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
 
 		if (!want)
 			return arm_reject("a record before the cut is larger than the window");
-		n = imasnap_imalog_read(a->log, &a->pos, buf + have, want);
+		n = a->src.read(a->src.priv, &a->pos, buf + have, want);
 		if (n < 0) {
 			pr_err("arm: reading IMA's log failed (%zd)\n", n);
 			return (int)n;
@@ -91,8 +91,8 @@ static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
 
 static void armed_free(struct imasnap_armed *a)
 {
-	if (a->log && !IS_ERR(a->log))
-		filp_close(a->log, NULL);
+	if (a->src.close)
+		a->src.close(a->src.priv);
 	kvfree(a->tail);
 	kvfree(a->rp);
 	kvfree(a->rec);
@@ -104,32 +104,40 @@ static void armed_free(struct imasnap_armed *a)
  * @a:		the armed state to replace on success
  * @text:	the cut, in the grammar of include/uapi/linux/imasnap.h
  * @len:	its length (one trailing newline is ignored)
- * @w:		the carry window
- * @tpm:	the TPM
+ * @window_size: bytes of the carry window, 0 when there is none
+ * @tpm:	the TPM (ops NULL: none)
+ * @h:		the kernel's hashes
+ * @src:	IMA's log, at its start; taken over (closed on error)
  *
  * Return: 0; -EINVAL (bad cut, one pr_err says why); -ENODEV (no window or
  * no TPM); -ENOMEM; a read error.  On error @a is unchanged.
  */
 int imasnap_arm(struct imasnap_armed *a, const char *text, size_t len,
-		const struct imasnap_window *w, struct imasnap_tpm *tpm)
+		size_t window_size, struct imasnap_tpm *tpm,
+		const struct imasnap_khash *h, struct imasnap_source *src)
 {
 	struct imasnap_err err;
 	struct imasnap_armed *n;
 	u32 banks, b;
 	int ret;
 
-	if (!w->virt) {
+	/* struct imasnap_armed holds a whole PCR state: too big for the stack. */
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	if (!n) {
+		src->close(src->priv);
+		return -ENOMEM;
+	}
+	n->src = *src;
+	if (!window_size) {
 		pr_err("arm: no carry window: boot with memmap=<size>$<addr> imasnap.window=<size>@<addr>\n");
-		return -ENODEV;
+		ret = -ENODEV;
+		goto fail;
 	}
 	if (!tpm->ops) {
 		pr_err("arm: no TPM 2.0: nothing would attest the carried state\n");
-		return -ENODEV;
+		ret = -ENODEV;
+		goto fail;
 	}
-	/* struct imasnap_armed holds a whole PCR state: too big for the stack. */
-	n = kzalloc(sizeof(*n), GFP_KERNEL);
-	if (!n)
-		return -ENOMEM;
 	if (len && text[len - 1] == '\n')
 		len--;
 	ret = imasnap_aggregate_parse(IMASNAP_AGG_CUT, text, len, &n->cut, &err);
@@ -141,27 +149,20 @@ int imasnap_arm(struct imasnap_armed *a, const char *text, size_t len,
 	for (b = 0; b < IMASNAP_NR_BANKS && !ret; b++) {
 		if (n->cut.state.pcr_mask[b] && !(banks & (1U << b)))
 			ret = arm_reject("the cut names a PCR bank the TPM does not have");
-		else if (n->cut.state.pcr_mask[b] &&
-			 !imasnap_khash_has(&imasnap_dev.hash, b))
+		else if (n->cut.state.pcr_mask[b] && !imasnap_khash_has(h, b))
 			ret = arm_reject("the cut names a PCR bank this kernel cannot hash");
 	}
-	if (!ret && arm_min_record(&n->cut, banks) > w->size)
+	if (!ret && arm_min_record(&n->cut, banks) > window_size)
 		ret = arm_reject("the cut's PCR state does not fit in the window");
 	if (ret)
 		goto fail;
 
-	n->tail_cap = w->size;
+	n->tail_cap = window_size;
 	n->tail = kvmalloc(n->tail_cap, GFP_KERNEL);
 	n->rp = kvzalloc(sizeof(*n->rp), GFP_KERNEL);
 	n->rec = kvzalloc(sizeof(*n->rec), GFP_KERNEL);
 	if (!n->tail || !n->rp || !n->rec) {
 		ret = -ENOMEM;
-		goto fail;
-	}
-	n->log = imasnap_imalog_open();
-	if (IS_ERR(n->log)) {
-		ret = PTR_ERR(n->log);
-		pr_err("arm: cannot open %s (%d)\n", IMASNAP_IMA_LOG_PATH, ret);
 		goto fail;
 	}
 	ret = arm_seek(n, n->tail, n->tail_cap);

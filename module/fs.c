@@ -146,9 +146,18 @@ static ssize_t arm_write(struct file *file, const char __user *ubuf,
 		d->armed = false;
 		ret = 0;
 	} else {
-		imasnap_tpm_get(&tpm);
-		ret = imasnap_arm(&d->arm, text, count, &d->window, &tpm);
-		imasnap_tpm_put(&tpm);
+		struct imasnap_source src;
+
+		ret = imasnap_imalog_source(&src);
+		if (ret) {
+			pr_err("arm: cannot open %s (%d)\n", IMASNAP_IMA_LOG_PATH, ret);
+		} else {
+			imasnap_tpm_get(&tpm);
+			ret = imasnap_arm(&d->arm, text, count,
+					  d->window.virt ? d->window.size : 0,
+					  &tpm, &d->hash, &src);
+			imasnap_tpm_put(&tpm);
+		}
 		if (!ret) {
 			d->armed = true;
 			pr_info("armed: seq %llu, %llu records up to offset %llu\n",

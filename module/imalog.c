@@ -38,6 +38,30 @@ struct file *imasnap_imalog_open(void)
 	return file;
 }
 
+static ssize_t imalog_source_read(void *priv, loff_t *pos, void *buf,
+				  size_t len)
+{
+	return imasnap_imalog_read(priv, pos, buf, len);
+}
+
+static void imalog_source_close(void *priv)
+{
+	filp_close(priv, NULL);
+}
+
+/* IMA's log as a source for arm and capture; 0 or -errno. */
+int imasnap_imalog_source(struct imasnap_source *src)
+{
+	struct file *file = imasnap_imalog_open();
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	src->read = imalog_source_read;
+	src->close = imalog_source_close;
+	src->priv = file;
+	return 0;
+}
+
 /*
  * The log is in the kernel's native order unless it was booted with
  * ima_canonical_fmt; the first record tells (its PCR index is small in one

@@ -29,6 +29,19 @@ ssize_t imasnap_imalog_read(struct file *file, loff_t *pos, void *buf,
 enum imasnap_log_order imasnap_imalog_order(const u8 *buf, size_t len);
 
 /*
+ * Where arm and capture read the log from: IMA's file in the module, a
+ * buffer in KUnit.  read() returns bytes (0 at the end) or -errno and
+ * advances *pos.
+ */
+struct imasnap_source {
+	ssize_t (*read)(void *priv, loff_t *pos, void *buf, size_t len);
+	void (*close)(void *priv);
+	void *priv;
+};
+
+int imasnap_imalog_source(struct imasnap_source *src);
+
+/*
  * tpm.c: what the module asks of the TPM, behind an ops struct so that KUnit
  * can fake it.  Every op returns 0 or -errno (a TPM error code is -EIO).
  */
@@ -84,6 +97,7 @@ struct imasnap_carried {
 	size_t len;
 };
 
+/* receive.c */
 int imasnap_consume(void *window, size_t size, struct imasnap_tpm *tpm,
 		    const struct imasnap_hash_ops *ops,
 		    struct imasnap_carried *out);
@@ -98,7 +112,7 @@ enum imasnap_capture_state {
 
 struct imasnap_armed {
 	struct imasnap_aggregate cut;
-	struct file *log;	/* IMA's log, positioned at the cut */
+	struct imasnap_source src;	/* IMA's log, positioned at the cut */
 	loff_t pos;
 	enum imasnap_log_order order;
 	/* Preallocated at arm time: the capture allocates nothing. */
@@ -109,9 +123,12 @@ struct imasnap_armed {
 };
 
 int imasnap_arm(struct imasnap_armed *a, const char *text, size_t len,
-		const struct imasnap_window *w, struct imasnap_tpm *tpm);
+		size_t window_size, struct imasnap_tpm *tpm,
+		const struct imasnap_khash *h, struct imasnap_source *src);
 void imasnap_disarm(struct imasnap_armed *a);
 
+/* capture.c: what the reboot notifier (notify.c) runs. */
+size_t imasnap_capture_read_tail(struct imasnap_armed *a, u32 *read_flags);
 int imasnap_capture(struct imasnap_armed *a, size_t tail_len, u32 read_flags,
 		    struct imasnap_tpm *tpm, const struct imasnap_khash *h,
 		    void *window, size_t size, u64 t0);

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The capture: build the handoff record from the armed cut, the records
+ * measured after it, the TPM's PCRs and reset counters, and write it into
+ * the carry window.  The reboot notifier (notify.c) calls it; KUnit calls it
+ * with a buffer for a log and a fake TPM.  Allocates nothing: arm.c did.
+ */
+#include <linux/ktime.h>
+
+#include "imasnap_mod.h"
+
+/*
+ * Replay the tail from the armed state in every armed bank under both rules;
+ * a bank verifies when one rule reaches the TPM's value of every PCR it has.
+ */
+static bool capture_verify(struct imasnap_armed *a, const u8 *tail,
+			   size_t len, u32 banks, const struct imasnap_khash *h,
+			   struct imasnap_tpm *tpm, u32 *touched, int *err)
+{
+	struct imasnap_replay *rp = a->rp;
+	struct imasnap_record *rec = a->rec;
+	struct imasnap_log log;
+	struct imasnap_err lerr;
+	unsigned int i;
+	u32 b, p;
+
+	imasnap_replay_init(rp, &h->ops);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!a->cut.state.pcr_mask[b])
+			continue;
+		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
+		if (b != IMASNAP_BANK_SHA1)
+			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
+	}
+	imasnap_replay_start(rp, &a->cut.state);
+	imasnap_log_init(&log, a->order);
+	*err = imasnap_replay_buffer(rp, &log, tail, len, &lerr);
+	if (*err)
+		return false;
+	rec->tail_entries = (u32)log.index;
+
+	*touched = 0;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		*touched |= a->cut.state.pcr_mask[b];
+	for (i = 0; i < rp->nr_lanes; i++)
+		*touched |= rp->lane[i].touched;
+	*err = tpm->ops->read_pcrs(tpm->priv, banks, *touched, &rec->pcrs);
+	if (*err)
+		return false;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		bool ok = false;
+
+		if (!a->cut.state.pcr_mask[b])
+			continue;
+		for (i = 0; i < rp->nr_lanes && !ok; i++) {
+			const struct imasnap_lane *l = &rp->lane[i];
+			u32 mask = l->touched | l->start_mask;
+
+			if (l->bank != b)
+				continue;
+			ok = true;
+			for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+				if ((mask & (1U << p)) &&
+				    memcmp(l->pcr[p], rec->pcrs.pcr[b][p],
+					   imasnap_bank_info(b)->size))
+					ok = false;
+			}
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * imasnap_capture() - build the handoff record and write it into the window
+ * @a:		the armed cut; a->tail holds the tail
+ * @tail_len:	bytes of tail read
+ * @read_flags:	IMASNAP_REC_TAIL_TRUNCATED or _UNREADABLE from reading it
+ * @tpm:	the TPM (ops NULL: none)
+ * @h:		hash operations
+ * @window:	the mapped carry window
+ * @size:	its size
+ * @t0:		ktime_get_ns() when the capture started
+ *
+ * Return: the record's flags, or -errno when no record was written.
+ */
+int imasnap_capture(struct imasnap_armed *a, size_t tail_len, u32 read_flags,
+		    struct imasnap_tpm *tpm, const struct imasnap_khash *h,
+		    void *window, size_t size, u64 t0)
+{
+	struct imasnap_record *rec = a->rec;
+	struct imasnap_buf v;
+	u32 banks = 0, touched = 0;
+	int ret, err = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->flags = read_flags;
+	if (a->order == IMASNAP_LOG_BE)
+		rec->flags |= IMASNAP_REC_TAIL_BE;
+	rec->seq = a->cut.seq;
+	rec->entries = a->cut.entries;
+	rec->cut_offset = a->cut.offset;
+	memcpy(rec->shard_digest, a->cut.shard, sizeof(rec->shard_digest));
+	rec->armed = a->cut.state;
+
+	if (!tpm->ops) {
+		rec->flags |= IMASNAP_REC_NO_TPM;
+	} else {
+		banks = tpm->ops->banks(tpm->priv);
+		if (tpm->ops->read_counters(tpm->priv, &rec->reset_count,
+					    &rec->restart_count))
+			rec->flags |= IMASNAP_REC_NO_TPM;
+	}
+	if (!(rec->flags & (IMASNAP_REC_NO_TPM | IMASNAP_REC_TAIL_TRUNCATED |
+			    IMASNAP_REC_TAIL_UNREADABLE))) {
+		if (capture_verify(a, a->tail, tail_len, banks, h, tpm,
+				   &touched, &err))
+			rec->flags |= IMASNAP_REC_TAIL_VERIFIED;
+		else if (err == -EBADMSG || err == -EOPNOTSUPP)
+			rec->flags |= IMASNAP_REC_TAIL_UNREADABLE;
+		else if (err)
+			rec->flags |= IMASNAP_REC_NO_TPM;
+		else
+			rec->flags |= IMASNAP_REC_TAIL_MISMATCH;
+	}
+	if (rec->flags & IMASNAP_REC_NO_TPM)
+		imasnap_state_init(&rec->pcrs);
+	if (!(rec->flags & (IMASNAP_REC_TAIL_TRUNCATED |
+			    IMASNAP_REC_TAIL_UNREADABLE))) {
+		rec->tail = a->tail;
+		rec->tail_size = (u32)tail_len;
+	}
+	v.data = rec->tail;
+	v.len = rec->tail_size;
+	ret = h->ops.digest(h->ops.priv, IMASNAP_BANK_SHA256, &v, 1,
+			    rec->tail_digest);
+	if (ret)
+		return ret;
+
+	/* A tail that fits the buffer but not next to the PCR values. */
+	if (imasnap_record_size(rec) > size) {
+		rec->flags &= ~(IMASNAP_REC_TAIL_VERIFIED | IMASNAP_REC_TAIL_MISMATCH);
+		rec->flags |= IMASNAP_REC_TAIL_TRUNCATED;
+		rec->tail = NULL;
+		rec->tail_size = 0;
+		v.data = NULL;
+		v.len = 0;
+		ret = h->ops.digest(h->ops.priv, IMASNAP_BANK_SHA256, &v, 1,
+				    rec->tail_digest);
+		if (ret)
+			return ret;
+	}
+	rec->capture_ns = ktime_get_ns() - t0;
+	ret = imasnap_record_encode(rec, window, size, &h->ops);
+	return ret < 0 ? ret : (int)rec->flags;
+}
+
+/**
+ * imasnap_capture_read_tail() - read what IMA measured after the cut
+ * @a:		the armed cut; the tail goes to a->tail
+ * @flags:	IMASNAP_REC_TAIL_TRUNCATED (more than a->tail holds) or
+ *		IMASNAP_REC_TAIL_UNREADABLE (a read failed) are added
+ *
+ * Return: bytes read into a->tail.
+ */
+size_t imasnap_capture_read_tail(struct imasnap_armed *a, u32 *flags)
+{
+	size_t have = 0;
+	ssize_t n;
+	u8 probe;
+
+	for (;;) {
+		if (have == a->tail_cap) {
+			n = a->src.read(a->src.priv, &a->pos, &probe, 1);
+			if (n > 0)
+				*flags |= IMASNAP_REC_TAIL_TRUNCATED;
+			break;
+		}
+		n = a->src.read(a->src.priv, &a->pos, a->tail + have,
+				a->tail_cap - have);
+		if (n <= 0)
+			break;
+		have += n;
+	}
+	if (n < 0)
+		*flags |= IMASNAP_REC_TAIL_UNREADABLE;
+	return have;
+}
+
