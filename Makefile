@@ -69,9 +69,15 @@ smoke: userspace module
 kexec: userspace module
 	tests/qemu/kexec.sh
 
+# A UML KUnit kernel from linux-source-6.1 with lib/, the module's units and
+# tests/kunit/ in it (built once into $(CACHE)/kunit, then incrementally).
+kunit:
+	tests/kunit/run.sh
+
 check: deps
 	$(MAKE) userspace
 	$(MAKE) unit
+	$(MAKE) kunit
 	$(MAKE) cli
 	$(MAKE) module-check
 	$(MAKE) style
@@ -91,5 +97,5 @@ bench: userspace
 fixtures: userspace
 	tests/data/regenerate.sh
 
-.PHONY: all userspace module install clean deps unit cli module-check style smoke kexec \
+.PHONY: all userspace module install clean deps unit cli module-check style smoke kexec kunit \
 	check demo bench fixtures

@@ -73,6 +73,24 @@ static bool capture_verify(struct imasnap_armed *a, const u8 *tail,
 	return true;
 }
 
+/* Count the tail's records when no replay did (no TPM); false: malformed. */
+static bool capture_count(const struct imasnap_armed *a, const u8 *tail,
+			  size_t len, u32 *entries)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	size_t pos = 0;
+	int ret;
+
+	imasnap_log_init(&log, a->order);
+	while ((ret = imasnap_log_next(&log, tail + pos, len - pos, true, &rec,
+				       &err)) > 0)
+		pos += ret;
+	*entries = (u32)log.index;
+	return !ret;
+}
+
 /**
  * imasnap_capture() - build the handoff record and write it into the window
  * @a:		the armed cut; a->tail holds the tail
@@ -91,67 +109,65 @@ int imasnap_capture(struct imasnap_armed *a, size_t tail_len, u32 read_flags,
 		    void *window, size_t size, u64 t0)
 {
 	struct imasnap_record *rec = a->rec;
+	u32 banks = 0, touched = 0, verdict = 0;
 	struct imasnap_buf v;
-	u32 banks = 0, touched = 0;
 	int ret, err = 0;
 
 	memset(rec, 0, sizeof(*rec));
-	rec->flags = read_flags;
-	if (a->order == IMASNAP_LOG_BE)
-		rec->flags |= IMASNAP_REC_TAIL_BE;
 	rec->seq = a->cut.seq;
 	rec->entries = a->cut.entries;
 	rec->cut_offset = a->cut.offset;
 	memcpy(rec->shard_digest, a->cut.shard, sizeof(rec->shard_digest));
 	rec->armed = a->cut.state;
 
-	if (!tpm->ops) {
-		rec->flags |= IMASNAP_REC_NO_TPM;
-	} else {
+	/* One verdict per record; the first thing that went wrong decides it. */
+	if (read_flags & IMASNAP_REC_TAIL_UNREADABLE)
+		verdict = IMASNAP_REC_TAIL_UNREADABLE;
+	else if (read_flags & IMASNAP_REC_TAIL_TRUNCATED)
+		verdict = IMASNAP_REC_TAIL_TRUNCATED;
+	else if (!tpm->ops || tpm->ops->read_counters(tpm->priv, &rec->reset_count,
+						      &rec->restart_count))
+		verdict = IMASNAP_REC_NO_TPM;
+	if (!verdict) {
 		banks = tpm->ops->banks(tpm->priv);
-		if (tpm->ops->read_counters(tpm->priv, &rec->reset_count,
-					    &rec->restart_count))
-			rec->flags |= IMASNAP_REC_NO_TPM;
-	}
-	if (!(rec->flags & (IMASNAP_REC_NO_TPM | IMASNAP_REC_TAIL_TRUNCATED |
-			    IMASNAP_REC_TAIL_UNREADABLE))) {
 		if (capture_verify(a, a->tail, tail_len, banks, h, tpm,
 				   &touched, &err))
-			rec->flags |= IMASNAP_REC_TAIL_VERIFIED;
+			verdict = IMASNAP_REC_TAIL_VERIFIED;
 		else if (err == -EBADMSG || err == -EOPNOTSUPP)
-			rec->flags |= IMASNAP_REC_TAIL_UNREADABLE;
+			verdict = IMASNAP_REC_TAIL_UNREADABLE;
 		else if (err)
-			rec->flags |= IMASNAP_REC_NO_TPM;
+			verdict = IMASNAP_REC_NO_TPM;
 		else
-			rec->flags |= IMASNAP_REC_TAIL_MISMATCH;
+			verdict = IMASNAP_REC_TAIL_MISMATCH;
 	}
-	if (rec->flags & IMASNAP_REC_NO_TPM)
+	if (verdict == IMASNAP_REC_NO_TPM) {
+		/* Nothing from the TPM is carried; the tail still is. */
 		imasnap_state_init(&rec->pcrs);
-	if (!(rec->flags & (IMASNAP_REC_TAIL_TRUNCATED |
-			    IMASNAP_REC_TAIL_UNREADABLE))) {
+		rec->reset_count = 0;
+		rec->restart_count = 0;
+		if (!capture_count(a, a->tail, tail_len, &rec->tail_entries))
+			verdict = IMASNAP_REC_TAIL_UNREADABLE;
+	}
+	if (verdict != IMASNAP_REC_TAIL_TRUNCATED &&
+	    verdict != IMASNAP_REC_TAIL_UNREADABLE) {
 		rec->tail = a->tail;
 		rec->tail_size = (u32)tail_len;
+		/* A tail that fits the buffer but not next to the PCR values. */
+		if (imasnap_record_size(rec) > size) {
+			verdict = IMASNAP_REC_TAIL_TRUNCATED;
+			rec->tail = NULL;
+			rec->tail_size = 0;
+		}
 	}
+	rec->flags = verdict;
+	if (a->order == IMASNAP_LOG_BE)
+		rec->flags |= IMASNAP_REC_TAIL_BE;
 	v.data = rec->tail;
 	v.len = rec->tail_size;
 	ret = h->ops.digest(h->ops.priv, IMASNAP_BANK_SHA256, &v, 1,
 			    rec->tail_digest);
 	if (ret)
 		return ret;
-
-	/* A tail that fits the buffer but not next to the PCR values. */
-	if (imasnap_record_size(rec) > size) {
-		rec->flags &= ~(IMASNAP_REC_TAIL_VERIFIED | IMASNAP_REC_TAIL_MISMATCH);
-		rec->flags |= IMASNAP_REC_TAIL_TRUNCATED;
-		rec->tail = NULL;
-		rec->tail_size = 0;
-		v.data = NULL;
-		v.len = 0;
-		ret = h->ops.digest(h->ops.priv, IMASNAP_BANK_SHA256, &v, 1,
-				    rec->tail_digest);
-		if (ret)
-			return ret;
-	}
 	rec->capture_ns = ktime_get_ns() - t0;
 	ret = imasnap_record_encode(rec, window, size, &h->ops);
 	return ret < 0 ? ret : (int)rec->flags;

@@ -28,7 +28,7 @@ fi
 
 cd "$top"
 if [ $# -eq 0 ]; then
-	set -- include/uapi/linux/imasnap.h lib/*.[ch] module/*.[ch]
+	set -- include/uapi/linux/imasnap.h lib/*.[ch] module/*.[ch] tests/kunit/*.[ch]
 fi
 out=$("$dir/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
 	--terse -f "$@" 2>&1 | grep -v '^total: ') || true
