@@ -127,6 +127,11 @@ bool imasnap_state_has(const struct imasnap_state *st, enum imasnap_bank bank,
 		       u32 pcr);
 const u8 *imasnap_state_get(const struct imasnap_state *st,
 			    enum imasnap_bank bank, u32 pcr);
+/* States as arrays of struct imasnap_pcr_value (the record and shard format). */
+u32 imasnap_state_count(const struct imasnap_state *st);
+u8 *imasnap_state_put(u8 *p, const struct imasnap_state *st);
+int imasnap_state_get_values(const u8 *p, u32 n, u64 at,
+			     struct imasnap_state *st, struct imasnap_err *err);
 
 /*
  * How a bank's template digest is computed.  NORMAL: the bank's hash of the

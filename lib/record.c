@@ -11,16 +11,6 @@
 #define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
 #define SELF_AT		offsetof(struct imasnap_record_hdr, self_digest)
 
-static u32 state_count(const struct imasnap_state *st)
-{
-	u32 n = 0, b, p;
-
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		for (p = 0; p < IMASNAP_NR_PCRS; p++)
-			n += !!(st->pcr_mask[b] & (1U << p));
-	return n;
-}
-
 static u64 align8(u64 n)
 {
 	return (n + 7) & ~(u64)7;
@@ -29,32 +19,10 @@ static u64 align8(u64 n)
 /* Bytes imasnap_record_encode() writes for @r (u64: no wrap on 32-bit). */
 u64 imasnap_record_size(const struct imasnap_record *r)
 {
-	return align8(HDR_SIZE +
-		      (u64)(state_count(&r->armed) + state_count(&r->pcrs)) *
-		      VALUE_SIZE + r->tail_size);
-}
+	u64 values = imasnap_state_count(&r->armed) +
+		     imasnap_state_count(&r->pcrs);
 
-static u8 *put_state(u8 *p, const struct imasnap_state *st)
-{
-	u32 b, pcr;
-
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		for (pcr = 0; pcr < IMASNAP_NR_PCRS; pcr++) {
-			struct imasnap_pcr_value *v = (void *)p;
-
-			if (!imasnap_state_has(st, b, pcr))
-				continue;
-			memset(v, 0, VALUE_SIZE);
-			v->bank = (u8)b;
-			v->pcr = (u8)pcr;
-			put_unaligned_le16(imasnap_bank_info(b)->alg_id,
-					   &v->alg_id);
-			memcpy(v->digest, st->pcr[b][pcr],
-			       imasnap_bank_info(b)->size);
-			p += VALUE_SIZE;
-		}
-	}
-	return p;
+	return align8(HDR_SIZE + values * VALUE_SIZE + r->tail_size);
 }
 
 static int self_digest(const u8 *buf, size_t total,
@@ -88,7 +56,7 @@ int imasnap_record_encode(const struct imasnap_record *r, u8 *buf,
 	u8 *p;
 	int ret;
 
-	if (!state_count(&r->armed) || r->tail_size > IMASNAP_RECORD_MAX_SIZE ||
+	if (!imasnap_state_count(&r->armed) || r->tail_size > IMASNAP_RECORD_MAX_SIZE ||
 	    (r->tail_size && !r->tail))
 		return -EINVAL;
 	if (total > size || total > IMASNAP_RECORD_MAX_SIZE)
@@ -104,16 +72,16 @@ int imasnap_record_encode(const struct imasnap_record *r, u8 *buf,
 	put_unaligned_le64(r->cut_offset, &h->cut_offset);
 	put_unaligned_le32(r->tail_entries, &h->tail_entries);
 	put_unaligned_le32(r->tail_size, &h->tail_size);
-	put_unaligned_le32(state_count(&r->armed), &h->nr_armed);
-	put_unaligned_le32(state_count(&r->pcrs), &h->nr_pcrs);
+	put_unaligned_le32(imasnap_state_count(&r->armed), &h->nr_armed);
+	put_unaligned_le32(imasnap_state_count(&r->pcrs), &h->nr_pcrs);
 	put_unaligned_le64(r->reset_count, &h->reset_count);
 	put_unaligned_le32(r->restart_count, &h->restart_count);
 	put_unaligned_le64(r->capture_ns, &h->capture_ns);
 	memcpy(h->shard_digest, r->shard_digest, sizeof(h->shard_digest));
 	memcpy(h->tail_digest, r->tail_digest, sizeof(h->tail_digest));
 
-	p = put_state(buf + HDR_SIZE, &r->armed);
-	p = put_state(p, &r->pcrs);
+	p = imasnap_state_put(buf + HDR_SIZE, &r->armed);
+	p = imasnap_state_put(p, &r->pcrs);
 	if (r->tail_size)
 		memcpy(p, r->tail, r->tail_size);
 
@@ -149,35 +117,6 @@ static bool all_zero(const u8 *p, size_t n)
 	while (n--)
 		acc |= *p++;
 	return !acc;
-}
-
-static int get_state(const u8 *p, u32 n, u64 at, struct imasnap_state *st,
-		     struct imasnap_err *err)
-{
-	int last = -1;
-	u32 i;
-
-	imasnap_state_init(st);
-	for (i = 0; i < n; i++, p += VALUE_SIZE, at += VALUE_SIZE) {
-		const struct imasnap_pcr_value *v = (const void *)p;
-		const struct imasnap_bank_info *bi = imasnap_bank_info(v->bank);
-		int key = v->bank * IMASNAP_NR_PCRS + v->pcr;
-
-		if (!bi)
-			return reject(err, at, "PCR value names an unknown bank");
-		if (v->pcr >= IMASNAP_NR_PCRS)
-			return reject(err, at, "PCR value index out of range");
-		if (get_unaligned_le16(&v->alg_id) != bi->alg_id)
-			return reject(err, at, "PCR value algorithm does not match its bank");
-		if (get_unaligned_le32(&v->reserved2) ||
-		    !all_zero(v->digest + bi->size, IMASNAP_MAX_DIGEST_SIZE - bi->size))
-			return reject(err, at, "PCR value has non-zero reserved bytes");
-		if (key <= last)
-			return reject(err, at, "PCR values out of order or repeated");
-		last = key;
-		imasnap_state_set(st, v->bank, v->pcr, v->digest);
-	}
-	return 0;
 }
 
 static int count_tail(const u8 *tail, u32 size, enum imasnap_log_order order,
@@ -271,11 +210,11 @@ int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
 	memcpy(r->shard_digest, h->shard_digest, sizeof(r->shard_digest));
 	memcpy(r->tail_digest, h->tail_digest, sizeof(r->tail_digest));
 
-	ret = get_state(buf + HDR_SIZE, na, HDR_SIZE, &r->armed, err);
+	ret = imasnap_state_get_values(buf + HDR_SIZE, na, HDR_SIZE, &r->armed, err);
 	if (ret)
 		return ret;
-	ret = get_state(buf + HDR_SIZE + na * VALUE_SIZE, np,
-			HDR_SIZE + na * VALUE_SIZE, &r->pcrs, err);
+	ret = imasnap_state_get_values(buf + HDR_SIZE + na * VALUE_SIZE, np,
+				       HDR_SIZE + na * VALUE_SIZE, &r->pcrs, err);
 	if (ret)
 		return ret;
 	if (!na)

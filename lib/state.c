@@ -4,6 +4,8 @@
  */
 #include "imasnap.h"
 
+#define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
+
 static const struct imasnap_bank_info banks[IMASNAP_NR_BANKS] = {
 	[IMASNAP_BANK_SHA1]   = { "sha1",   IMASNAP_TPM_ALG_SHA1,    20 },
 	[IMASNAP_BANK_SHA256] = { "sha256", IMASNAP_TPM_ALG_SHA256,  32 },
@@ -70,6 +72,95 @@ const u8 *imasnap_state_get(const struct imasnap_state *st,
 			    enum imasnap_bank bank, u32 pcr)
 {
 	return imasnap_state_has(st, bank, pcr) ? st->pcr[bank][pcr] : NULL;
+}
+
+static int state_reject(struct imasnap_err *err, u64 at, const char *reason)
+{
+	err->reason = reason;
+	err->offset = at;
+	err->index = 0;
+	return -EBADMSG;
+}
+
+static bool state_zero(const u8 *p, size_t n)
+{
+	u8 acc = 0;
+
+	while (n--)
+		acc |= *p++;
+	return !acc;
+}
+
+/* PCR values set in @st. */
+u32 imasnap_state_count(const struct imasnap_state *st)
+{
+	u32 n = 0, b, p;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		for (p = 0; p < IMASNAP_NR_PCRS; p++)
+			n += !!(st->pcr_mask[b] & (1U << p));
+	return n;
+}
+
+/*
+ * Write @st as imasnap_state_count() struct imasnap_pcr_value, in (bank, PCR)
+ * order; returns the end of what was written.
+ */
+u8 *imasnap_state_put(u8 *p, const struct imasnap_state *st)
+{
+	u32 b, pcr;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		for (pcr = 0; pcr < IMASNAP_NR_PCRS; pcr++) {
+			struct imasnap_pcr_value *v = (void *)p;
+
+			if (!imasnap_state_has(st, b, pcr))
+				continue;
+			memset(v, 0, VALUE_SIZE);
+			v->bank = (u8)b;
+			v->pcr = (u8)pcr;
+			put_unaligned_le16(imasnap_bank_info(b)->alg_id,
+					   &v->alg_id);
+			memcpy(v->digest, st->pcr[b][pcr],
+			       imasnap_bank_info(b)->size);
+			p += VALUE_SIZE;
+		}
+	}
+	return p;
+}
+
+/*
+ * Read @n struct imasnap_pcr_value into @st, checking each (known bank, PCR
+ * index, algorithm id, zero padding, strictly ascending: one encoding per
+ * state).  @at is @p's offset in the input, for @err.
+ */
+int imasnap_state_get_values(const u8 *p, u32 n, u64 at,
+			     struct imasnap_state *st, struct imasnap_err *err)
+{
+	int last = -1;
+	u32 i;
+
+	imasnap_state_init(st);
+	for (i = 0; i < n; i++, p += VALUE_SIZE, at += VALUE_SIZE) {
+		const struct imasnap_pcr_value *v = (const void *)p;
+		const struct imasnap_bank_info *bi = imasnap_bank_info(v->bank);
+		int key = v->bank * IMASNAP_NR_PCRS + v->pcr;
+
+		if (!bi)
+			return state_reject(err, at, "PCR value names an unknown bank");
+		if (v->pcr >= IMASNAP_NR_PCRS)
+			return state_reject(err, at, "PCR value index out of range");
+		if (get_unaligned_le16(&v->alg_id) != bi->alg_id)
+			return state_reject(err, at, "PCR value algorithm does not match its bank");
+		if (get_unaligned_le32(&v->reserved2) ||
+		    !state_zero(v->digest + bi->size, IMASNAP_MAX_DIGEST_SIZE - bi->size))
+			return state_reject(err, at, "PCR value has non-zero reserved bytes");
+		if (key <= last)
+			return state_reject(err, at, "PCR values out of order or repeated");
+		last = key;
+		imasnap_state_set(st, v->bank, v->pcr, v->digest);
+	}
+	return 0;
 }
 
 void imasnap_hex_encode(const u8 *in, size_t len, char *out)
