@@ -177,6 +177,8 @@ int imasnap_replay_buffer(struct imasnap_replay *rp, struct imasnap_log *log,
 			  const u8 *buf, size_t len, struct imasnap_err *err);
 void imasnap_replay_state(const struct imasnap_replay *rp, unsigned int lane,
 			  struct imasnap_state *out);
+int imasnap_replay_pick(const struct imasnap_replay *rp, enum imasnap_bank bank,
+			const struct imasnap_state *want);
 
 /* --- hex ---------------------------------------------------------------- */
 

@@ -221,6 +221,48 @@ int imasnap_replay_buffer(struct imasnap_replay *rp, struct imasnap_log *log,
 	return 0;
 }
 
+/**
+ * imasnap_replay_pick() - the lane of @bank that reaches @want
+ * @rp:		a replay
+ * @bank:	the bank
+ * @want:	the values to reach (a TPM's PCRs)
+ *
+ * A lane reaches @want when every PCR it has a value for (touched or given
+ * at start) equals @want's; IMA follows one rule per bank for a whole boot.
+ * The template-hash rule is tried first.
+ *
+ * Return: the lane's index, or -ENOENT when no lane of @bank reaches @want.
+ */
+int imasnap_replay_pick(const struct imasnap_replay *rp, enum imasnap_bank bank,
+			const struct imasnap_state *want)
+{
+	u8 size = imasnap_bank_info(bank)->size;
+	int rule, found = -ENOENT;
+	unsigned int i;
+	u32 p;
+
+	for (rule = IMASNAP_RULE_NORMAL; rule <= IMASNAP_RULE_PADDED_SHA1 && found < 0; rule++) {
+		for (i = 0; i < rp->nr_lanes; i++) {
+			const struct imasnap_lane *l = &rp->lane[i];
+			u32 mask = l->touched | l->start_mask;
+			bool ok = true;
+
+			if (l->bank != bank || (int)l->rule != rule)
+				continue;
+			for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+				if (!(mask & (1U << p)))
+					continue;
+				if (!imasnap_state_has(want, bank, p) ||
+				    memcmp(l->pcr[p], want->pcr[bank][p], size))
+					ok = false;
+			}
+			if (ok)
+				found = (int)i;
+		}
+	}
+	return found;
+}
+
 /* The lane's PCRs that have a value (touched or given at start). */
 void imasnap_replay_state(const struct imasnap_replay *rp, unsigned int lane,
 			  struct imasnap_state *out)

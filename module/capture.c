@@ -22,7 +22,7 @@ static bool capture_verify(struct imasnap_armed *a, const u8 *tail,
 	struct imasnap_log log;
 	struct imasnap_err lerr;
 	unsigned int i;
-	u32 b, p;
+	u32 b;
 
 	imasnap_replay_init(rp, &h->ops);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
@@ -49,25 +49,8 @@ static bool capture_verify(struct imasnap_armed *a, const u8 *tail,
 		return false;
 
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		bool ok = false;
-
-		if (!a->cut.state.pcr_mask[b])
-			continue;
-		for (i = 0; i < rp->nr_lanes && !ok; i++) {
-			const struct imasnap_lane *l = &rp->lane[i];
-			u32 mask = l->touched | l->start_mask;
-
-			if (l->bank != b)
-				continue;
-			ok = true;
-			for (p = 0; p < IMASNAP_NR_PCRS; p++) {
-				if ((mask & (1U << p)) &&
-				    memcmp(l->pcr[p], rec->pcrs.pcr[b][p],
-					   imasnap_bank_info(b)->size))
-					ok = false;
-			}
-		}
-		if (!ok)
+		if (a->cut.state.pcr_mask[b] &&
+		    imasnap_replay_pick(rp, b, &rec->pcrs) < 0)
 			return false;
 	}
 	return true;

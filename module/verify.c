@@ -19,7 +19,6 @@ struct verify_ctx {
 	struct imasnap_state tpm;
 	struct imasnap_log log;
 	struct imasnap_err err;
-	int lane[IMASNAP_NR_BANKS][2];	/* normal, padded; -1: none */
 	u8 *buf;
 	size_t have;
 	loff_t pos;
@@ -62,40 +61,27 @@ static int verify_drain(struct verify_ctx *c, struct file *file)
 static bool verify_compare(struct verify_ctx *c, u32 banks, bool report)
 {
 	bool all = true;
-	u32 b, p;
+	u32 b;
 
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		const struct imasnap_bank_info *bi = imasnap_bank_info(b);
-		const char *rule = NULL;
-		int r;
+		const char *name = imasnap_bank_info(b)->name;
+		int lane;
 
 		if (!(banks & (1U << b)))
 			continue;
-		for (r = 0; r < 2 && !rule; r++) {
-			const struct imasnap_lane *l;
-			bool ok = true;
-
-			if (c->lane[b][r] < 0)
-				continue;
-			l = &c->rp.lane[c->lane[b][r]];
-			for (p = 0; p < IMASNAP_NR_PCRS; p++) {
-				if (l->touched & (1U << p))
-					ok &= !memcmp(l->pcr[p], c->tpm.pcr[b][p],
-						      bi->size);
-			}
-			if (ok)
-				rule = r ? "padded sha1" : "template hash";
-		}
-		if (!rule)
+		lane = imasnap_replay_pick(&c->rp, b, &c->tpm);
+		if (lane < 0)
 			all = false;
 		if (!report)
 			continue;
-		if (rule)
+		if (lane >= 0)
 			pr_info("live log: %llu records replay to the TPM's %s PCRs (%s)\n",
-				c->rp.records, bi->name, rule);
+				c->rp.records, name,
+				c->rp.lane[lane].rule == IMASNAP_RULE_PADDED_SHA1 ?
+				"padded sha1" : "template hash");
 		else
 			pr_warn("live log: %llu records do not replay to the TPM's %s PCRs\n",
-				c->rp.records, bi->name);
+				c->rp.records, name);
 	}
 	return all;
 }
@@ -132,8 +118,6 @@ int imasnap_verify_live_log(const struct imasnap_khash *h)
 	banks = tpm.ops->banks(tpm.priv);
 	imasnap_replay_init(&c->rp, &h->ops);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		c->lane[b][0] = -1;
-		c->lane[b][1] = -1;
 		if (!(banks & (1U << b)))
 			continue;
 		/* Even the padded rule extends with the bank's own hash. */
@@ -143,11 +127,9 @@ int imasnap_verify_live_log(const struct imasnap_khash *h)
 			banks &= ~(1U << b);
 			continue;
 		}
-		c->lane[b][0] = imasnap_replay_add_lane(&c->rp, b,
-							IMASNAP_RULE_NORMAL);
+		imasnap_replay_add_lane(&c->rp, b, IMASNAP_RULE_NORMAL);
 		if (b != IMASNAP_BANK_SHA1)
-			c->lane[b][1] = imasnap_replay_add_lane(&c->rp, b,
-								IMASNAP_RULE_PADDED_SHA1);
+			imasnap_replay_add_lane(&c->rp, b, IMASNAP_RULE_PADDED_SHA1);
 	}
 	imasnap_replay_start(&c->rp, NULL);
 	imasnap_log_init(&c->log, IMASNAP_LOG_NATIVE);

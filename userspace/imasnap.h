@@ -59,6 +59,14 @@ int imasnap_parse_order(const char *s, enum imasnap_order_opt *order);
 int imasnap_pcrfile_read(const char *path, struct imasnap_state *st);
 int imasnap_parse_banks(const char *list, u32 *mask);
 
+/* tpm.c: the TPM through tpm2-tss ESAPI. */
+struct imasnap_tpm2;
+struct imasnap_tpm2 *imasnap_tpm2_open(const char *tcti);
+void imasnap_tpm2_close(struct imasnap_tpm2 *t);
+int imasnap_tpm2_banks(struct imasnap_tpm2 *t, u32 *mask);
+int imasnap_tpm2_read_pcrs(struct imasnap_tpm2 *t, u32 bank_mask, u32 pcr_mask,
+			   struct imasnap_state *out);
+
 /* Subcommands. */
 int replay_main(int argc, char **argv);
 
