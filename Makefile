@@ -49,6 +49,8 @@ cli: userspace
 	$(MAKE) -C userspace SANITIZE=1
 	tests/cli/replay.sh $(CURDIR)/userspace/imasnap
 	tests/cli/replay.sh $(CURDIR)/userspace/build-san/imasnap
+	tests/cli/archive.sh $(CURDIR)/userspace/imasnap
+	tests/cli/archive.sh $(CURDIR)/userspace/build-san/imasnap
 
 # Build the module from scratch with W=1, sparse on every file and -Werror;
 # any warning from the compiler, sparse or kernel-doc fails.

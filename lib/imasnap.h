@@ -88,6 +88,7 @@ struct imasnap_log {
  * All pointers point into the caller's buffer.
  */
 struct imasnap_log_record {
+	const u8 *raw;		/* the whole record, size bytes */
 	u32 pcr;
 	const u8 *digest;	/* SHA-1 template digest, all zero: violation */
 	const char *name;	/* template name, not NUL-terminated */

@@ -149,6 +149,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 		return log_short(log, final, err);
 
 	memset(rec, 0, sizeof(*rec));
+	rec->raw = buf;
 	rec->offset = log->offset;
 	rec->index = log->index;
 	rec->pcr = log_u32(log, buf);

@@ -69,5 +69,10 @@ int imasnap_tpm2_read_pcrs(struct imasnap_tpm2 *t, u32 bank_mask, u32 pcr_mask,
 
 /* Subcommands. */
 int replay_main(int argc, char **argv);
+int snapshot_main(int argc, char **argv);
+int show_main(int argc, char **argv);
+int arm_main(int argc, char **argv);
+int collect_main(int argc, char **argv);
+int verify_main(int argc, char **argv);
 
 #endif /* _IMASNAP_USER_H */

@@ -354,7 +354,10 @@ out:
 	return ret;
 }
 
-/* Number of shards in @dir; they must be shard-00000000.. without a gap. */
+/*
+ * Number of shards in @dir; they must be shard-00000000.. without a gap
+ * (-EBADMSG).  -errno when @dir cannot be read.
+ */
 int imasnap_archive_count(const char *dir, u64 *count)
 {
 	unsigned long long seq, max = 0;
@@ -379,7 +382,7 @@ int imasnap_archive_count(const char *dir, u64 *count)
 	}
 	closedir(d);
 	if (n != max)
-		return -ENOENT;	/* a shard is missing */
+		return -EBADMSG;	/* a shard is missing */
 	*count = n;
 	return 0;
 }

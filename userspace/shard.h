@@ -83,7 +83,7 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 /* The shard file name for @seq: "shard-%08llu.ims". */
 void imasnap_shard_name(u64 seq, char *buf, size_t size);
 
-/* The archive: shards in @dir by seq, 0..n-1 (a gap is an error). */
+/* The archive: shards in @dir by seq, 0..n-1 (a gap: -EBADMSG). */
 int imasnap_archive_count(const char *dir, u64 *count);
 
 #endif /* _IMASNAP_SHARD_H */

@@ -1,15 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sourced by init.sh (via a kexec case's workload) in both kernels of a kexec
-# hop.  The first kernel measures files, arms imasnap with a cut of the live
-# log (tests/qemu/helpers/mkcut), measures more files (the tail), and
-# kexecs into the same kernel with the same command line plus
-# imasnap_test=stage2.  The second kernel loads imasnap, which takes the
-# record from the window and re-seeds IMA; init.sh then sends its log and
-# PCRs.  /case/kexec names the mode: ok, or a way the handoff must fail.
+# hop, with the imasnap tool (dynamic, its libraries bundled) doing the work:
+#
+# kernel 1: measure files; `imasnap snapshot` archives the log as shard 0 (TPM
+#   via /dev/tpmrm0); `imasnap arm` hands the cut to the module; measure more
+#   (the tail); kexec into the same kernel with the same command line plus
+#   imasnap_test=stage2, the archive appended to the next initramfs.
+# kernel 2: load imasnap (it takes the record and re-seeds IMA); `imasnap
+#   collect` archives the tail; measure more; `imasnap snapshot` archives this
+#   boot's log; `imasnap verify` checks everything against the TPM.
+#
+# /case/kexec names the mode: ok, or a way the handoff must fail.
 mode=$(cat /case/kexec)
 win=$(arg imasnap.window)
 base=0x${win#*@0x}
+A=/out/archive
+export TSS2_TCTI=device:/dev/tpmrm0
 load_module() {
 	insmod /case/imasnap.ko window="$win" || fail "insmod imasnap.ko window=$win failed"
 }
@@ -18,9 +25,16 @@ send_module_state() {
 	cat /sys/kernel/security/imasnap/carried > /out/extra-carried
 	cat /sys/kernel/security/imasnap/carried_tail > /out/extra-carried_tail
 }
+# Run imasnap; its exit code and output go to the host as <name>.{rc,out}.
+run() {
+	name=$1
+	shift
+	imasnap "$@" > /out/extra-$name.out 2>&1
+	echo $? > /out/extra-$name.rc
+}
 
 # Write a 32-bit word into the window (the window is reserved, not RAM:
-# /dev/mem may touch it).
+# /dev/mem may touch it before the module maps it write-back).
 poke32() {
 	devmem $(printf '0x%x' $((base + $1))) 32 "$2" || fail "devmem $1 failed"
 }
@@ -32,15 +46,19 @@ if [ "${imasnap_test:-}" = stage2 ]; then
 	esac
 	load_module
 	send_module_state
+	mkdir -p $A
+	[ -d /archive ] && cp /archive/* $A/
+	run collect collect --dir $A
 	# Files measured in the new kernel after the re-seed.
 	cat /data/hello.txt > /dev/null 2>&1
 	echo "measured in the next kernel" > /data/after
 	cat /data/after > /dev/null
+	run snapshot2 snapshot --dir $A
+	run verify verify --dir $A
+	(cd /out && tar cf /out/extra-archive.tar archive)
 	return 0
 fi
 
-# The window is mapped write-back by the module: /dev/mem may not map it
-# then (PAT), so the garbage goes in first.
 if [ "$mode" = garbage ]; then
 	poke32 0 0xdeadbeef
 	poke32 4 0x12345678
@@ -52,18 +70,19 @@ if [ "$mode" = stale ] && grep -q '^carried=rejected' /sys/kernel/security/imasn
 	return 0
 fi
 
-case $mode in
-garbage)
-	;;
-*)
-	flag=
-	[ "$mode" = wrong-state ] && flag=--wrong-state
-	mkcut /out/shard 1 $flag > /out/cut || fail "mkcut failed"
-	cat /out/cut > /sys/kernel/security/imasnap/arm || fail "arm rejected the cut"
-	emit stage1-shard /out/shard
-	emit stage1-cut /out/cut
-	;;
-esac
+mkdir -p $A
+if [ "$mode" != garbage ]; then
+	run snapshot1 snapshot --dir $A
+	[ "$(cat /out/extra-snapshot1.rc)" = 0 ] || fail "imasnap snapshot failed: $(cat /out/extra-snapshot1.out)"
+	if [ "$mode" = wrong-state ]; then
+		# A cut whose sha256 PCR 10 is one bit off.
+		imasnap arm --dir $A --print | sed 's/\(sha256:PCR10:0x\)\(.\)/\1X\2/; s/X0/1/; s/X[1-9a-f]/0/' > /out/cut
+		cat /out/cut > /sys/kernel/security/imasnap/arm || fail "arm rejected the wrong cut"
+	else
+		run arm arm --dir $A
+		[ "$(cat /out/extra-arm.rc)" = 0 ] || fail "imasnap arm failed: $(cat /out/extra-arm.out)"
+	fi
+fi
 # The tail: files measured after the cut.
 echo "measured after the cut" > /data/tail1
 cat /data/tail1 > /dev/null
@@ -73,11 +92,25 @@ cat /sys/kernel/security/imasnap/status > /out/status1
 emit stage1-status /out/status1
 cat /sys/kernel/security/ima/binary_runtime_measurements > /out/log1
 emit stage1-log /out/log1
+for f in $A/* /out/extra-*; do
+	name=${f##*/}
+	[ -f "$f" ] && emit "stage1-${name#extra-}" "$f"
+done
+rm -f /out/extra-*
 if [ "$mode" = stale ]; then
 	kexec-load --restart2
 	fail "reboot(RESTART2) returned"
 	return 1
 fi
-kexec-load /boot/vmlinuz /boot/initrd.gz "$(cat /proc/cmdline) imasnap_test=stage2"
+# The archive travels to the next kernel appended to its initramfs.
+mkdir -p /out/next/archive
+cp $A/* /out/next/archive/ 2>/dev/null
+(cd /out/next && find . | cpio -o -H newc > /out/archive.cpio 2>/dev/null)
+# The kernel finds an appended archive only at a 4-byte boundary.
+cp /boot/initrd.gz /out/initrd
+size=$(stat -c %s /out/initrd)
+head -c $(( (4 - size % 4) % 4 )) /dev/zero >> /out/initrd
+cat /out/archive.cpio >> /out/initrd
+kexec-load /boot/vmlinuz /out/initrd "$(cat /proc/cmdline) imasnap_test=stage2"
 fail "kexec failed"
 return 1

@@ -39,40 +39,70 @@ boot() {
 
 # The good hop; $1: mode (ok, custom-policy: the same with a custom IMA policy)
 check_ok() {
-	local o=$tmp/$1
-	boot "$1" || return
+	local m=$1 o=$tmp/$1 t=kexec_$1
+	boot "$m" || return
+	mkdir -p "$o/unpacked" && tar -xf "$o/archive.tar" -C "$o/unpacked"
+	local A=$o/unpacked/archive
 	agg_from_ascii_log "$o/ascii_runtime_measurements" > "$o/aggregate"
 	agg_to_pcrs < "$o/aggregate" > "$o/P.txt"
-	agg_to_pcrs < "$o/stage1-cut" > "$o/cut.txt"
-	cat "$o/stage1-shard" "$o/carried_tail" > "$o/old-log"
 
-	check kexec_${1}_status_reports_an_accepted_record grep -qx 'carried=accepted' "$o/status"
-	check kexec_${1}_status_reports_the_reseed grep -qx 'reseed=measured' "$o/status"
-	check kexec_${1}_next_log_holds_one_snapshot_aggregate \
+	check ${t}_snapshot_archives_the_first_kernels_log grep -q '^shard 0: .* (first shard, from cold boot)$' "$o/stage1-snapshot1.out"
+	check ${t}_arm_hands_the_cut_to_the_module grep -q '^armed: shard 0, ' "$o/stage1-arm.out"
+	check ${t}_status_reports_an_accepted_record grep -qx 'carried=accepted' "$o/status"
+	check ${t}_status_reports_the_reseed grep -qx 'reseed=measured' "$o/status"
+	check ${t}_collect_archives_the_tail grep -q '^shard 1: tail of [0-9]* records' "$o/collect.out"
+	check ${t}_snapshot_continues_after_kexec grep -q '^shard 2: .* (first shard of this boot, after kexec)$' "$o/snapshot2.out"
+	check ${t}_verify_in_the_guest_passes_against_the_tpm grep -q '^verified: 3 shards, .* re-seeded by snapshot_aggregate after kexec$' "$o/verify.out"
+	check ${t}_verify_on_the_host_passes "$IMASNAP" verify --dir "$A" \
+		--log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt"
+	check ${t}_next_log_holds_one_snapshot_aggregate \
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 1
-	check kexec_${1}_shard_replays_to_the_cut_state \
-		"$IMASNAP" replay --log "$o/stage1-shard" --pcrs "$o/cut.txt"
-	check kexec_${1}_shard_and_tail_replay_to_the_aggregate_state \
+	# Independent of the archive code: plain replays of what the kernels logged.
+	local off
+	off=$("$IMASNAP" show "$A/shard-00000000.ims" | awk '/^body_bytes/ {print $2}')
+	# stage1-log was read before the last few records of kernel 1: the
+	# carried tail holds everything from the cut to the kexec.
+	{ head -c "$off" "$o/stage1-log"; cat "$o/carried_tail"; } > "$o/old-log"
+	check ${t}_old_log_replays_to_the_aggregate_state \
 		"$IMASNAP" replay --log "$o/old-log" --pcrs "$o/P.txt"
-	check kexec_${1}_next_log_replays_from_the_aggregate_state_to_the_tpm \
-		"$IMASNAP" replay --log "$o/binary_runtime_measurements" \
-		--start "$o/P.txt" --pcrs "$o/pcrs.txt"
-	check kexec_${1}_next_log_from_zero_does_not_match_the_tpm \
+	check ${t}_next_log_replays_from_the_aggregate_state_to_the_tpm \
+		"$IMASNAP" replay --log "$o/binary_runtime_measurements" --start "$o/P.txt" --pcrs "$o/pcrs.txt"
+	check ${t}_next_log_from_zero_does_not_match_the_tpm \
 		test "$("$IMASNAP" replay --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" > /dev/null 2>&1; echo $?)" -eq 5
-	check kexec_${1}_aggregate_names_the_shard_digest test \
-		"$(agg_field Shard < "$o/aggregate")" = "sha256:$(sha256sum < "$o/stage1-shard" | cut -c1-64)"
-	check kexec_${1}_aggregate_names_the_tail_digest test \
-		"$(agg_field Tail < "$o/aggregate")" = "sha256:$(sha256sum < "$o/carried_tail" | cut -c1-64)"
-	local cut_entries tail_entries
-	cut_entries=$(agg_field Entries < "$o/stage1-cut")
-	tail_entries=$("$IMASNAP" replay --json --log "$o/carried_tail" --start "$o/cut.txt" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])')
-	check kexec_${1}_aggregate_counts_the_tail test "$(agg_field TailEntries < "$o/aggregate")" -eq "$tail_entries"
-	check kexec_${1}_aggregate_counts_every_record_before_the_next_kernel test \
-		"$(agg_field Entries < "$o/aggregate")" -eq $((cut_entries + tail_entries))
-	check kexec_${1}_carried_record_is_what_status_says test \
+	check ${t}_carried_tail_starts_with_the_old_log_after_the_cut \
+		cmp -n "$(( $(stat -c %s "$o/stage1-log") - off ))" "$o/carried_tail" \
+		<(tail -c +$((off + 1)) "$o/stage1-log")
+	check ${t}_aggregate_names_shard_0 test "$(agg_field Shard < "$o/aggregate")" = \
+		"$("$IMASNAP" show "$A/shard-00000000.ims" | awk '/^digest/ {print $2}')"
+	check ${t}_aggregate_names_the_tail_digest test "$(agg_field Tail < "$o/aggregate")" = \
+		"sha256:$(sha256sum < "$o/carried_tail" | cut -c1-64)"
+	check ${t}_carried_record_is_what_status_says test \
 		"$(stat -c %s "$o/carried")" -eq "$(status_of "$o" carried_bytes)"
-	echo "     old kernel's log: $(stat -c %s "$o/stage1-log") bytes, $((cut_entries + tail_entries)) records;" \
+
+	# Tampering with the archive: each must be caught and named.
+	tamper() {
+		local name=$1 want=$2
+		shift 2
+		rm -rf "$o/t" && cp -r "$A" "$o/t"
+		"$@"
+		"$IMASNAP" verify --dir "$o/t" --log "$o/binary_runtime_measurements" \
+			--pcrs "$o/pcrs.txt" > /dev/null 2> "$o/t.err"
+		check "${t}_verify_rejects_${name}" grep -q "$want" "$o/t.err"
+	}
+	flip() { printf '\xff' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+	tamper a_changed_shard_body 'shard 0' flip "$o/t/shard-00000000.ims" 1200
+	tamper a_changed_shard_header 'shard 1 does not link to shard 0' flip "$o/t/shard-00000000.ims" 80
+	tamper a_dropped_tail_shard 'a shard is missing' rm "$o/t/shard-00000001.ims"
+	tamper a_tail_replaced_by_another_shard 'shard 1' cp "$o/t/shard-00000002.ims" "$o/t/shard-00000001.ims"
+	tamper a_changed_tail_body 'shard 1' flip "$o/t/shard-00000001.ims" 700
+	tamper reordered_shards 'shard 0' eval 'mv "$o/t/shard-00000000.ims" "$o/t/x"; mv "$o/t/shard-00000002.ims" "$o/t/shard-00000000.ims"; mv "$o/t/x" "$o/t/shard-00000002.ims"'
+	"$IMASNAP" verify --dir "$A" --log "$o/stage1-log" --pcrs "$o/pcrs.txt" > /dev/null 2> "$o/t.err"
+	check ${t}_verify_rejects_another_boots_log grep -q 'live log' "$o/t.err"
+	sed 's/^sha256 10 ./sha256 10 0/; s/^sha256 10 0\(.\)/sha256 10 1\1/' "$o/pcrs.txt" > "$o/badpcrs"
+	"$IMASNAP" verify --dir "$A" --log "$o/binary_runtime_measurements" --pcrs "$o/badpcrs" > /dev/null 2> "$o/t.err"
+	check ${t}_verify_rejects_other_pcrs grep -q "does not replay to the TPM's sha256 PCRs" "$o/t.err"
+
+	echo "     old kernel's log: $(stat -c %s "$o/stage1-log") bytes, $(agg_field Entries < "$o/aggregate") records;" \
 		"carried: $(status_of "$o" carried_bytes) bytes (tail $(status_of "$o" carried_tail_bytes) bytes," \
 		"$(status_of "$o" carried_tail_entries) records), captured in $(status_of "$o" carried_capture_ns) ns"
 }
@@ -88,6 +118,8 @@ check_no_policy() {
 		grep -q "imasnap: snapshot_aggregate not measured: the IMA policy needs 'measure func=CRITICAL_DATA label=imasnap'" "$o/dmesg"
 	check kexec_no-policy_leaves_no_snapshot_aggregate \
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 0
+	check kexec_no-policy_verify_fails_without_the_aggregate \
+		grep -q 'the live log has no snapshot_aggregate naming shard 0' "$o/verify.out"
 }
 
 check_rejected() {
@@ -100,6 +132,11 @@ check_rejected() {
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 0
 	check "kexec_${mode}_next_kernel_logs_one_error" \
 		test "$(grep -c 'imasnap: carried record rejected' "$o/dmesg")" -eq 1
+	if [ "$mode" != stale ]; then
+		check "kexec_${mode}_collect_refuses_with_the_reason" \
+			grep -q "collect: the module rejected the carried record: $reason" "$o/collect.out"
+		check "kexec_${mode}_verify_fails_in_the_next_kernel" test "$(cat "$o/verify.rc")" -ne 0
+	fi
 }
 
 modes=("$@")

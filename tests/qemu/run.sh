@@ -70,9 +70,24 @@ for f in workload policy module-args kexec; do
 done
 [ -n "$module" ] && cp "$module" "$root/case/imasnap.ko"
 mkcpio() { (cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$2"; }
+# A host binary and the shared libraries it needs (the TCTI is dlopen()ed).
+bundle() {
+	local f lib
+	for f in "$@"; do
+		for lib in $(ldd "$f" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	done
+}
 if [ -f "$case_dir/kexec" ]; then
 	make -s -C "$top/tests/qemu/helpers"
-	cp "$top/tests/qemu/helpers/mkcut" "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
+	cp "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
+	cp "$top/userspace/imasnap" "$root/bin/imasnap"
+	tcti=$(ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0)
+	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
+	cp -L "$tcti" "$root/usr/lib/x86_64-linux-gnu/"
+	bundle "$top/userspace/imasnap" "$tcti"
 	cp "$top/tests/qemu/kexec-stage.sh" "$root/lib/kexec-stage.sh"
 	# The next kernel boots this initramfs without /boot.
 	mkcpio "$root" "$work/initrd-next.gz"

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# imasnap snapshot / verify / show / arm as a user runs them, on the real
+# logs in tests/data (their PCR files stand in for the TPM: --pcrs).  The
+# TPM path and the kexec handoff run in tests/qemu/kexec.sh.
+#   tests/cli/archive.sh [path/to/imasnap]
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+IMASNAP=${1:-$top/userspace/imasnap}
+data=$top/tests/data
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+BOOT1=11111111-2222-3333-4444-555555555555
+BOOT2=99999999-8888-7777-6666-555555555555
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; sed 's/^/     /' "$tmp/out" "$tmp/err" 2>/dev/null; }
+# expect NAME EXIT STDOUT+STDERR-REGEX -- command...
+expect() {
+	local name=$1 want=$2 re=$3 rc
+	shift 4
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -ne "$want" ]; then
+		ko "$name (exit $rc, want $want)"
+	elif [ -n "$re" ] && ! cat "$tmp/out" "$tmp/err" | grep -Eq -- "$re"; then
+		ko "$name (output does not match /$re/)"
+	else
+		ok "$name"
+	fi
+}
+
+d=$data/pcr11
+log=$d/binary_runtime_measurements
+A=$tmp/a
+mkdir -p "$A"
+
+# A log cut at a record boundary, with the PCRs that prefix replays to.
+cut_at() {	# cut_at LOG N OUT-LOG OUT-PCRS
+	local off
+	off=$("$IMASNAP" show "$1" | awk -v n="$2" 'NR == n + 2 { print $2 }')
+	head -c "$off" "$1" > "$3"
+	"$IMASNAP" replay --log "$3" --banks sha1,sha256 > "$4"
+}
+cut_at "$log" 4 "$tmp/prefix" "$tmp/prefix.pcrs"
+
+expect snapshot_archives_a_cold_boot_log 0 '^shard 0: 4 records \(0\.\.3\), .*from cold boot' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$tmp/prefix" --pcrs "$tmp/prefix.pcrs" --boot-id $BOOT1
+expect snapshot_continues_this_boots_newest_shard 0 '^shard 1: 3 records \(4\.\.6\), .*continues' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT1
+expect snapshot_twice_writes_nothing 0 '"written":false' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT1 --json
+expect verify_passes_for_an_honest_chain 0 '^verified: 2 shards, live log of 7 records$' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
+expect verify_json_reports_shards 0 '"verified":true,"shards":2' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --json
+expect show_prints_a_shard 0 '^records +4\.\.6 \(3\)' -- "$IMASNAP" show "$A/shard-00000001.ims"
+expect arm_prints_the_cut_of_the_newest_shard 0 '^Snapshot_Attempt_Count=1;Entries=7;Offset=709;Shard=sha256:[0-9a-f]{64};sha1:PCR10:0x' -- \
+	"$IMASNAP" arm --dir "$A" --print
+mkdir -p "$tmp/sfs" && : > "$tmp/sfs/arm"
+"$IMASNAP" arm --dir "$A" --print > "$tmp/cut"
+expect arm_writes_the_cut_to_the_module 0 '^armed: shard 1, 7 records up to offset 709$' -- \
+	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/sfs"
+cmp -s <(tr -d '\n' < "$tmp/cut") "$tmp/sfs/arm" && ok arm_writes_exactly_the_printed_cut || ko arm_writes_exactly_the_printed_cut
+expect arm_without_the_module_says_so 3 'is the imasnap module loaded' -- \
+	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/nonexistent"
+expect collect_without_the_module_says_so 3 'is the imasnap module loaded' -- \
+	"$IMASNAP" collect --dir "$A" --securityfs "$tmp/nonexistent"
+
+# A log whose records do not reach the given PCRs: nothing is written.
+expect snapshot_needs_an_existing_archive_folder 3 'No such file or directory' -- \
+	"$IMASNAP" snapshot --dir "$tmp/b" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT1
+mkdir -p "$tmp/b"
+expect snapshot_refuses_a_log_that_misses_the_pcrs 5 "do not replay to the TPM's sha256 PCRs" -- \
+	"$IMASNAP" snapshot --dir "$tmp/b" --log "$data/ima-sig/binary_runtime_measurements" \
+	--pcrs "$d/pcrs.txt" --boot-id $BOOT1
+[ -z "$(ls -A "$tmp/b")" ] && ok snapshot_leaves_no_file_behind_on_failure || ko snapshot_leaves_no_file_behind_on_failure
+
+# A reboot without a carried tail: the next boot's chain restarts at zero.
+d2=$data/ima-ng-sha1-sha256
+expect snapshot_after_a_cold_reboot_starts_at_zero 0 '^shard 2: 7 records .*from cold boot' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt" --boot-id $BOOT2
+expect verify_passes_across_a_cold_reboot 0 '^verified: 3 shards' -- \
+	"$IMASNAP" verify --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
+
+# Tampering, each named.
+tamper() {	# tamper NAME REGEX -- command (run inside a copy of the archive)
+	local name=$1 re=$2
+	shift 3
+	rm -rf "$tmp/t" && cp -r "$A" "$tmp/t"
+	(cd "$tmp/t" && "$@")
+	expect "verify_rejects_$name" 5 "$re" -- \
+		"$IMASNAP" verify --dir "$tmp/t" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
+}
+flip() { printf '\xff' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+tamper a_flipped_body_byte 'shard 0' -- flip shard-00000000.ims 600
+tamper a_flipped_header_byte 'shard 1 does not link to shard 0' -- flip shard-00000000.ims 80
+tamper a_dropped_shard 'a shard is missing' -- rm shard-00000001.ims
+tamper swapped_shards 'shard 0' -- sh -c 'mv shard-00000000.ims x; mv shard-00000001.ims shard-00000000.ims; mv x shard-00000001.ims'
+tamper an_older_shard_in_place_of_a_newer 'shard 1' -- cp shard-00000000.ims shard-00000001.ims
+expect verify_rejects_a_live_log_that_is_not_this_boots 5 'live log' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
+expect verify_without_dir_is_a_usage_error 2 'Usage' -- "$IMASNAP" verify
+expect show_of_garbage_names_the_record 4 'record 0 at offset 0' -- "$IMASNAP" show /etc/hostname
+
+echo "archive: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shard files (userspace/shard.c): atomic write, checked streaming read. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "shard.h"
+
+struct shard_fixture {
+	char dir[64];
+	char path[128];
+	struct fixture *f;
+	struct imasnap_shard sh;
+};
+
+static int setup(void **state)
+{
+	struct shard_fixture *s = calloc(1, sizeof(*s));
+	struct imasnap_err err;
+
+	strcpy(s->dir, "/tmp/imasnap-test-XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->path, sizeof(s->path), "%s/shard-00000000.ims", s->dir);
+	s->f = fixture_load("pcr11");
+	s->sh.seq = 0;
+	s->sh.kind = IMASNAP_SHARD_LOG;
+	s->sh.order = IMASNAP_LOG_LE;
+	s->sh.entries = s->f->records;
+	s->sh.body_size = s->f->log_len;
+	memset(s->sh.boot_id, 0x42, 16);
+	assert_int_equal(replay_log(s->f->log, s->f->log_len, s->f->banks, 0, NULL,
+				    &s->sh.end, &err), 0);
+	assert_int_equal(imasnap_shard_write(s->dir, &s->sh, s->f->log, test_hash_ops()), 0);
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct shard_fixture *s = *state;
+	struct dirent *de;
+	char p[512];
+	DIR *d = opendir(s->dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || de->d_name[1] == '.'))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", s->dir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(s->dir);
+	fixture_free(s->f);
+	free(s);
+	return 0;
+}
+
+static void shard_read_returns_what_was_written(void **state)
+{
+	struct shard_fixture *s = *state;
+	struct imasnap_shard *got = calloc(1, sizeof(*got));
+	struct imasnap_err err;
+
+	assert_int_equal(imasnap_shard_read(s->path, got, NULL, &err), 0);
+	assert_int_equal(got->seq, 0);
+	assert_int_equal(got->kind, IMASNAP_SHARD_LOG);
+	assert_int_equal(got->entries, s->f->records);
+	assert_int_equal(got->body_size, s->f->log_len);
+	assert_memory_equal(got->boot_id, s->sh.boot_id, 16);
+	assert_memory_equal(got->body_digest, s->sh.body_digest, 32);
+	assert_memory_equal(got->digest, s->sh.digest, 32);
+	assert_memory_equal(&got->end, &s->sh.end, sizeof(got->end));
+	free(got);
+}
+
+static void shard_read_replays_the_body_to_its_end(void **state)
+{
+	struct shard_fixture *s = *state;
+	struct imasnap_shard *got = calloc(1, sizeof(*got));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_err err;
+	int lane;
+
+	imasnap_replay_init(rp, test_hash_ops());
+	imasnap_replay_add_lane(rp, IMASNAP_BANK_SHA256, IMASNAP_RULE_NORMAL);
+	assert_int_equal(imasnap_shard_read(s->path, got, rp, &err), 0);
+	lane = imasnap_replay_pick(rp, IMASNAP_BANK_SHA256, &got->end);
+	assert_int_equal(lane, 0);
+	assert_memory_equal(rp->lane[0].pcr[11], s->f->pcrs.pcr[IMASNAP_BANK_SHA256][11], 32);
+	free(got);
+	free(rp);
+}
+
+/* Any changed byte: the read fails, or the shard's digest changes. */
+static void shard_any_flipped_byte_is_caught(void **state)
+{
+	struct shard_fixture *s = *state;
+	struct imasnap_shard *got = calloc(1, sizeof(*got));
+	size_t len, i;
+	unsigned char *file = read_file(s->path, &len);
+	struct imasnap_err err;
+	FILE *f;
+
+	for (i = 0; i < len; i++) {
+		file[i] ^= 0x01;
+		f = fopen(s->path, "wb");
+		assert_int_equal(fwrite(file, 1, len, f), len);
+		fclose(f);
+		if (!imasnap_shard_read(s->path, got, NULL, &err) &&
+		    !memcmp(got->digest, s->sh.digest, 32))
+			fail_msg("byte %zu flipped went unnoticed", i);
+		file[i] ^= 0x01;
+	}
+	free(file);
+	free(got);
+}
+
+static void shard_read_rejects_every_truncation(void **state)
+{
+	struct shard_fixture *s = *state;
+	struct imasnap_shard *got = calloc(1, sizeof(*got));
+	size_t len, cut;
+	unsigned char *file = read_file(s->path, &len);
+	struct imasnap_err err;
+	FILE *f;
+
+	for (cut = 0; cut < len; cut += 7) {
+		f = fopen(s->path, "wb");
+		assert_int_equal(fwrite(file, 1, cut, f), cut);
+		fclose(f);
+		assert_int_not_equal(imasnap_shard_read(s->path, got, NULL, &err), 0);
+	}
+	free(file);
+	free(got);
+}
+
+static void shard_write_never_replaces_a_shard(void **state)
+{
+	struct shard_fixture *s = *state;
+	char tmp[160];
+
+	assert_int_equal(imasnap_shard_write(s->dir, &s->sh, s->f->log, test_hash_ops()),
+			 -EEXIST);
+	snprintf(tmp, sizeof(tmp), "%s/.shard-00000000.ims.tmp", s->dir);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+}
+
+static void archive_count_finds_a_gap(void **state)
+{
+	struct shard_fixture *s = *state;
+	u64 n;
+
+	assert_int_equal(imasnap_archive_count(s->dir, &n), 0);
+	assert_int_equal(n, 1);
+	s->sh.seq = 2;
+	assert_int_equal(imasnap_shard_write(s->dir, &s->sh, s->f->log, test_hash_ops()), 0);
+	assert_int_equal(imasnap_archive_count(s->dir, &n), -EBADMSG);
+	assert_int_equal(imasnap_archive_count("/nonexistent/imasnap", &n), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(shard_read_returns_what_was_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(shard_read_replays_the_body_to_its_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(shard_any_flipped_byte_is_caught, setup, teardown),
+		cmocka_unit_test_setup_teardown(shard_read_rejects_every_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(shard_write_never_replaces_a_shard, setup, teardown),
+		cmocka_unit_test_setup_teardown(archive_count_finds_a_gap, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("imasnap_shard", tests, NULL, NULL);
+}

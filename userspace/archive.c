@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the subcommands share about the archive folder and the running
+ * system: the newest shard, this boot's identity, the securityfs files.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "archive.h"
+
+int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest)
+{
+	struct imasnap_err err;
+	char name[64], path[4096];
+	int ret;
+
+	ret = imasnap_archive_count(dir, count);
+	if (ret == -EBADMSG) {
+		imasnap_errorf("%s: a shard is missing (the sequence has a gap)", dir);
+		return IMASNAP_EXIT_MALFORMED;
+	}
+	if (ret) {
+		imasnap_errorf("%s: %s", dir, strerror(-ret));
+		return IMASNAP_EXIT_IO;
+	}
+	if (!*count)
+		return 0;
+	imasnap_shard_name(*count - 1, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ret = imasnap_shard_read(path, newest, NULL, &err);
+	if (ret == -EBADMSG) {
+		imasnap_errorf("%s: at byte %llu: %s", path, (unsigned long long)err.offset,
+			       err.reason);
+		return IMASNAP_EXIT_MALFORMED;
+	}
+	if (ret) {
+		imasnap_errorf("%s: %s", path, strerror(-ret));
+		return IMASNAP_EXIT_IO;
+	}
+	if (newest->seq != *count - 1) {
+		imasnap_errorf("%s: holds seq %llu", path, (unsigned long long)newest->seq);
+		return IMASNAP_EXIT_MALFORMED;
+	}
+	return 0;
+}
+
+/* "8c2d…-…" (/proc/sys/kernel/random/boot_id) or 32 hex digits. */
+int archive_parse_boot_id(const char *s, u8 id[16])
+{
+	char hex[33];
+	size_t n = 0;
+
+	for (; *s && *s != '\n'; s++) {
+		if (*s == '-')
+			continue;
+		if (n == 32)
+			return -EINVAL;
+		hex[n++] = *s;
+	}
+	if (n != 32)
+		return -EINVAL;
+	return imasnap_hex_decode(hex, 32, id);
+}
+
+int archive_boot_id(const char *given, u8 id[16])
+{
+	char line[64] = "";
+	FILE *f;
+
+	if (given) {
+		if (archive_parse_boot_id(given, id)) {
+			imasnap_errorf("--boot-id takes a UUID or 32 hex digits");
+			return IMASNAP_EXIT_USAGE;
+		}
+		return 0;
+	}
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f || !fgets(line, sizeof(line), f) || archive_parse_boot_id(line, id)) {
+		imasnap_errorf("cannot read this boot's id from /proc/sys/kernel/random/boot_id");
+		if (f)
+			fclose(f);
+		return IMASNAP_EXIT_IO;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Read a whole (small) securityfs file; NUL-terminated; -errno. */
+int archive_read_file(const char *path, u8 **buf, size_t *len)
+{
+	size_t cap = 4096;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*buf = malloc(cap + 1);
+	*len = 0;
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (*len == cap) {
+			u8 *b = realloc(*buf, 2 * cap + 1);
+
+			if (!b) {
+				close(fd);
+				return -ENOMEM;
+			}
+			*buf = b;
+			cap *= 2;
+		}
+		n = read(fd, *buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return (int)n;
+		}
+		if (!n)
+			break;
+		*len += (size_t)n;
+	}
+	(*buf)[*len] = 0;
+	close(fd);
+	return 0;
+}
+
+int archive_write_file(const char *path, const char *text, size_t len)
+{
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _IMASNAP_ARCHIVE_H
+#define _IMASNAP_ARCHIVE_H
+
+#include "shard.h"
+
+#define IMASNAP_SECURITYFS	"/sys/kernel/security/imasnap"
+#define IMASNAP_IMA_LOG		"/sys/kernel/security/ima/binary_runtime_measurements"
+
+/* The number of shards and the newest one; an exit code (0: fine). */
+int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest);
+int archive_parse_boot_id(const char *s, u8 id[16]);
+/* This boot's id, or @given (tests); an exit code. */
+int archive_boot_id(const char *given, u8 id[16]);
+int archive_read_file(const char *path, u8 **buf, size_t *len);
+int archive_write_file(const char *path, const char *text, size_t len);
+
+#endif /* _IMASNAP_ARCHIVE_H */

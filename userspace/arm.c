@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap arm: hand the cut of the archive's newest shard to the module, so
+ * that it carries the records measured after it across the next kexec.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "archive.h"
+
+static int arm_usage(FILE *f, int ret)
+{
+	fprintf(f, "Usage: imasnap arm --dir DIR [--securityfs DIR] [--print]\n"
+		"  --dir DIR          the archive; its newest shard is the cut\n"
+		"  --securityfs DIR   the module's folder (default %s)\n"
+		"  --print            print the cut instead of writing it\n", IMASNAP_SECURITYFS);
+	return ret;
+}
+
+int arm_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "securityfs", required_argument, NULL, 's' },
+		{ "print", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dir = NULL, *sfs = IMASNAP_SECURITYFS;
+	struct imasnap_aggregate *cut = calloc(1, sizeof(*cut));
+	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
+	char *text = calloc(1, IMASNAP_AGGREGATE_MAX_LEN), path[4096];
+	bool print = false;
+	u64 count;
+	int c, ret, len;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 's': sfs = optarg; break;
+		case 'p': print = true; break;
+		case 'h': ret = arm_usage(stdout, IMASNAP_EXIT_OK); goto out;
+		default: ret = arm_usage(stderr, IMASNAP_EXIT_USAGE); goto out;
+		}
+	}
+	if (!dir || optind != argc) {
+		ret = arm_usage(stderr, IMASNAP_EXIT_USAGE);
+		goto out;
+	}
+	if (!cut || !sh || !text) {
+		ret = IMASNAP_EXIT_FAILURE;
+		goto out;
+	}
+	ret = archive_newest(dir, &count, sh);
+	if (ret)
+		goto out;
+	if (!count || sh->kind != IMASNAP_SHARD_LOG) {
+		imasnap_errorf("arm: %s has no shard of this boot's log: run 'imasnap snapshot --dir %s' first",
+			       dir, dir);
+		ret = IMASNAP_EXIT_USAGE;
+		goto out;
+	}
+	cut->seq = sh->seq;
+	cut->entries = sh->first_entry + sh->entries;
+	cut->offset = sh->log_offset + sh->body_size;
+	memcpy(cut->shard, sh->digest, 32);
+	cut->state = sh->end;
+	len = imasnap_aggregate_build(IMASNAP_AGG_CUT, cut, text, IMASNAP_AGGREGATE_MAX_LEN);
+	if (len < 0) {
+		imasnap_errorf("arm: the newest shard's end state cannot be written as a cut");
+		ret = IMASNAP_EXIT_MALFORMED;
+		goto out;
+	}
+	if (print) {
+		printf("%s\n", text);
+		ret = IMASNAP_EXIT_OK;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/arm", sfs);
+	ret = archive_write_file(path, text, (size_t)len);
+	if (ret) {
+		imasnap_errorf("arm: writing %s: %s%s", path, strerror(-ret),
+			       ret == -EINVAL ? " (the kernel log says why)" :
+			       ret == -ENOENT ? " (is the imasnap module loaded?)" : "");
+		ret = ret == -EINVAL ? IMASNAP_EXIT_MISMATCH : IMASNAP_EXIT_IO;
+		goto out;
+	}
+	printf("armed: shard %llu, %llu records up to offset %llu\n",
+	       (unsigned long long)cut->seq, (unsigned long long)cut->entries,
+	       (unsigned long long)cut->offset);
+	ret = IMASNAP_EXIT_OK;
+out:
+	free(cut);
+	free(sh);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap snapshot: archive IMA's log from where the archive ends as the
+ * next shard, after checking that the archived records replay to the TPM's
+ * PCRs.  Records measured while the PCRs are read are picked up and the
+ * check repeated (bounded).  Running it again after a crash continues where
+ * the newest complete shard ends: no record is lost or archived twice.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "archive.h"
+
+#define SNAPSHOT_TRIES	5
+
+struct snap_opts {
+	const char *dir;
+	const char *log;
+	const char *pcrs;
+	const char *tcti;
+	const char *boot_id;
+	bool json;
+};
+
+/* Where this shard starts: the archive's end in this boot, or a new boot. */
+struct snap_start {
+	struct imasnap_state state;
+	u64 first_entry;
+	u64 offset;
+	u8 prev[32];
+	u64 seq;
+	const char *why;
+};
+
+static void snap_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: imasnap snapshot --dir DIR [--log FILE] [--pcrs FILE | --tcti CONF]\n"
+		"                        [--boot-id ID] [--json]\n"
+		"\n"
+		"  --dir DIR       the archive (shard-NNNNNNNN.ims files)\n"
+		"  --log FILE      IMA's binary log (default: %s)\n"
+		"  --pcrs FILE     PCR values \"<alg> <pcr> <hex>\" instead of asking the TPM\n"
+		"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n"
+		"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
+		"  --json          machine-readable result on stdout\n",
+		IMASNAP_IMA_LOG);
+}
+
+static int snap_parse(int argc, char **argv, struct snap_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "tcti", required_argument, NULL, 't' },
+		{ "boot-id", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->log = IMASNAP_IMA_LOG;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->dir = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 'p': o->pcrs = optarg; break;
+		case 't': o->tcti = optarg; break;
+		case 'b': o->boot_id = optarg; break;
+		case 'j': o->json = true; break;
+		case 'h': snap_usage(stdout); return -1;
+		default: snap_usage(stderr); return IMASNAP_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !o->dir) {
+		imasnap_errorf("snapshot: --dir DIR is required, and nothing else");
+		return IMASNAP_EXIT_USAGE;
+	}
+	if (o->pcrs && o->tcti) {
+		imasnap_errorf("snapshot: give --pcrs or --tcti, not both");
+		return IMASNAP_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Decide where the new shard starts (see Documentation/design.md). */
+static int snap_where(const struct snap_opts *o, const u8 boot[16],
+		      struct snap_start *s)
+{
+	struct imasnap_shard *last = calloc(1, sizeof(*last));
+	u64 count;
+	int ret;
+
+	if (!last)
+		return IMASNAP_EXIT_FAILURE;
+	memset(s, 0, sizeof(*s));
+	ret = archive_newest(o->dir, &count, last);
+	if (ret)
+		goto out;
+	s->seq = count;
+	if (!count) {
+		s->why = "first shard, from cold boot";
+	} else if (!memcmp(last->boot_id, boot, 16) && last->kind == IMASNAP_SHARD_LOG) {
+		s->state = last->end;
+		s->first_entry = last->first_entry + last->entries;
+		s->offset = last->log_offset + last->body_size;
+		s->why = "continues this boot's newest shard";
+	} else if (last->kind == IMASNAP_SHARD_TAIL && memcmp(last->boot_id, boot, 16)) {
+		s->state = last->end;
+		s->why = "first shard of this boot, after kexec";
+	} else if (last->kind == IMASNAP_SHARD_TAIL) {
+		imasnap_errorf("snapshot: the newest shard is a tail carried out of this boot: was this boot kexec'd into itself?");
+		ret = IMASNAP_EXIT_MALFORMED;
+		goto out;
+	} else {
+		s->why = "first shard of this boot, from cold boot (no kexec tail archived)";
+	}
+	if (count)
+		memcpy(s->prev, last->digest, 32);
+out:
+	free(last);
+	return ret;
+}
+
+struct snap_buf {
+	u8 *p;
+	size_t len;
+	size_t cap;
+};
+
+/* Append what the log holds past @offset + buf->len. */
+static int snap_read_log(const char *path, u64 offset, struct snap_buf *buf)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* securityfs seq_files seek by re-reading; a regular file seeks. */
+	if (lseek(fd, (off_t)(offset + buf->len), SEEK_SET) < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	for (;;) {
+		if (buf->cap - buf->len < 65536) {
+			size_t cap = 2 * buf->cap + 65536;
+			u8 *b = realloc(buf->p, cap);
+
+			if (!b) {
+				close(fd);
+				return -ENOMEM;
+			}
+			buf->p = b;
+			buf->cap = cap;
+		}
+		n = read(fd, buf->p + buf->len, buf->cap - buf->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return (int)n;
+		}
+		if (!n)
+			break;
+		buf->len += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+static int snap_pcrs(const struct snap_opts *o, struct imasnap_tpm2 *tpm, u32 banks,
+		     u32 pcrs, struct imasnap_state *out)
+{
+	imasnap_state_init(out);
+	if (o->pcrs)
+		return imasnap_pcrfile_read(o->pcrs, out) ? IMASNAP_EXIT_MALFORMED : 0;
+	return imasnap_tpm2_read_pcrs(tpm, banks, pcrs, out) ? IMASNAP_EXIT_FAILURE : 0;
+}
+
+int snapshot_main(int argc, char **argv)
+{
+	struct imasnap_state *tpm_pcrs = calloc(1, sizeof(*tpm_pcrs));
+	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct snap_start *s = calloc(1, sizeof(*s));
+	struct imasnap_evp *evp = imasnap_evp_new();
+	struct imasnap_tpm2 *tpm = NULL;
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	struct snap_opts o;
+	u32 banks = 0, bad = 0, touched;
+	struct snap_buf body = { 0 };
+	size_t parsed = 0;
+	u8 boot[16];
+	char hex[65];
+	int ret, try, b, lane;
+	unsigned int i;
+
+	ret = snap_parse(argc, argv, &o);
+	if (ret) {
+		ret = ret < 0 ? IMASNAP_EXIT_OK : ret;
+		goto out;
+	}
+	if (!tpm_pcrs || !sh || !rp || !s || !evp) {
+		ret = IMASNAP_EXIT_FAILURE;
+		goto out;
+	}
+	ret = archive_boot_id(o.boot_id, boot);
+	if (!ret)
+		ret = snap_where(&o, boot, s);
+	if (ret)
+		goto out;
+
+	if (o.pcrs) {
+		ret = imasnap_pcrfile_read(o.pcrs, tpm_pcrs);
+		if (ret) {
+			ret = ret == -EIO ? IMASNAP_EXIT_IO : IMASNAP_EXIT_MALFORMED;
+			goto out;
+		}
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if (tpm_pcrs->pcr_mask[b])
+				banks |= 1U << b;
+	} else {
+		tpm = imasnap_tpm2_open(o.tcti);
+		if (!tpm || imasnap_tpm2_banks(tpm, &banks)) {
+			ret = IMASNAP_EXIT_FAILURE;
+			goto out;
+		}
+	}
+	imasnap_replay_init(rp, imasnap_evp_ops(evp));
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!(banks & (1U << b)) || !imasnap_evp_has(evp, b))
+			continue;
+		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
+		if (b != IMASNAP_BANK_SHA1)
+			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
+	}
+	imasnap_replay_start(rp, &s->state);
+	imasnap_log_init(&log, IMASNAP_LOG_NATIVE);
+
+	/* Records may arrive while the PCRs are read: read on, check again. */
+	for (try = 0; try < SNAPSHOT_TRIES; try++) {
+		ret = snap_read_log(o.log, s->offset, &body);
+		if (ret) {
+			imasnap_errorf("snapshot: %s: %s", o.log, strerror(-ret));
+			ret = IMASNAP_EXIT_IO;
+			goto out;
+		}
+		if (!s->offset && !parsed && body.len)
+			imasnap_log_guess_order(body.p, body.len, &log.order);
+		while ((ret = imasnap_log_next(&log, body.p + parsed, body.len - parsed, true,
+					       &rec, &err)) > 0) {
+			ret = imasnap_replay_record(rp, &rec, &err);
+			if (ret)
+				break;
+			parsed += rec.size;
+		}
+		if (ret) {
+			imasnap_errorf("snapshot: %s: record %llu at offset %llu: %s", o.log,
+				       (unsigned long long)(s->first_entry + err.index),
+				       (unsigned long long)(s->offset + err.offset), err.reason);
+			ret = ret == -EBADMSG ? IMASNAP_EXIT_MALFORMED : IMASNAP_EXIT_FAILURE;
+			goto out;
+		}
+		touched = 0;
+		for (i = 0; i < rp->nr_lanes; i++)
+			touched |= rp->lane[i].touched | rp->lane[i].start_mask;
+		ret = snap_pcrs(&o, tpm, banks, touched, tpm_pcrs);
+		if (ret)
+			goto out;
+		bad = 0;
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if ((banks & (1U << b)) && imasnap_evp_has(evp, b) &&
+			    imasnap_replay_pick(rp, b, tpm_pcrs) < 0)
+				bad |= 1U << b;
+		if (!bad || o.pcrs)
+			break;
+	}
+	if (bad) {
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if (bad & (1U << b))
+				imasnap_errorf("snapshot: %llu records from %s do not replay to the TPM's %s PCRs",
+					       (unsigned long long)log.index, s->why,
+					       imasnap_bank_info(b)->name);
+		ret = IMASNAP_EXIT_MISMATCH;
+		goto out;
+	}
+	if (!log.index) {
+		if (o.json)
+			printf("{\"written\":false,\"seq\":%llu}\n", (unsigned long long)s->seq);
+		else
+			printf("nothing new since the archive's end (%llu shards)\n",
+			       (unsigned long long)s->seq);
+		ret = IMASNAP_EXIT_OK;
+		goto out;
+	}
+
+	sh->seq = s->seq;
+	sh->kind = IMASNAP_SHARD_LOG;
+	sh->order = log.order;
+	sh->first_entry = s->first_entry;
+	sh->entries = log.index;
+	sh->log_offset = s->offset;
+	sh->body_size = parsed;
+	memcpy(sh->boot_id, boot, 16);
+	memcpy(sh->prev_digest, s->prev, 32);
+	sh->start = s->state;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		lane = imasnap_replay_pick(rp, b, tpm_pcrs);
+		if (lane >= 0)
+			imasnap_replay_state(rp, (unsigned int)lane, &sh->end);
+	}
+	ret = imasnap_shard_write(o.dir, sh, body.p, imasnap_evp_ops(evp));
+	if (ret) {
+		imasnap_errorf("snapshot: writing shard %llu into %s: %s",
+			       (unsigned long long)sh->seq, o.dir, strerror(-ret));
+		ret = IMASNAP_EXIT_IO;
+		goto out;
+	}
+	imasnap_hex_encode(sh->digest, 32, hex);
+	if (o.json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "written", json_object_new_boolean(1));
+		json_object_object_add(j, "seq", json_object_new_int64((int64_t)sh->seq));
+		json_object_object_add(j, "entries", json_object_new_int64((int64_t)sh->entries));
+		json_object_object_add(j, "first_entry",
+				       json_object_new_int64((int64_t)sh->first_entry));
+		json_object_object_add(j, "bytes", json_object_new_int64((int64_t)sh->body_size));
+		json_object_object_add(j, "digest", json_object_new_string(hex));
+		json_object_object_add(j, "start", json_object_new_string(s->why));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else {
+		printf("shard %llu: %llu records (%llu..%llu), %llu bytes, sha256:%s (%s)\n",
+		       (unsigned long long)sh->seq, (unsigned long long)sh->entries,
+		       (unsigned long long)sh->first_entry,
+		       (unsigned long long)(sh->first_entry + sh->entries - 1),
+		       (unsigned long long)sh->body_size, hex, s->why);
+	}
+	ret = IMASNAP_EXIT_OK;
+out:
+	imasnap_tpm2_close(tpm);
+	imasnap_evp_free(evp);
+	free(body.p);
+	free(tpm_pcrs);
+	free(sh);
+	free(rp);
+	free(s);
+	return ret;
+}

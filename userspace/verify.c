@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap verify: the archive and the live log against the TPM's PCRs.
+ *
+ *  1. every shard: its own digests and bounds, its link to the previous
+ *     shard, a start state that is the previous end (or zero at cold boot),
+ *     and a body that replays from that start to its end;
+ *  2. the live log: after a kexec it must hold a snapshot_aggregate naming
+ *     the archived shard, the carried tail and the tail's end state; in a
+ *     boot with shards, its first bytes must be those shards' bodies;
+ *  3. the live log replays from the state the archive vouches for to the
+ *     TPM's PCRs (or a PCR file).
+ *
+ * The snapshot_aggregate is a pointer, not an anchor: the start state comes
+ * from the archive replayed from zero, never from the record.  The first
+ * failure is named (shard, record, bank).  Memory does not grow with the log
+ * or the archive.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <json-c/json.h>
+
+#include "archive.h"
+
+struct verify_opts {
+	const char *dir;
+	const char *log;
+	const char *pcrs;
+	const char *tcti;
+	bool json;
+};
+
+static int verify_usage(FILE *f, int ret)
+{
+	fprintf(f,
+		"Usage: imasnap verify --dir DIR [--log FILE] [--pcrs FILE | --tcti CONF] [--json]\n"
+		"  --dir DIR       the archive\n"
+		"  --log FILE      the live IMA log (default %s)\n"
+		"  --pcrs FILE     PCR values to verify against instead of the TPM\n"
+		"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n",
+		IMASNAP_IMA_LOG);
+	return ret;
+}
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	imasnap_errorf("verify: %s", msg);
+	return code;
+}
+
+static bool state_empty(const struct imasnap_state *st)
+{
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (st->pcr_mask[b])
+			return false;
+	return true;
+}
+
+/* Lanes for every bank of @st (both rules). */
+static void lanes_for(struct imasnap_replay *rp, const struct imasnap_hash_ops *ops,
+		      const struct imasnap_state *st)
+{
+	int b;
+
+	imasnap_replay_init(rp, ops);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!st->pcr_mask[b])
+			continue;
+		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
+		if (b != IMASNAP_BANK_SHA1)
+			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
+	}
+}
+
+/* Shard @i against shard @i - 1 (@prev, NULL for the first). */
+static int verify_link(const struct imasnap_shard *sh, const struct imasnap_shard *prev,
+		       u64 i)
+{
+	static const u8 zero[32];
+	bool same_boot = prev && !memcmp(prev->boot_id, sh->boot_id, 16);
+	bool cold;
+
+	if (sh->seq != i)
+		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu",
+			    (unsigned long long)i, (unsigned long long)sh->seq);
+	if (memcmp(sh->prev_digest, prev ? prev->digest : zero, 32))
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "shard %llu does not link to shard %llu (prev digest differs)",
+			    (unsigned long long)i, (unsigned long long)(i - 1));
+	if (sh->kind == IMASNAP_SHARD_TAIL) {
+		if (!prev || prev->kind != IMASNAP_SHARD_LOG || !same_boot ||
+		    sh->first_entry != prev->first_entry + prev->entries ||
+		    sh->log_offset != prev->log_offset + prev->body_size ||
+		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
+			return fail(IMASNAP_EXIT_MISMATCH,
+				    "tail shard %llu does not continue shard %llu",
+				    (unsigned long long)i, (unsigned long long)(i - 1));
+		return 0;
+	}
+	if (prev && prev->kind == IMASNAP_SHARD_LOG && same_boot) {
+		if (sh->first_entry != prev->first_entry + prev->entries ||
+		    sh->log_offset != prev->log_offset + prev->body_size ||
+		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
+			return fail(IMASNAP_EXIT_MISMATCH,
+				    "shard %llu does not start where shard %llu ends",
+				    (unsigned long long)i, (unsigned long long)(i - 1));
+		return 0;
+	}
+	if (sh->first_entry || sh->log_offset)
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "shard %llu is the first of a boot but does not start at its log's start",
+			    (unsigned long long)i);
+	cold = !prev || prev->kind == IMASNAP_SHARD_LOG;
+	if (cold ? !state_empty(&sh->start) : memcmp(&sh->start, &prev->end, sizeof(sh->start)))
+		return fail(IMASNAP_EXIT_MISMATCH, cold ?
+			    "shard %llu starts a boot without a carried tail but not at zero" :
+			    "shard %llu does not start at the end of tail shard %llu",
+			    (unsigned long long)i, (unsigned long long)(i - 1));
+	return 0;
+}
+
+/* The body replayed from the start must reach the end state in every bank. */
+static int verify_end(const struct imasnap_replay *rp, const struct imasnap_shard *sh)
+{
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		bool lanes = false;
+		unsigned int i;
+
+		for (i = 0; i < rp->nr_lanes; i++)
+			lanes |= rp->lane[i].bank == (enum imasnap_bank)b;
+		if (lanes && imasnap_replay_pick(rp, b, &sh->end) < 0)
+			return fail(IMASNAP_EXIT_MISMATCH,
+				    "shard %llu: its records do not replay to its %s end state",
+				    (unsigned long long)sh->seq, imasnap_bank_info(b)->name);
+	}
+	return 0;
+}
+
+/* A shard of this boot: the live log's bytes up to @end must digest to @digest. */
+struct live_slice {
+	u64 seq;
+	u64 end;
+	u8 digest[32];
+};
+
+/* What the live log must show, learnt from the archive. */
+struct live_expect {
+	struct imasnap_state start;	/* the state the live log starts from */
+	bool need_aggregate;		/* this boot followed a kexec */
+	struct imasnap_aggregate agg;	/* what its snapshot_aggregate must say */
+	struct live_slice *slices;	/* this boot's shards, oldest first */
+	u64 nr_slices;
+};
+
+/* Start a new boot in @x at shard @sh; @prev is the shard before it or NULL. */
+static void expect_boot(struct live_expect *x, const struct imasnap_shard *sh,
+			const struct imasnap_shard *prev)
+{
+	x->start = sh->start;
+	x->nr_slices = 0;
+	x->need_aggregate = prev && prev->kind == IMASNAP_SHARD_TAIL;
+	memset(&x->agg, 0, sizeof(x->agg));
+	if (!x->need_aggregate)
+		return;
+	x->agg.seq = prev->seq - 1;
+	x->agg.entries = prev->first_entry + prev->entries;
+	x->agg.tail_entries = prev->entries;
+	memcpy(x->agg.shard, prev->prev_digest, 32);
+	memcpy(x->agg.tail, prev->body_digest, 32);
+	x->agg.state = prev->end;
+}
+
+/* The text of an ima-buf record named snapshot_aggregate; NULL otherwise. */
+static const u8 *aggregate_of(const struct imasnap_log *log,
+			      const struct imasnap_log_record *rec, u32 *len)
+{
+	static const char name[] = IMASNAP_AGGREGATE_EVENT;
+	const u8 *n, *d;
+	u32 nl;
+
+	if (rec->name_len != 7 || memcmp(rec->name, "ima-buf", 7) ||
+	    imasnap_log_field(log, rec, 1, &n, &nl) || nl != sizeof(name) ||
+	    memcmp(n, name, sizeof(name)) || imasnap_log_field(log, rec, 2, &d, len))
+		return NULL;
+	return d;
+}
+
+static bool aggregate_matches(const struct imasnap_aggregate *want, const u8 *text, u32 len)
+{
+	struct imasnap_aggregate *got = calloc(1, sizeof(*got));
+	struct imasnap_err err;
+	bool ok;
+
+	if (!got)
+		return false;
+	ok = !imasnap_aggregate_parse(IMASNAP_AGG_SNAPSHOT, (const char *)text, len, got, &err) &&
+	     got->seq == want->seq && got->entries == want->entries &&
+	     got->tail_entries == want->tail_entries &&
+	     !memcmp(got->shard, want->shard, 32) && !memcmp(got->tail, want->tail, 32) &&
+	     !memcmp(&got->state, &want->state, sizeof(got->state));
+	free(got);
+	return ok;
+}
+
+/* Walk the archive: links, digests, replays. Fills @x for the live log. */
+static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
+			  struct live_expect *x, u64 *count)
+{
+	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
+	struct imasnap_shard *prev = calloc(1, sizeof(*prev));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_err err;
+	char name[64], path[4096];
+	u64 i;
+	int ret;
+
+	if (!sh || !prev || !rp) {
+		ret = IMASNAP_EXIT_FAILURE;
+		goto out;
+	}
+	ret = imasnap_archive_count(o->dir, count);
+	if (ret) {
+		ret = fail(ret == -EBADMSG ? IMASNAP_EXIT_MISMATCH : IMASNAP_EXIT_IO, "%s: %s",
+			   o->dir, ret == -EBADMSG ? "a shard is missing (gap in the sequence)" :
+			   strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < *count; i++) {
+		struct imasnap_shard hdr;
+
+		imasnap_shard_name(i, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s", o->dir, name);
+		/* The lanes depend on the start state: read the header first. */
+		ret = imasnap_shard_read(path, &hdr, NULL, &err);
+		if (!ret) {
+			lanes_for(rp, imasnap_evp_ops(evp),
+				  state_empty(&hdr.start) ? &hdr.end : &hdr.start);
+			ret = imasnap_shard_read(path, sh, rp, &err);
+		}
+		if (ret == -EBADMSG) {
+			ret = fail(IMASNAP_EXIT_MISMATCH, "shard %llu: %s (%s %llu)",
+				   (unsigned long long)i, err.reason,
+				   err.index ? "record" : "byte",
+				   (unsigned long long)(err.index ? err.index : err.offset));
+			goto out;
+		}
+		if (ret) {
+			ret = fail(IMASNAP_EXIT_IO, "%s: %s", path, strerror(-ret));
+			goto out;
+		}
+		ret = verify_link(sh, i ? prev : NULL, i);
+		if (!ret)
+			ret = verify_end(rp, sh);
+		if (ret)
+			goto out;
+		/* Track the newest boot: its shards are the live log's start. */
+		if (sh->kind == IMASNAP_SHARD_LOG) {
+			struct live_slice *sl;
+
+			if (!sh->log_offset)
+				expect_boot(x, sh, i ? prev : NULL);
+			sl = realloc(x->slices, (x->nr_slices + 1) * sizeof(*sl));
+			if (!sl) {
+				ret = IMASNAP_EXIT_FAILURE;
+				goto out;
+			}
+			x->slices = sl;
+			sl[x->nr_slices].seq = sh->seq;
+			sl[x->nr_slices].end = sh->log_offset + sh->body_size;
+			memcpy(sl[x->nr_slices].digest, sh->body_digest, 32);
+			x->nr_slices++;
+		}
+		*prev = *sh;
+	}
+	/* A tail is newest: this boot has no shard yet and starts at its end. */
+	if (*count && prev->kind == IMASNAP_SHARD_TAIL) {
+		struct imasnap_shard none = { .start = prev->end };
+
+		expect_boot(x, &none, prev);
+	}
+	ret = 0;
+out:
+	free(sh);
+	free(prev);
+	free(rp);
+	return ret;
+}
+
+int verify_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "tcti", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct live_expect *x = calloc(1, sizeof(*x));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_state *tpm_pcrs = calloc(1, sizeof(*tpm_pcrs));
+	struct imasnap_evp *evp = imasnap_evp_new();
+	struct imasnap_tpm2 *tpm = NULL;
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	struct verify_opts o = { .log = IMASNAP_IMA_LOG };
+	bool opened = false, bound = false;
+	EVP_MD_CTX *slice_md = EVP_MD_CTX_new();
+	u64 slice = 0;
+	u8 digest[32];
+	u32 banks = 0, touched = 0;
+	u64 count = 0;
+	unsigned int i;
+	int c, ret, b;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dir = optarg; break;
+		case 'l': o.log = optarg; break;
+		case 'p': o.pcrs = optarg; break;
+		case 't': o.tcti = optarg; break;
+		case 'j': o.json = true; break;
+		case 'h': ret = verify_usage(stdout, IMASNAP_EXIT_OK); goto out;
+		default: ret = verify_usage(stderr, IMASNAP_EXIT_USAGE); goto out;
+		}
+	}
+	if (!o.dir || optind != argc || (o.pcrs && o.tcti)) {
+		ret = verify_usage(stderr, IMASNAP_EXIT_USAGE);
+		goto out;
+	}
+	if (!x || !rp || !tpm_pcrs || !evp || !slice_md ||
+	    !EVP_DigestInit_ex2(slice_md, EVP_sha256(), NULL)) {
+		ret = IMASNAP_EXIT_FAILURE;
+		goto out;
+	}
+	ret = verify_archive(&o, evp, x, &count);
+	if (ret)
+		goto out;
+
+	/* The PCRs to reach. */
+	if (o.pcrs) {
+		ret = imasnap_pcrfile_read(o.pcrs, tpm_pcrs);
+		if (ret) {
+			ret = ret == -EIO ? IMASNAP_EXIT_IO : IMASNAP_EXIT_MALFORMED;
+			goto out;
+		}
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if (tpm_pcrs->pcr_mask[b])
+				banks |= 1U << b;
+	} else {
+		tpm = imasnap_tpm2_open(o.tcti);
+		if (!tpm || imasnap_tpm2_banks(tpm, &banks)) {
+			ret = IMASNAP_EXIT_FAILURE;
+			goto out;
+		}
+	}
+
+	/* The live log, streamed, from the state the archive vouches for. */
+	lanes_for(rp, imasnap_evp_ops(evp), &x->start);
+	if (state_empty(&x->start)) {
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if ((banks & (1U << b)) && imasnap_evp_has(evp, b)) {
+				imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
+				if (b != IMASNAP_BANK_SHA1)
+					imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
+			}
+	}
+	imasnap_replay_start(rp, &x->start);
+	ret = imasnap_logfile_open(&lf, o.log, IMASNAP_ORDER_AUTO);
+	if (ret) {
+		ret = fail(IMASNAP_EXIT_IO, "%s: %s", o.log, strerror(-ret));
+		goto out;
+	}
+	opened = true;
+	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+		const u8 *text;
+		u32 len;
+
+		if (x->need_aggregate && !bound) {
+			text = aggregate_of(&lf.log, &rec, &len);
+			if (text && aggregate_matches(&x->agg, text, len))
+				bound = true;
+		}
+		ret = imasnap_replay_record(rp, &rec, &err);
+		if (ret)
+			break;
+		/* This boot's archived shards are the live log's first bytes. */
+		if (slice < x->nr_slices) {
+			const struct live_slice *sl = &x->slices[slice];
+
+			if (!EVP_DigestUpdate(slice_md, rec.raw, rec.size)) {
+				ret = -EIO;
+				break;
+			}
+			if (rec.offset + rec.size > sl->end) {
+				ret = fail(IMASNAP_EXIT_MISMATCH,
+					   "live log record %llu crosses the end of shard %llu",
+					   (unsigned long long)rec.index,
+					   (unsigned long long)sl->seq);
+				goto out;
+			}
+			if (rec.offset + rec.size == sl->end) {
+				if (!EVP_DigestFinal_ex(slice_md, digest, NULL) ||
+				    !EVP_DigestInit_ex2(slice_md, EVP_sha256(), NULL)) {
+					ret = -EIO;
+					break;
+				}
+				if (memcmp(digest, sl->digest, 32)) {
+					ret = fail(IMASNAP_EXIT_MISMATCH,
+						   "the live log differs from shard %llu",
+						   (unsigned long long)sl->seq);
+					goto out;
+				}
+				slice++;
+			}
+		}
+	}
+	if (ret == -EBADMSG) {
+		ret = fail(IMASNAP_EXIT_MALFORMED, "live log %s: record %llu at offset %llu: %s",
+			   o.log, (unsigned long long)err.index,
+			   (unsigned long long)err.offset, err.reason);
+		goto out;
+	}
+	if (ret) {
+		ret = fail(IMASNAP_EXIT_IO, "live log %s: %s", o.log, strerror(-ret));
+		goto out;
+	}
+	if (slice < x->nr_slices) {
+		ret = fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
+			   (unsigned long long)x->slices[slice].seq);
+		goto out;
+	}
+	if (x->need_aggregate && !bound) {
+		ret = fail(IMASNAP_EXIT_MISMATCH,
+			   "the live log has no snapshot_aggregate naming shard %llu, its tail and the tail's end state",
+			   (unsigned long long)x->agg.seq);
+		goto out;
+	}
+	for (i = 0; i < rp->nr_lanes; i++)
+		touched |= rp->lane[i].touched | rp->lane[i].start_mask;
+	if (tpm && imasnap_tpm2_read_pcrs(tpm, banks, touched, tpm_pcrs)) {
+		ret = IMASNAP_EXIT_FAILURE;
+		goto out;
+	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		bool lanes = false;
+
+		for (i = 0; i < rp->nr_lanes; i++)
+			lanes |= rp->lane[i].bank == (enum imasnap_bank)b;
+		if (!lanes || !(banks & (1U << b)))
+			continue;
+		if (imasnap_replay_pick(rp, b, tpm_pcrs) < 0) {
+			ret = fail(IMASNAP_EXIT_MISMATCH,
+				   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s",
+				   (unsigned long long)rp->records, imasnap_bank_info(b)->name,
+				   count ? "the archive's end" : "zero");
+			goto out;
+		}
+	}
+	if (o.json)
+		printf("{\"verified\":true,\"shards\":%llu,\"live_records\":%llu,\"after_kexec\":%s}\n",
+		       (unsigned long long)count, (unsigned long long)rp->records,
+		       x->need_aggregate ? "true" : "false");
+	else
+		printf("verified: %llu shards, live log of %llu records%s\n",
+		       (unsigned long long)count, (unsigned long long)rp->records,
+		       x->need_aggregate ? ", re-seeded by snapshot_aggregate after kexec" : "");
+	ret = IMASNAP_EXIT_OK;
+out:
+	if (opened)
+		imasnap_logfile_close(&lf);
+	imasnap_tpm2_close(tpm);
+	imasnap_evp_free(evp);
+	EVP_MD_CTX_free(slice_md);
+	if (x)
+		free(x->slices);
+	free(x);
+	free(rp);
+	free(tpm_pcrs);
+	return ret;
+}
