@@ -47,6 +47,10 @@ unit: userspace
 
 cli: userspace
 	$(MAKE) -C userspace SANITIZE=1
+	@mkdir -p tests/cli/build
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace -Iinclude \
+		-o tests/cli/build/forge-shard tests/cli/forge-shard.c userspace/build/libimasnap.a \
+		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu)
 	tests/cli/replay.sh $(CURDIR)/userspace/imasnap
 	tests/cli/replay.sh $(CURDIR)/userspace/build-san/imasnap
 	tests/cli/archive.sh $(CURDIR)/userspace/imasnap

@@ -10,10 +10,12 @@
 
 static int arm_usage(FILE *f, int ret)
 {
-	fprintf(f, "Usage: imasnap arm --dir DIR [--securityfs DIR] [--print]\n"
-		"  --dir DIR          the archive; its newest shard is the cut\n"
+	fprintf(f, "Usage: imasnap arm --dir DIR [--securityfs DIR] [--print] [--boot-id ID]\n"
+		"  --dir DIR          the archive; its newest shard (of this boot) is the cut\n"
 		"  --securityfs DIR   the module's folder (default %s)\n"
-		"  --print            print the cut instead of writing it\n", IMASNAP_SECURITYFS);
+		"  --print            print the cut instead of writing it\n"
+		"  --boot-id ID       this boot's id (default: /proc/sys/kernel/random/boot_id)\n",
+		IMASNAP_SECURITYFS);
 	return ret;
 }
 
@@ -23,10 +25,12 @@ int arm_main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "securityfs", required_argument, NULL, 's' },
 		{ "print", no_argument, NULL, 'p' },
+		{ "boot-id", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *dir = NULL, *sfs = IMASNAP_SECURITYFS;
+	const char *dir = NULL, *sfs = IMASNAP_SECURITYFS, *boot_id = NULL;
+	u8 boot[16];
 	struct imasnap_aggregate *cut = calloc(1, sizeof(*cut));
 	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
 	char *text = calloc(1, IMASNAP_AGGREGATE_MAX_LEN), path[4096];
@@ -40,6 +44,7 @@ int arm_main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 's': sfs = optarg; break;
 		case 'p': print = true; break;
+		case 'b': boot_id = optarg; break;
 		case 'h': ret = arm_usage(stdout, IMASNAP_EXIT_OK); goto out;
 		default: ret = arm_usage(stderr, IMASNAP_EXIT_USAGE); goto out;
 		}
@@ -52,9 +57,17 @@ int arm_main(int argc, char **argv)
 		ret = IMASNAP_EXIT_FAILURE;
 		goto out;
 	}
-	ret = archive_newest(dir, &count, sh);
+	ret = archive_boot_id(boot_id, boot);
+	if (!ret)
+		ret = archive_newest(dir, &count, sh);
 	if (ret)
 		goto out;
+	if (count && memcmp(sh->boot_id, boot, 16)) {
+		imasnap_errorf("arm: the newest shard of %s is from another boot: run 'imasnap snapshot --dir %s' first",
+			       dir, dir);
+		ret = IMASNAP_EXIT_USAGE;
+		goto out;
+	}
 	if (!count || sh->kind != IMASNAP_SHARD_LOG) {
 		imasnap_errorf("arm: %s has no shard of this boot's log: run 'imasnap snapshot --dir %s' first",
 			       dir, dir);

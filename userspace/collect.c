@@ -104,10 +104,16 @@ int collect_main(int argc, char **argv)
 		ret = IMASNAP_EXIT_MALFORMED;
 		goto out;
 	}
+	if (!(r->flags & IMASNAP_REC_TAIL_VERIFIED)) {
+		imasnap_errorf("collect: the carried record does not say its tail was verified");
+		ret = IMASNAP_EXIT_MISMATCH;
+		goto out;
+	}
 	ret = archive_newest(dir, &count, last);
 	if (ret)
 		goto out;
 	if (count && last->kind == IMASNAP_SHARD_TAIL &&
+	    !memcmp(last->prev_digest, r->shard_digest, 32) &&
 	    !memcmp(last->body_digest, r->tail_digest, 32) && last->seq == r->seq + 1) {
 		printf("tail already archived as shard %llu\n", (unsigned long long)last->seq);
 		goto release;

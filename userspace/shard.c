@@ -70,7 +70,8 @@ static void hdr_encode(const struct imasnap_shard *sh, struct imasnap_shard_hdr 
  * @ops:	SHA-256
  *
  * The file appears under its final name only complete and on disk: temp
- * file, fsync, rename, fsync of the folder.  An existing shard of the same
+ * file, fsync, link to the final name (never replacing one), fsync of the
+ * folder.  An existing shard of the same
  * seq is never replaced (-EEXIST).
  *
  * Return: 0 or -errno.
@@ -105,10 +106,11 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 
 	imasnap_shard_name(sh->seq, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
 	if (!access(path, F_OK))
 		return -EEXIST;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A temp name of its own: two writers never share a file. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = write_all(fd, &h, HDR_SIZE);
@@ -120,14 +122,12 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 		ret = -errno;
 	if (close(fd) && !ret)
 		ret = -errno;
-	/* link() + unlink() would refuse to replace too; rename is enough
-	 * with the check above and one writer per archive. */
-	if (!ret && rename(tmp, path))
+	/* link() never replaces: a shard of this seq written meanwhile wins. */
+	if (!ret && link(tmp, path))
 		ret = -errno;
-	if (ret) {
-		unlink(tmp);
+	unlink(tmp);
+	if (ret)
 		return ret;
-	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
@@ -237,11 +237,15 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 	int fd, ret;
 
 	memset(sh, 0, sizeof(*sh));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
 		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = shard_reject(err, 0, "not a regular file");
 		goto out;
 	}
 	ret = read_full(fd, &h, HDR_SIZE);

@@ -46,9 +46,12 @@ static int show_shard(const char *path)
 	       sh->kind == IMASNAP_SHARD_TAIL ? "tail carried across kexec" : "log");
 	imasnap_hex_encode(sh->boot_id, 16, hex);
 	printf("boot_id       %s\n", hex);
-	printf("records       %llu..%llu (%llu)\n", (unsigned long long)sh->first_entry,
-	       (unsigned long long)(sh->first_entry + sh->entries - 1),
-	       (unsigned long long)sh->entries);
+	if (sh->entries)
+		printf("records       %llu..%llu (%llu)\n", (unsigned long long)sh->first_entry,
+		       (unsigned long long)(sh->first_entry + sh->entries - 1),
+		       (unsigned long long)sh->entries);
+	else
+		printf("records       none\n");
 	printf("log_offset    %llu\nbody_bytes    %llu\n", (unsigned long long)sh->log_offset,
 	       (unsigned long long)sh->body_size);
 	imasnap_hex_encode(sh->prev_digest, 32, hex);

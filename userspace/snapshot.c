@@ -247,6 +247,14 @@ int snapshot_main(int argc, char **argv)
 		if (b != IMASNAP_BANK_SHA1)
 			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
 	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (s->state.pcr_mask[b] &&
+		    (!(banks & (1U << b)) || !imasnap_evp_has(evp, b))) {
+			imasnap_errorf("snapshot: the archive ends in a %s state, but the TPM (or OpenSSL) has no %s bank",
+				       imasnap_bank_info(b)->name, imasnap_bank_info(b)->name);
+			ret = IMASNAP_EXIT_MISMATCH;
+			goto out;
+		}
 	imasnap_replay_start(rp, &s->state);
 	imasnap_log_init(&log, IMASNAP_LOG_NATIVE);
 

@@ -58,6 +58,17 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+static u32 state_banks(const struct imasnap_state *st)
+{
+	u32 mask = 0;
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (st->pcr_mask[b])
+			mask |= 1U << b;
+	return mask;
+}
+
 static bool state_empty(const struct imasnap_state *st)
 {
 	int b;
@@ -68,15 +79,15 @@ static bool state_empty(const struct imasnap_state *st)
 	return true;
 }
 
-/* Lanes for every bank of @st (both rules). */
+/* Lanes, both rules, for every bank in @mask. */
 static void lanes_for(struct imasnap_replay *rp, const struct imasnap_hash_ops *ops,
-		      const struct imasnap_state *st)
+		      u32 mask)
 {
 	int b;
 
 	imasnap_replay_init(rp, ops);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		if (!st->pcr_mask[b])
+		if (!(mask & (1U << b)))
 			continue;
 		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
 		if (b != IMASNAP_BANK_SHA1)
@@ -95,6 +106,14 @@ static int verify_link(const struct imasnap_shard *sh, const struct imasnap_shar
 	if (sh->seq != i)
 		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu",
 			    (unsigned long long)i, (unsigned long long)sh->seq);
+	/* snapshot never writes an empty shard; a tail may be empty. */
+	if (!sh->entries && sh->kind == IMASNAP_SHARD_LOG)
+		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds no record",
+			    (unsigned long long)i);
+	if (!state_empty(&sh->start) && state_banks(&sh->start) != state_banks(&sh->end))
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "shard %llu ends in other banks than it starts in",
+			    (unsigned long long)i);
 	if (memcmp(sh->prev_digest, prev ? prev->digest : zero, 32))
 		return fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu does not link to shard %llu (prev digest differs)",
@@ -118,6 +137,10 @@ static int verify_link(const struct imasnap_shard *sh, const struct imasnap_shar
 				    (unsigned long long)i, (unsigned long long)(i - 1));
 		return 0;
 	}
+	if (prev && prev->kind == IMASNAP_SHARD_TAIL && same_boot)
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "shard %llu claims the boot that tail shard %llu left by kexec",
+			    (unsigned long long)i, (unsigned long long)(i - 1));
 	if (sh->first_entry || sh->log_offset)
 		return fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu is the first of a boot but does not start at its log's start",
@@ -131,21 +154,29 @@ static int verify_link(const struct imasnap_shard *sh, const struct imasnap_shar
 	return 0;
 }
 
-/* The body replayed from the start must reach the end state in every bank. */
-static int verify_end(const struct imasnap_replay *rp, const struct imasnap_shard *sh)
+/*
+ * The body replayed from the start must give exactly the end state: in every
+ * bank of the end, the same PCRs with the same values (a PCR nothing
+ * extended cannot be smuggled into an end state).
+ */
+static int verify_end(const struct imasnap_replay *rp, const struct imasnap_shard *sh,
+		      struct imasnap_state *scratch)
 {
-	int b;
+	int b, lane;
 
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		bool lanes = false;
-		unsigned int i;
-
-		for (i = 0; i < rp->nr_lanes; i++)
-			lanes |= rp->lane[i].bank == (enum imasnap_bank)b;
-		if (lanes && imasnap_replay_pick(rp, b, &sh->end) < 0)
-			return fail(IMASNAP_EXIT_MISMATCH,
-				    "shard %llu: its records do not replay to its %s end state",
-				    (unsigned long long)sh->seq, imasnap_bank_info(b)->name);
+		if (!sh->end.pcr_mask[b])
+			continue;
+		lane = imasnap_replay_pick(rp, b, &sh->end);
+		if (lane >= 0) {
+			imasnap_state_init(scratch);
+			imasnap_replay_state(rp, (unsigned int)lane, scratch);
+			if (scratch->pcr_mask[b] == sh->end.pcr_mask[b])
+				continue;
+		}
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "shard %llu: its records do not replay to its %s end state",
+			    (unsigned long long)sh->seq, imasnap_bank_info(b)->name);
 	}
 	return 0;
 }
@@ -223,12 +254,13 @@ static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
 	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
 	struct imasnap_shard *prev = calloc(1, sizeof(*prev));
 	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_state *scratch = calloc(1, sizeof(*scratch));
 	struct imasnap_err err;
 	char name[64], path[4096];
 	u64 i;
 	int ret;
 
-	if (!sh || !prev || !rp) {
+	if (!sh || !prev || !rp || !scratch) {
 		ret = IMASNAP_EXIT_FAILURE;
 		goto out;
 	}
@@ -248,7 +280,7 @@ static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
 		ret = imasnap_shard_read(path, &hdr, NULL, &err);
 		if (!ret) {
 			lanes_for(rp, imasnap_evp_ops(evp),
-				  state_empty(&hdr.start) ? &hdr.end : &hdr.start);
+				  state_banks(&hdr.start) | state_banks(&hdr.end));
 			ret = imasnap_shard_read(path, sh, rp, &err);
 		}
 		if (ret == -EBADMSG) {
@@ -264,14 +296,15 @@ static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
 		}
 		ret = verify_link(sh, i ? prev : NULL, i);
 		if (!ret)
-			ret = verify_end(rp, sh);
+			ret = verify_end(rp, sh, scratch);
 		if (ret)
 			goto out;
 		/* Track the newest boot: its shards are the live log's start. */
 		if (sh->kind == IMASNAP_SHARD_LOG) {
 			struct live_slice *sl;
 
-			if (!sh->log_offset)
+			if (!i || prev->kind == IMASNAP_SHARD_TAIL ||
+			    memcmp(prev->boot_id, sh->boot_id, 16))
 				expect_boot(x, sh, i ? prev : NULL);
 			sl = realloc(x->slices, (x->nr_slices + 1) * sizeof(*sl));
 			if (!sl) {
@@ -297,7 +330,82 @@ out:
 	free(sh);
 	free(prev);
 	free(rp);
+	free(scratch);
 	return ret;
+}
+
+#define VERIFY_TRIES	3
+
+/*
+ * One live-log record: replay it, check it against this boot's archived
+ * shards (their bytes come first), and look for the snapshot_aggregate.
+ * Return: 0, -errno / -EBADMSG (err), or an exit code after fail().
+ */
+static int verify_live_record(const struct live_expect *x, const struct imasnap_log *log,
+			      const struct imasnap_log_record *rec,
+			      struct imasnap_replay *rp, EVP_MD_CTX *md, u64 *slice,
+			      unsigned int *aggregates, bool *bound, struct imasnap_err *err)
+{
+	const u8 *text;
+	u32 len;
+	int ret;
+
+	text = aggregate_of(log, rec, &len);
+	if (text) {
+		(*aggregates)++;
+		/* Only IMA's own record counts: PCR 10, not a violation. */
+		if (rec->pcr == IMASNAP_IMA_PCR && !imasnap_log_is_violation(rec) &&
+		    x->need_aggregate && aggregate_matches(&x->agg, text, len))
+			*bound = true;
+	}
+	ret = imasnap_replay_record(rp, rec, err);
+	if (ret)
+		return ret;
+	if (*slice < x->nr_slices) {
+		const struct live_slice *sl = &x->slices[*slice];
+		u8 digest[32];
+
+		if (!EVP_DigestUpdate(md, rec->raw, rec->size))
+			return -EIO;
+		if (rec->offset + rec->size > sl->end)
+			return fail(IMASNAP_EXIT_MISMATCH,
+				    "live log record %llu crosses the end of shard %llu",
+				    (unsigned long long)rec->index, (unsigned long long)sl->seq);
+		if (rec->offset + rec->size == sl->end) {
+			if (!EVP_DigestFinal_ex(md, digest, NULL) ||
+			    !EVP_DigestInit_ex2(md, EVP_sha256(), NULL))
+				return -EIO;
+			if (memcmp(digest, sl->digest, 32))
+				return fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
+					    (unsigned long long)sl->seq);
+			(*slice)++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The first bank whose replay does not reach @tpm, or -1.  A bank must have
+ * PCR 10 (IMA's) among the PCRs compared: an empty comparison proves nothing.
+ */
+static int verify_live_banks(const struct imasnap_replay *rp, u32 banks,
+			     const struct imasnap_state *tpm)
+{
+	int b, lane;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		const struct imasnap_lane *l;
+
+		if (!(banks & (1U << b)))
+			continue;
+		lane = imasnap_replay_pick(rp, b, tpm);
+		if (lane < 0)
+			return b;
+		l = &rp->lane[lane];
+		if (!((l->touched | l->start_mask) & (1U << IMASNAP_IMA_PCR)))
+			return b;
+	}
+	return -1;
 }
 
 int verify_main(int argc, char **argv)
@@ -322,8 +430,9 @@ int verify_main(int argc, char **argv)
 	struct verify_opts o = { .log = IMASNAP_IMA_LOG };
 	bool opened = false, bound = false;
 	EVP_MD_CTX *slice_md = EVP_MD_CTX_new();
+	unsigned int aggregates = 0;
 	u64 slice = 0;
-	u8 digest[32];
+	int try, bad = -1;
 	u32 banks = 0, touched = 0;
 	u64 count = 0;
 	unsigned int i;
@@ -372,16 +481,25 @@ int verify_main(int argc, char **argv)
 		}
 	}
 
-	/* The live log, streamed, from the state the archive vouches for. */
-	lanes_for(rp, imasnap_evp_ops(evp), &x->start);
-	if (state_empty(&x->start)) {
-		for (b = 0; b < IMASNAP_NR_BANKS; b++)
-			if ((banks & (1U << b)) && imasnap_evp_has(evp, b)) {
-				imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
-				if (b != IMASNAP_BANK_SHA1)
-					imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
-			}
+	/* Every bank the TPM has (and OpenSSL can hash) is checked. */
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((banks & (1U << b)) && !imasnap_evp_has(evp, b)) {
+			imasnap_errorf("verify: OpenSSL has no %s: that bank is not checked",
+				       imasnap_bank_info(b)->name);
+			banks &= ~(1U << b);
+		}
+	if (!banks) {
+		ret = fail(IMASNAP_EXIT_MISMATCH, "no PCR bank to check");
+		goto out;
 	}
+	if (!state_empty(&x->start) && state_banks(&x->start) != banks) {
+		ret = fail(IMASNAP_EXIT_MISMATCH,
+			   "the archive vouches for other PCR banks than the TPM has");
+		goto out;
+	}
+
+	/* The live log, streamed, from the state the archive vouches for. */
+	lanes_for(rp, imasnap_evp_ops(evp), banks);
 	imasnap_replay_start(rp, &x->start);
 	ret = imasnap_logfile_open(&lf, o.log, IMASNAP_ORDER_AUTO);
 	if (ret) {
@@ -389,62 +507,53 @@ int verify_main(int argc, char **argv)
 		goto out;
 	}
 	opened = true;
-	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
-		const u8 *text;
-		u32 len;
-
-		if (x->need_aggregate && !bound) {
-			text = aggregate_of(&lf.log, &rec, &len);
-			if (text && aggregate_matches(&x->agg, text, len))
-				bound = true;
-		}
-		ret = imasnap_replay_record(rp, &rec, &err);
-		if (ret)
-			break;
-		/* This boot's archived shards are the live log's first bytes. */
-		if (slice < x->nr_slices) {
-			const struct live_slice *sl = &x->slices[slice];
-
-			if (!EVP_DigestUpdate(slice_md, rec.raw, rec.size)) {
-				ret = -EIO;
+	for (try = 0; try < VERIFY_TRIES; try++) {
+		while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+			ret = verify_live_record(x, &lf.log, &rec, rp, slice_md, &slice,
+						 &aggregates, &bound, &err);
+			if (ret)
 				break;
-			}
-			if (rec.offset + rec.size > sl->end) {
-				ret = fail(IMASNAP_EXIT_MISMATCH,
-					   "live log record %llu crosses the end of shard %llu",
-					   (unsigned long long)rec.index,
-					   (unsigned long long)sl->seq);
-				goto out;
-			}
-			if (rec.offset + rec.size == sl->end) {
-				if (!EVP_DigestFinal_ex(slice_md, digest, NULL) ||
-				    !EVP_DigestInit_ex2(slice_md, EVP_sha256(), NULL)) {
-					ret = -EIO;
-					break;
-				}
-				if (memcmp(digest, sl->digest, 32)) {
-					ret = fail(IMASNAP_EXIT_MISMATCH,
-						   "the live log differs from shard %llu",
-						   (unsigned long long)sl->seq);
-					goto out;
-				}
-				slice++;
-			}
 		}
+		if (ret == -EBADMSG) {
+			ret = fail(IMASNAP_EXIT_MALFORMED,
+				   "live log %s: record %llu at offset %llu: %s", o.log,
+				   (unsigned long long)err.index,
+				   (unsigned long long)err.offset, err.reason);
+			goto out;
+		}
+		if (ret < 0) {
+			ret = fail(ret == -EOPNOTSUPP ? IMASNAP_EXIT_FAILURE : IMASNAP_EXIT_IO,
+				   "live log %s: %s", o.log, strerror(-ret));
+			goto out;
+		}
+		if (ret)
+			goto out;	/* verify_live_record named it */
+		touched = 0;
+		for (i = 0; i < rp->nr_lanes; i++)
+			touched |= rp->lane[i].touched | rp->lane[i].start_mask;
+		if (tpm && imasnap_tpm2_read_pcrs(tpm, banks, touched, tpm_pcrs)) {
+			ret = IMASNAP_EXIT_FAILURE;
+			goto out;
+		}
+		bad = verify_live_banks(rp, banks, tpm_pcrs);
+		/* Records measured while the PCRs were read: read on, check again. */
+		if (bad < 0 || o.pcrs)
+			break;
+		lf.eof = false;
 	}
-	if (ret == -EBADMSG) {
-		ret = fail(IMASNAP_EXIT_MALFORMED, "live log %s: record %llu at offset %llu: %s",
-			   o.log, (unsigned long long)err.index,
-			   (unsigned long long)err.offset, err.reason);
-		goto out;
-	}
-	if (ret) {
-		ret = fail(IMASNAP_EXIT_IO, "live log %s: %s", o.log, strerror(-ret));
+	if (!rp->records) {
+		ret = fail(IMASNAP_EXIT_MISMATCH, "the live log %s holds no record", o.log);
 		goto out;
 	}
 	if (slice < x->nr_slices) {
 		ret = fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
 			   (unsigned long long)x->slices[slice].seq);
+		goto out;
+	}
+	if (x->need_aggregate && aggregates > 1) {
+		ret = fail(IMASNAP_EXIT_MISMATCH,
+			   "the live log has %u snapshot_aggregate records: one is expected",
+			   aggregates);
 		goto out;
 	}
 	if (x->need_aggregate && !bound) {
@@ -453,26 +562,12 @@ int verify_main(int argc, char **argv)
 			   (unsigned long long)x->agg.seq);
 		goto out;
 	}
-	for (i = 0; i < rp->nr_lanes; i++)
-		touched |= rp->lane[i].touched | rp->lane[i].start_mask;
-	if (tpm && imasnap_tpm2_read_pcrs(tpm, banks, touched, tpm_pcrs)) {
-		ret = IMASNAP_EXIT_FAILURE;
+	if (bad >= 0) {
+		ret = fail(IMASNAP_EXIT_MISMATCH,
+			   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s",
+			   (unsigned long long)rp->records, imasnap_bank_info(bad)->name,
+			   count ? "the state the archive vouches for" : "zero");
 		goto out;
-	}
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		bool lanes = false;
-
-		for (i = 0; i < rp->nr_lanes; i++)
-			lanes |= rp->lane[i].bank == (enum imasnap_bank)b;
-		if (!lanes || !(banks & (1U << b)))
-			continue;
-		if (imasnap_replay_pick(rp, b, tpm_pcrs) < 0) {
-			ret = fail(IMASNAP_EXIT_MISMATCH,
-				   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s",
-				   (unsigned long long)rp->records, imasnap_bank_info(b)->name,
-				   count ? "the archive's end" : "zero");
-			goto out;
-		}
 	}
 	if (o.json)
 		printf("{\"verified\":true,\"shards\":%llu,\"live_records\":%llu,\"after_kexec\":%s}\n",

@@ -58,14 +58,14 @@ expect verify_json_reports_shards 0 '"verified":true,"shards":2' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --json
 expect show_prints_a_shard 0 '^records +4\.\.6 \(3\)' -- "$IMASNAP" show "$A/shard-00000001.ims"
 expect arm_prints_the_cut_of_the_newest_shard 0 '^Snapshot_Attempt_Count=1;Entries=7;Offset=709;Shard=sha256:[0-9a-f]{64};sha1:PCR10:0x' -- \
-	"$IMASNAP" arm --dir "$A" --print
+	"$IMASNAP" arm --dir "$A" --print --boot-id $BOOT1
 mkdir -p "$tmp/sfs" && : > "$tmp/sfs/arm"
-"$IMASNAP" arm --dir "$A" --print > "$tmp/cut"
+"$IMASNAP" arm --dir "$A" --print --boot-id $BOOT1 > "$tmp/cut"
 expect arm_writes_the_cut_to_the_module 0 '^armed: shard 1, 7 records up to offset 709$' -- \
-	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/sfs"
+	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/sfs" --boot-id $BOOT1
 cmp -s <(tr -d '\n' < "$tmp/cut") "$tmp/sfs/arm" && ok arm_writes_exactly_the_printed_cut || ko arm_writes_exactly_the_printed_cut
 expect arm_without_the_module_says_so 3 'is the imasnap module loaded' -- \
-	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/nonexistent"
+	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/nonexistent" --boot-id $BOOT1
 expect collect_without_the_module_says_so 3 'is the imasnap module loaded' -- \
 	"$IMASNAP" collect --dir "$A" --securityfs "$tmp/nonexistent"
 
@@ -100,6 +100,49 @@ tamper a_flipped_header_byte 'shard 1 does not link to shard 0' -- flip shard-00
 tamper a_dropped_shard 'a shard is missing' -- rm shard-00000001.ims
 tamper swapped_shards 'shard 0' -- sh -c 'mv shard-00000000.ims x; mv shard-00000001.ims shard-00000000.ims; mv x shard-00000001.ims'
 tamper an_older_shard_in_place_of_a_newer 'shard 1' -- cp shard-00000000.ims shard-00000001.ims
+# Forged archives (tests/cli/build/forge-shard writes whatever fields it is
+# given, with the tool's own writer): the attacks a root user could try.
+FORGE=${FORGE:-$top/tests/cli/build/forge-shard}
+digest_of() { "$IMASNAP" show "$1" | awk '/^digest/ { sub("sha256:", "", $2); print $2 }'; }
+if [ -x "$FORGE" ]; then
+	F=$tmp/forged1 && mkdir -p "$F"
+	printf 'sha512 10 %0128d\n' 0 > "$tmp/sha512zero"
+	"$FORGE" "$F" 0 log $BOOT1 0 0 - zero - "$tmp/sha512zero" > /dev/null
+	cut_at "$d2/binary_runtime_measurements" 1 "$tmp/first" "$tmp/first.pcrs"
+	"$FORGE" "$F" 1 log $BOOT1 0 0 "$tmp/first" "$(digest_of "$F/shard-00000000.ims")" \
+		"$tmp/sha512zero" "$tmp/sha512zero" > /dev/null
+	expect verify_rejects_an_empty_shard_that_restarts_a_boot 5 'shard 0 holds no record' -- \
+		"$IMASNAP" verify --dir "$F" --log "$data/ima-sig/binary_runtime_measurements" --pcrs "$d/pcrs.txt"
+
+	F=$tmp/forged2 && mkdir -p "$F"
+	{ grep -E '^sha(1|256) (10|11) ' "$d/pcrs.txt"; printf 'sha256 15 %064d\n' 7; } > "$tmp/extra.pcrs"
+	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/extra.pcrs" > /dev/null
+	expect verify_rejects_an_end_state_with_a_pcr_nothing_extended 5 'shard 0: its records do not replay to its sha256 end state' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
+
+	F=$tmp/forged3 && mkdir -p "$F"
+	"$IMASNAP" replay --log "$log" --banks sha1,sha256 > "$tmp/end0"
+	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/end0" > /dev/null
+	"$FORGE" "$F" 1 tail $BOOT1 7 709 - "$(digest_of "$F/shard-00000000.ims")" \
+		"$tmp/end0" "$tmp/sha512zero" > /dev/null
+	expect verify_rejects_a_tail_that_ends_in_other_banks 5 'shard 1' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
+
+	F=$tmp/forged4 && mkdir -p "$F"
+	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/end0" > /dev/null
+	"$FORGE" "$F" 1 tail $BOOT1 7 709 - "$(digest_of "$F/shard-00000000.ims")" \
+		"$tmp/end0" "$tmp/end0" > /dev/null
+	"$FORGE" "$F" 2 log $BOOT1 0 0 "$log" "$(digest_of "$F/shard-00000001.ims")" \
+		"$tmp/end0" "$tmp/end0" > /dev/null
+	expect verify_rejects_a_boot_that_claims_to_follow_its_own_kexec 5 'claims the boot that tail shard 1 left' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
+else
+	ko "forge-shard helper missing: $FORGE (make cli builds it)"
+fi
+mkdir -p "$tmp/empty"
+expect verify_rejects_an_empty_live_log 5 'holds no record' -- \
+	"$IMASNAP" verify --dir "$tmp/empty" --log /dev/null --pcrs "$d/pcrs.txt"
+
 expect verify_rejects_a_live_log_that_is_not_this_boots 5 'live log' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
 expect verify_without_dir_is_a_usage_error 2 'Usage' -- "$IMASNAP" verify
