@@ -48,13 +48,17 @@ unit: userspace
 cli: userspace
 	$(MAKE) -C userspace SANITIZE=1
 	@mkdir -p tests/cli/build
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace -Iinclude \
-		-o tests/cli/build/forge-shard tests/cli/forge-shard.c userspace/build/libimasnap.a \
-		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu)
+	for h in forge-shard tpm-extend; do \
+		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace -Iinclude \
+		-o tests/cli/build/$$h tests/cli/$$h.c userspace/build/libimasnap.a \
+		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) || exit 1; \
+	done
 	tests/cli/replay.sh $(CURDIR)/userspace/imasnap
 	tests/cli/replay.sh $(CURDIR)/userspace/build-san/imasnap
 	tests/cli/archive.sh $(CURDIR)/userspace/imasnap
 	tests/cli/archive.sh $(CURDIR)/userspace/build-san/imasnap
+	tests/cli/quote.sh $(CURDIR)/userspace/imasnap
+	tests/cli/quote.sh $(CURDIR)/userspace/build-san/imasnap
 
 # Build the module from scratch with W=1, sparse on every file and -Werror;
 # any warning from the compiler, sparse or kernel-doc fails.

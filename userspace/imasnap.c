@@ -16,6 +16,7 @@ static const struct {
 	{ "snapshot", snapshot_main, "Archive IMA's log up to now as the next shard" },
 	{ "arm", arm_main, "Hand the newest shard's cut to the module before kexec" },
 	{ "collect", collect_main, "After kexec, archive the tail the module carried" },
+	{ "quote", quote_main, "Quote the IMA PCRs with an attestation key" },
 	{ "verify", verify_main, "Verify the archive and the live log against the TPM" },
 	{ "show", show_main, "Print a shard, a handoff record or an IMA log for humans" },
 	{ "replay", replay_main, "Replay an IMA log into PCR values and compare them with the TPM's" },

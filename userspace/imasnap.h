@@ -63,6 +63,7 @@ int imasnap_parse_banks(const char *list, u32 *mask);
 struct imasnap_tpm2;
 struct imasnap_tpm2 *imasnap_tpm2_open(const char *tcti);
 void imasnap_tpm2_close(struct imasnap_tpm2 *t);
+struct ESYS_CONTEXT *imasnap_tpm2_esys(struct imasnap_tpm2 *t);
 int imasnap_tpm2_banks(struct imasnap_tpm2 *t, u32 *mask);
 int imasnap_tpm2_read_pcrs(struct imasnap_tpm2 *t, u32 bank_mask, u32 pcr_mask,
 			   struct imasnap_state *out);
@@ -74,5 +75,6 @@ int show_main(int argc, char **argv);
 int arm_main(int argc, char **argv);
 int collect_main(int argc, char **argv);
 int verify_main(int argc, char **argv);
+int quote_main(int argc, char **argv);
 
 #endif /* _IMASNAP_USER_H */

@@ -50,6 +50,11 @@ struct imasnap_tpm2 *imasnap_tpm2_open(const char *tcti)
 	return t;
 }
 
+ESYS_CONTEXT *imasnap_tpm2_esys(struct imasnap_tpm2 *t)
+{
+	return t->esys;
+}
+
 void imasnap_tpm2_close(struct imasnap_tpm2 *t)
 {
 	if (!t)

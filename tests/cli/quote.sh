@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# imasnap quote and verify --quote against a real software TPM (swtpm on the
+# host, socket TCTI): the TPM's PCRs are extended with a real IMA log
+# (tests/cli/build/tpm-extend), the log is archived, quoted with an RSA and an
+# ECC attestation key, and verified; then every tampered input is rejected
+# with its reason.
+#   tests/cli/quote.sh [path/to/imasnap]
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+IMASNAP=${1:-$top/userspace/imasnap}
+EXTEND=$top/tests/cli/build/tpm-extend
+data=$top/tests/data
+tmp=$(mktemp -d)
+swtpm_pid=
+cleanup() { [ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; sed 's/^/     /' "$tmp/out" "$tmp/err" 2>/dev/null; }
+expect() {
+	local name=$1 want=$2 re=$3 rc
+	shift 4
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -ne "$want" ]; then
+		ko "$name (exit $rc, want $want)"
+	elif [ -n "$re" ] && ! cat "$tmp/out" "$tmp/err" | grep -Eq -- "$re"; then
+		ko "$name (output does not match /$re/)"
+	else
+		ok "$name"
+	fi
+}
+
+# A free TCP port pair for swtpm's server and control sockets.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/tpm"
+swtpm_setup --tpm2 --tpmstate "$tmp/tpm" --pcr-banks sha1,sha256 \
+	--config /etc/swtpm_setup.conf > "$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
+swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" --flags not-need-init,startup-clear \
+	--server type=tcp,bindaddr=127.0.0.1,port=$port \
+	--ctrl type=tcp,bindaddr=127.0.0.1,port=$((port + 1)) &
+swtpm_pid=$!
+export TSS2_TCTI="swtpm:host=127.0.0.1,port=$port"
+for _ in $(seq 50); do "$EXTEND" "$TSS2_TCTI" /dev/null > /dev/null 2>&1 && break; sleep 0.1; done
+
+log=$data/ima-ng-sha1-sha256/binary_runtime_measurements
+A=$tmp/archive && mkdir -p "$A"
+expect extend_swtpm_with_a_real_log 0 'extended 7 records' -- "$EXTEND" "$TSS2_TCTI" "$log"
+expect snapshot_reads_the_pcrs_from_the_tpm 0 '^shard 0: 7 records' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$log"
+expect verify_reads_the_pcrs_from_the_tpm 0 '^verified: 1 shards, live log of 7 records$' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log"
+
+N1=00112233445566778899aabbccddeeff
+N2=ffeeddccbbaa99887766554433221100
+for alg in rsa ecc; do
+	expect quote_with_an_${alg}_ak 0 "quote of PCRs 0x400 in 2 banks with the $alg AK" -- \
+		"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-$alg" --alg $alg
+	expect verify_accepts_an_honest_${alg}_quote 0 'quoted by the AK$' -- \
+		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-$alg" --ak "$A/ak-$alg.pem" --nonce $N1
+done
+expect quote_reuses_the_same_ak 0 'rsa AK' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2" --alg rsa
+expect ak_public_key_is_kept_as_pem 0 '' -- openssl pkey -pubin -in "$A/ak-rsa.pem" -noout
+
+expect verify_rejects_a_wrong_nonce 5 'not over this nonce' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce $N2
+expect verify_rejects_a_replayed_old_quote 5 'not over this nonce' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce 0000
+expect verify_rejects_the_wrong_ak 5 'signature' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-ecc.pem" --nonce $N1
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout > "$tmp/other.pem"
+expect verify_rejects_another_rsa_key 5 'does not verify with the AK' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$tmp/other.pem" --nonce $N1
+for at in 20 40 60; do
+	cp "$tmp/q-ecc" "$tmp/qt"
+	printf '\x5a' | dd of="$tmp/qt" bs=1 seek=$at conv=notrunc status=none
+	expect verify_rejects_a_quote_with_byte_${at}_changed 5 '' -- \
+		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/qt" --ak "$A/ak-ecc.pem" --nonce $N1
+done
+expect quote_of_pcr_11_only 0 '' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q11" --pcrs 11
+expect verify_rejects_a_selection_without_pcr_10 5 'selects PCR 10 of no known bank|misses PCR 10' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q11" --ak "$A/ak-rsa.pem" --nonce $N1
+# The live log with one more record than the TPM saw when it quoted.
+last=$("$IMASNAP" show "$log" | awk 'NR == 8 { print $2 }')
+{ cat "$log"; tail -c +$((last + 1)) "$log"; } > "$tmp/longer"
+expect verify_rejects_a_log_the_quote_does_not_cover 5 "does not give the quote's PCR digest" -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/longer" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce $N1
+cp "$A/ak-rsa.pem" "$tmp/ak-rsa.kept"
+cp "$tmp/other.pem" "$A/ak-rsa.pem"
+expect quote_refuses_when_the_kept_ak_is_another_key 5 "is not this TPM's rsa AK" -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q3" --alg rsa
+cp "$tmp/ak-rsa.kept" "$A/ak-rsa.pem"
+expect verify_quote_needs_ak_and_nonce 2 'Usage' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa"
+echo garbage > "$tmp/notaquote"
+expect verify_rejects_a_file_that_is_no_quote 4 'not an imasnap quote' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/notaquote" --ak "$A/ak-rsa.pem" --nonce $N1
+
+echo "quote: $pass passed, $fail failed"
+[ $fail -eq 0 ]
