@@ -76,5 +76,7 @@ int arm_main(int argc, char **argv);
 int collect_main(int argc, char **argv);
 int verify_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
+int window_main(int argc, char **argv);
+int status_main(int argc, char **argv);
 
 #endif /* _IMASNAP_USER_H */

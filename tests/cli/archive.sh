@@ -148,5 +148,29 @@ expect verify_rejects_a_live_log_that_is_not_this_boots 5 'live log' -- \
 expect verify_without_dir_is_a_usage_error 2 'Usage' -- "$IMASNAP" verify
 expect show_of_garbage_names_the_record 4 'record 0 at offset 0' -- "$IMASNAP" show /etc/hostname
 
+# window suggest on the /proc/iomem of the QEMU guests.
+io=$data/iomem
+expect window_suggest_picks_the_middle_of_low_ram 0 '^memmap=64K\$0x20000000 imasnap\.window=64K@0x20000000$' -- \
+	"$IMASNAP" window suggest --iomem "$io/qemu-1g.txt"
+expect window_suggest_uses_the_largest_ram_range 0 '"address":"0x18000000"' -- \
+	"$IMASNAP" window suggest --iomem "$io/qemu-1g-window.txt" --json
+expect window_suggest_takes_a_size 0 '^memmap=1024K\$0x20000000 imasnap\.window=1024K@0x20000000$' -- \
+	"$IMASNAP" window suggest --iomem "$io/qemu-1g.txt" --size 1M
+sed 's/^[0-9a-f]*-[0-9a-f]* : /00000000-00000000 : /' "$io/qemu-1g.txt" > "$tmp/iomem-nonroot"
+expect window_suggest_explains_an_unreadable_iomem 4 'needs root' -- \
+	"$IMASNAP" window suggest --iomem "$tmp/iomem-nonroot"
+expect window_suggest_rejects_a_bad_size 2 'takes 4K\.\.16M' -- \
+	"$IMASNAP" window suggest --iomem "$io/qemu-1g.txt" --size 5000
+
+# status: the module's file as is, and the archive.
+printf 'version=1\nwindow=none\nwindow_error=0\ntpm=yes\narmed=no\ncapture=none\ncarried=none\nreseed=none\n' > "$tmp/sfs/status"
+expect status_shows_the_module_and_the_archive 0 '^archive\.newest_kind=log$' -- \
+	"$IMASNAP" status --dir "$A" --securityfs "$tmp/sfs"
+grep -q '^module.carried=none$' "$tmp/out" && ok status_prints_the_modules_keys || ko status_prints_the_modules_keys
+expect status_json_has_both 0 '"module":\{"version":"1".*"archive":\{"shards":3' -- \
+	"$IMASNAP" status --dir "$A" --securityfs "$tmp/sfs" --json
+expect status_says_when_the_module_is_not_loaded 0 '^module=not loaded' -- \
+	"$IMASNAP" status --securityfs "$tmp/nonexistent"
+
 echo "archive: $pass passed, $fail failed"
 [ $fail -eq 0 ]

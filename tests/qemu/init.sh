@@ -81,11 +81,13 @@ done
 [ -s /out/pcrs.txt ] || fail "no TPM PCRs in sysfs"
 cat $IMA/ascii_runtime_measurements > /out/ascii 2>/dev/null
 dmesg > /out/dmesg
+cat /proc/iomem > /out/iomem
 
 emit binary_runtime_measurements /out/log
 emit pcrs.txt /out/pcrs.txt
 emit ascii_runtime_measurements /out/ascii
 emit dmesg /out/dmesg
+emit iomem /out/iomem
 for f in /out/extra-*; do
 	[ -f "$f" ] && emit "${f#/out/extra-}" "$f"
 done
