@@ -31,6 +31,7 @@ expect() {
 
 for d in "$data"/*/; do
 	c=$(basename "$d")
+	[ -f "$d/binary_runtime_measurements" ] || continue
 	expect "replay_matches_tpm_$c" 0 "" -- \
 		"$IMASNAP" replay --log "$d/binary_runtime_measurements" --pcrs "$d/pcrs.txt"
 	if grep -q MISMATCH "$tmp/out" || ! grep -q ' match ' "$tmp/out"; then
