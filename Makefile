@@ -76,7 +76,10 @@ style:
 smoke: userspace module
 	tests/qemu/smoke.sh
 
-kexec: userspace module
+kexec-tools:
+	kexec/build.sh
+
+kexec: userspace module kexec-tools
 	tests/qemu/kexec.sh
 
 # A UML KUnit kernel from linux-source-6.1 with lib/, the module's units and
@@ -107,5 +110,5 @@ bench: userspace
 fixtures: userspace
 	tests/data/regenerate.sh
 
-.PHONY: all userspace module install clean deps unit cli module-check style smoke kexec kunit \
+.PHONY: all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures

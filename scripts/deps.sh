@@ -25,7 +25,11 @@ PKGS=(
 	flex bison bc libelf-dev libssl-dev python3
 	qemu-system-x86 swtpm swtpm-tools busybox-static
 	libtss2-dev libjson-c-dev libcmocka-dev openssl xxd
+	dpkg-dev patch
 )
+
+# kexec/build.sh builds kexec-tools from Debian's source package.
+SRC_LIST=/etc/apt/sources.list.d/imasnap-src.sources
 
 missing_pkgs() {
 	local p
@@ -50,10 +54,25 @@ if [ "${1:-}" = "--print" ]; then
 	exit 0
 fi
 
+need_update=
+if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
+   ! grep -qs '^deb-src ' /etc/apt/sources.list; then
+	$SUDO tee "$SRC_LIST" > /dev/null <<'SRC'
+# Added by imasnap's scripts/deps.sh: kexec/build.sh needs kexec-tools' source.
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	need_update=1
+fi
 todo=$(missing_pkgs)
+if [ -n "$todo" ] || [ -n "$need_update" ]; then
+	$SUDO "${APT[@]}" update
+fi
 if [ -n "$todo" ]; then
 	echo "deps.sh: installing:" $todo
-	$SUDO "${APT[@]}" update
 	# shellcheck disable=SC2086
 	$SUDO "${APT[@]}" install --no-install-recommends $todo
 fi

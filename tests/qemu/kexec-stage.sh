@@ -64,6 +64,10 @@ if [ "$mode" = garbage ]; then
 	poke32 4 0x12345678
 fi
 load_module
+# --ima-snapshot=required refuses while nothing is armed.
+kexec --ima-snapshot=required -s -l /boot/vmlinuz --initrd=/boot/initrd.gz \
+	--command-line="$(cat /proc/cmdline)" > /out/extra-kexec-required.out 2>&1
+echo $? > /out/extra-kexec-required.rc
 if [ "$mode" = stale ] && grep -q '^carried=rejected' /sys/kernel/security/imasnap/status; then
 	# Second boot of the same command line, after the warm reset.
 	send_module_state
@@ -111,6 +115,19 @@ cp /boot/initrd.gz /out/initrd
 size=$(stat -c %s /out/initrd)
 head -c $(( (4 - size % 4) % 4 )) /dev/zero >> /out/initrd
 cat /out/archive.cpio >> /out/initrd
-kexec-load /boot/vmlinuz /out/initrd "$(cat /proc/cmdline) imasnap_test=stage2"
-fail "kexec failed"
+# The patched kexec must put the window back on the next kernel's command
+# line (it is left out here) and, with kexec_load, keep segments out of it.
+next=$(tr ' ' '\n' < /proc/cmdline | grep -v -e '^memmap=' -e '^imasnap\.window=' -e '^$' | tr '\n' ' ')
+# kexec_load in two modes, with --mem-max at the window's end: without the
+# window excluded, the first segment would end inside it.
+syscall=-s
+case $mode in custom-policy|no-policy) syscall="-c --mem-max=0x3000ffff" ;; esac
+kexec $syscall --debug -l /boot/vmlinuz --initrd=/out/initrd \
+	--command-line="${next}imasnap_test=stage2" > /out/kexec-debug 2>&1 || {
+	cat /out/kexec-debug
+	fail "kexec $syscall -l failed"
+}
+emit stage1-kexec-debug /out/kexec-debug
+kexec -e
+fail "kexec -e failed"
 return 1

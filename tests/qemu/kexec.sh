@@ -46,6 +46,30 @@ check_ok() {
 	agg_from_ascii_log "$o/ascii_runtime_measurements" > "$o/aggregate"
 	agg_to_pcrs < "$o/aggregate" > "$o/P.txt"
 
+	check ${t}_kexec_required_refuses_while_not_armed grep -q 'imasnap is not armed' "$o/stage1-kexec-required.out"
+	check ${t}_kexec_puts_the_window_on_the_next_command_line \
+		grep -q 'Command line: .* memmap=64K\$0x30000000 imasnap.window=64K@0x30000000' "$o/dmesg"
+	check ${t}_kexec_debug_names_the_added_arguments \
+		grep -q '^imasnap: command line for the next kernel: .*imasnap_test=stage2 memmap=64K\$0x30000000 imasnap.window=64K@0x30000000$' "$o/stage1-kexec-debug"
+	if [ "$m" = custom-policy ]; then
+		check ${t}_kexec_load_shows_the_window_with_debug \
+			grep -q '^imasnap: carry window 0x30000000-0x3000ffff (65536 bytes), armed$' "$o/stage1-kexec-debug"
+		# kexec_load with --mem-max at the window's end: no segment in the
+		# window, and one pushed right below it.
+		check ${t}_kexec_load_places_no_segment_in_the_window python3 - "$o/stage1-kexec-debug" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+mem = [int(x, 16) for x in re.findall(r"segment\[\d+\]\.mem   = (0x[0-9a-f]+)", t)]
+size = [int(x, 16) for x in re.findall(r"segment\[\d+\]\.memsz = (0x[0-9a-f]+)", t)]
+ws, we = 0x30000000, 0x3000ffff
+for m, n in zip(mem, size):
+    print("       segment %#x-%#x" % (m, m + n - 1))
+assert mem and len(mem) == len(size)
+assert all(m + n - 1 < ws or m > we for m, n in zip(mem, size)), "a segment overlaps the window"
+assert any(ws - 0x1000000 <= m + n - 1 < ws for m, n in zip(mem, size)), "no segment next to the window"
+PY
+		sed 's/^/     /' "$tmp/check.out"
+	fi
 	check ${t}_snapshot_archives_the_first_kernels_log grep -q '^shard 0: .* (first shard, from cold boot)$' "$o/stage1-snapshot1.out"
 	check ${t}_arm_hands_the_cut_to_the_module grep -q '^armed: shard 0, ' "$o/stage1-arm.out"
 	check ${t}_status_reports_an_accepted_record grep -qx 'carried=accepted' "$o/status"

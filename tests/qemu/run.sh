@@ -83,6 +83,8 @@ bundle() {
 if [ -f "$case_dir/kexec" ]; then
 	make -s -C "$top/tests/qemu/helpers"
 	cp "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
+	# kexec-tools with imasnap's patches (kexec/), static.
+	cp "$("$top/kexec/build.sh" 2>/dev/null)" "$root/bin/kexec"
 	cp "$top/userspace/imasnap" "$root/bin/imasnap"
 	tcti=$(ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0)
 	mkdir -p "$root/usr/lib/x86_64-linux-gnu"

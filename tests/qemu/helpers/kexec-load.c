@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test helper run inside the QEMU guest, until the patched kexec-tools
- * provides the same:
+ * Test helper run inside the QEMU guest:
  *
- *   kexec-load KERNEL INITRD CMDLINE   kexec_file_load() + reboot(KEXEC),
- *                                      what `kexec -s -l ... && kexec -e` does
  *   kexec-load --restart2              reboot(RESTART2, "kexec reboot"): the
  *                                      reboot notifiers see a kexec, the
- *                                      machine then does a warm reset
+ *                                      machine then does a warm reset (the
+ *                                      stale-record test; kexec-tools has no
+ *                                      such mode)
+ *   kexec-load KERNEL INITRD CMDLINE   kexec_file_load() + reboot(KEXEC), as
+ *                                      `kexec -s -l ... && kexec -e` does
+ *                                      (the kexec cases use kexec-tools now)
  */
 #include <fcntl.h>
 #include <linux/reboot.h>
