@@ -128,6 +128,12 @@ kexec $syscall --debug -l /boot/vmlinuz --initrd=/out/initrd \
 	fail "kexec $syscall -l failed"
 }
 emit stage1-kexec-debug /out/kexec-debug
+if [ "$mode" = garbage ]; then
+	# Nothing is armed: --ima-snapshot=required must refuse to jump.
+	kexec --ima-snapshot=required -e > /out/required-exec.out 2>&1
+	echo "rc=$?" >> /out/required-exec.out
+	emit stage1-kexec-required-exec /out/required-exec.out
+fi
 kexec -e
 fail "kexec -e failed"
 return 1

@@ -156,6 +156,12 @@ check_rejected() {
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 0
 	check "kexec_${mode}_next_kernel_logs_one_error" \
 		test "$(grep -c 'imasnap: carried record rejected' "$o/dmesg")" -eq 1
+	if [ "$mode" = garbage ]; then
+		check kexec_required_refuses_to_jump_while_not_armed \
+			grep -q "imasnap is not armed.*before kexec -e (or use --force)" "$o/stage1-kexec-required-exec"
+		check kexec_required_exec_exits_non_zero \
+			test "$(sed -n 's/^rc=//p' "$o/stage1-kexec-required-exec")" != 0
+	fi
 	if [ "$mode" != stale ]; then
 		check "kexec_${mode}_collect_refuses_with_the_reason" \
 			grep -q "collect: the module rejected the carried record: $reason" "$o/collect.out"
