@@ -128,6 +128,8 @@ bool imasnap_state_has(const struct imasnap_state *st, enum imasnap_bank bank,
 		       u32 pcr);
 const u8 *imasnap_state_get(const struct imasnap_state *st,
 			    enum imasnap_bank bank, u32 pcr);
+/* enum imasnap_bank bits of the banks @st has a value in. */
+u32 imasnap_state_banks(const struct imasnap_state *st);
 /* States as arrays of struct imasnap_pcr_value (the record and shard format). */
 u32 imasnap_state_count(const struct imasnap_state *st);
 u8 *imasnap_state_put(u8 *p, const struct imasnap_state *st);
@@ -169,6 +171,7 @@ void imasnap_replay_init(struct imasnap_replay *rp,
 			 const struct imasnap_hash_ops *ops);
 int imasnap_replay_add_lane(struct imasnap_replay *rp, enum imasnap_bank bank,
 			    enum imasnap_rule rule);
+void imasnap_replay_add_banks(struct imasnap_replay *rp, u32 bank_mask);
 void imasnap_replay_start(struct imasnap_replay *rp,
 			  const struct imasnap_state *start);
 int imasnap_replay_record(struct imasnap_replay *rp,

@@ -52,6 +52,24 @@ int imasnap_replay_add_lane(struct imasnap_replay *rp, enum imasnap_bank bank,
 }
 
 /*
+ * Lanes under both rules for every bank in @bank_mask (SHA-1 has only one:
+ * its padded digest is itself), for when the log cannot say which rule IMA
+ * followed; imasnap_replay_pick() tells afterwards.
+ */
+void imasnap_replay_add_banks(struct imasnap_replay *rp, u32 bank_mask)
+{
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!(bank_mask & (1U << b)))
+			continue;
+		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
+		if (b != IMASNAP_BANK_SHA1)
+			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
+	}
+}
+
+/*
  * Set every lane's PCRs to @start (PCRs @start does not name start at zero,
  * as after a TPM reset) and forget what earlier records touched.
  */

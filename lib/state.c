@@ -91,6 +91,17 @@ static bool state_zero(const u8 *p, size_t n)
 	return !acc;
 }
 
+u32 imasnap_state_banks(const struct imasnap_state *st)
+{
+	u32 mask = 0;
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (st->pcr_mask[b])
+			mask |= 1U << b;
+	return mask;
+}
+
 /* PCR values set in @st. */
 u32 imasnap_state_count(const struct imasnap_state *st)
 {

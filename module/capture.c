@@ -25,13 +25,7 @@ static bool capture_verify(struct imasnap_armed *a, const u8 *tail,
 	u32 b;
 
 	imasnap_replay_init(rp, &h->ops);
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		if (!a->cut.state.pcr_mask[b])
-			continue;
-		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
-		if (b != IMASNAP_BANK_SHA1)
-			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
-	}
+	imasnap_replay_add_banks(rp, imasnap_state_banks(&a->cut.state));
 	imasnap_replay_start(rp, &a->cut.state);
 	imasnap_log_init(&log, a->order);
 	*err = imasnap_replay_buffer(rp, &log, tail, len, &lerr);

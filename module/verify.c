@@ -127,10 +127,8 @@ int imasnap_verify_live_log(const struct imasnap_khash *h)
 			banks &= ~(1U << b);
 			continue;
 		}
-		imasnap_replay_add_lane(&c->rp, b, IMASNAP_RULE_NORMAL);
-		if (b != IMASNAP_BANK_SHA1)
-			imasnap_replay_add_lane(&c->rp, b, IMASNAP_RULE_PADDED_SHA1);
 	}
+	imasnap_replay_add_banks(&c->rp, banks);
 	imasnap_replay_start(&c->rp, NULL);
 	imasnap_log_init(&c->log, IMASNAP_LOG_NATIVE);
 

@@ -130,6 +130,25 @@ int archive_read_file(const char *path, u8 **buf, size_t *len)
 	return 0;
 }
 
+int archive_pcr_source(const char *pcrs_file, const char *tcti,
+		       struct imasnap_state *file_pcrs, struct imasnap_tpm2 **tpm, u32 *banks)
+{
+	int ret;
+
+	*banks = 0;
+	if (pcrs_file) {
+		ret = imasnap_pcrfile_read(pcrs_file, file_pcrs);
+		if (ret)
+			return ret == -EIO ? IMASNAP_EXIT_IO : IMASNAP_EXIT_MALFORMED;
+		*banks = imasnap_state_banks(file_pcrs);
+		return 0;
+	}
+	*tpm = imasnap_tpm2_open(tcti);
+	if (!*tpm || imasnap_tpm2_banks(*tpm, banks))
+		return IMASNAP_EXIT_FAILURE;
+	return 0;
+}
+
 int archive_write_file(const char *path, const char *text, size_t len)
 {
 	ssize_t n;

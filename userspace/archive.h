@@ -13,6 +13,13 @@ int archive_parse_boot_id(const char *s, u8 id[16]);
 /* This boot's id, or @given (tests); an exit code. */
 int archive_boot_id(const char *given, u8 id[16]);
 int archive_read_file(const char *path, u8 **buf, size_t *len);
+/*
+ * What a replay is compared with: the lines of @pcrs_file (read into
+ * @file_pcrs), or else the TPM (opened into *@tpm, read later).  @banks:
+ * the banks they have.  An exit code.
+ */
+int archive_pcr_source(const char *pcrs_file, const char *tcti,
+		       struct imasnap_state *file_pcrs, struct imasnap_tpm2 **tpm, u32 *banks);
 int archive_write_file(const char *path, const char *text, size_t len);
 
 #endif /* _IMASNAP_ARCHIVE_H */

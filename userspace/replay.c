@@ -123,17 +123,6 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
-static u32 state_banks(const struct imasnap_state *st)
-{
-	u32 mask = 0;
-	int b;
-
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if (st->pcr_mask[b])
-			mask |= 1U << b;
-	return mask;
-}
-
 /* Decide per bank which rule the TPM agrees with: IMA uses one per bank. */
 static void compare(const struct imasnap_replay *rp, struct bank_result *res,
 		    const struct imasnap_state *tpm)
@@ -281,10 +270,10 @@ int replay_main(int argc, char **argv)
 	}
 
 	if (o.pcrs) {
-		o.banks = state_banks(tpm);
+		o.banks = imasnap_state_banks(tpm);
 		o.padded = o.banks & ~(1U << IMASNAP_BANK_SHA1);
 	} else if (!o.banks) {
-		o.banks = o.start ? state_banks(start) : DEFAULT_BANKS;
+		o.banks = o.start ? imasnap_state_banks(start) : DEFAULT_BANKS;
 		o.banks |= o.padded;
 	}
 

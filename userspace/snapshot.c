@@ -223,33 +223,17 @@ int snapshot_main(int argc, char **argv)
 	if (ret)
 		goto out;
 
-	if (o.pcrs) {
-		ret = imasnap_pcrfile_read(o.pcrs, tpm_pcrs);
-		if (ret) {
-			ret = ret == -EIO ? IMASNAP_EXIT_IO : IMASNAP_EXIT_MALFORMED;
-			goto out;
-		}
-		for (b = 0; b < IMASNAP_NR_BANKS; b++)
-			if (tpm_pcrs->pcr_mask[b])
-				banks |= 1U << b;
-	} else {
-		tpm = imasnap_tpm2_open(o.tcti);
-		if (!tpm || imasnap_tpm2_banks(tpm, &banks)) {
-			ret = IMASNAP_EXIT_FAILURE;
-			goto out;
-		}
-	}
+	ret = archive_pcr_source(o.pcrs, o.tcti, tpm_pcrs, &tpm, &banks);
+	if (ret)
+		goto out;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (!imasnap_evp_has(evp, b))
+			banks &= ~(1U << b);
 	imasnap_replay_init(rp, imasnap_evp_ops(evp));
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		if (!(banks & (1U << b)) || !imasnap_evp_has(evp, b))
-			continue;
-		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
-		if (b != IMASNAP_BANK_SHA1)
-			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
-	}
+	imasnap_replay_add_banks(rp, banks);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if (s->state.pcr_mask[b] &&
-		    (!(banks & (1U << b)) || !imasnap_evp_has(evp, b))) {
+		    !(banks & (1U << b))) {
 			imasnap_errorf("snapshot: the archive ends in a %s state, but the TPM (or OpenSSL) has no %s bank",
 				       imasnap_bank_info(b)->name, imasnap_bank_info(b)->name);
 			ret = IMASNAP_EXIT_MISMATCH;
@@ -290,7 +274,7 @@ int snapshot_main(int argc, char **argv)
 			goto out;
 		bad = 0;
 		for (b = 0; b < IMASNAP_NR_BANKS; b++)
-			if ((banks & (1U << b)) && imasnap_evp_has(evp, b) &&
+			if ((banks & (1U << b)) &&
 			    imasnap_replay_pick(rp, b, tpm_pcrs) < 0)
 				bad |= 1U << b;
 		if (!bad || o.pcrs)

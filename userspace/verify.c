@@ -66,17 +66,6 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
-static u32 state_banks(const struct imasnap_state *st)
-{
-	u32 mask = 0;
-	int b;
-
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if (st->pcr_mask[b])
-			mask |= 1U << b;
-	return mask;
-}
-
 static bool state_empty(const struct imasnap_state *st)
 {
 	int b;
@@ -91,16 +80,8 @@ static bool state_empty(const struct imasnap_state *st)
 static void lanes_for(struct imasnap_replay *rp, const struct imasnap_hash_ops *ops,
 		      u32 mask)
 {
-	int b;
-
 	imasnap_replay_init(rp, ops);
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		if (!(mask & (1U << b)))
-			continue;
-		imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
-		if (b != IMASNAP_BANK_SHA1)
-			imasnap_replay_add_lane(rp, b, IMASNAP_RULE_PADDED_SHA1);
-	}
+	imasnap_replay_add_banks(rp, mask);
 }
 
 /* Shard @i against shard @i - 1 (@prev, NULL for the first). */
@@ -118,7 +99,7 @@ static int verify_link(const struct imasnap_shard *sh, const struct imasnap_shar
 	if (!sh->entries && sh->kind == IMASNAP_SHARD_LOG)
 		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds no record",
 			    (unsigned long long)i);
-	if (!state_empty(&sh->start) && state_banks(&sh->start) != state_banks(&sh->end))
+	if (!state_empty(&sh->start) && imasnap_state_banks(&sh->start) != imasnap_state_banks(&sh->end))
 		return fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu ends in other banks than it starts in",
 			    (unsigned long long)i);
@@ -288,7 +269,7 @@ static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
 		ret = imasnap_shard_read(path, &hdr, NULL, &err);
 		if (!ret) {
 			lanes_for(rp, imasnap_evp_ops(evp),
-				  state_banks(&hdr.start) | state_banks(&hdr.end));
+				  imasnap_state_banks(&hdr.start) | imasnap_state_banks(&hdr.end));
 			ret = imasnap_shard_read(path, sh, rp, &err);
 		}
 		if (ret == -EBADMSG) {
@@ -459,7 +440,7 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
 			continue;
 		*banks |= 1U << b;
 	}
-	need = state_banks(&x->start);
+	need = imasnap_state_banks(&x->start);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if ((need & (1U << b)) && !(*banks & (1U << b)))
 			return fail(IMASNAP_EXIT_MISMATCH,
@@ -607,21 +588,10 @@ int verify_main(int argc, char **argv)
 		ret = verify_quote_load(&o, q, &ak, &banks, x);
 		if (ret)
 			goto out;
-	} else if (o.pcrs) {
-		ret = imasnap_pcrfile_read(o.pcrs, tpm_pcrs);
-		if (ret) {
-			ret = ret == -EIO ? IMASNAP_EXIT_IO : IMASNAP_EXIT_MALFORMED;
-			goto out;
-		}
-		for (b = 0; b < IMASNAP_NR_BANKS; b++)
-			if (tpm_pcrs->pcr_mask[b])
-				banks |= 1U << b;
 	} else {
-		tpm = imasnap_tpm2_open(o.tcti);
-		if (!tpm || imasnap_tpm2_banks(tpm, &banks)) {
-			ret = IMASNAP_EXIT_FAILURE;
+		ret = archive_pcr_source(o.pcrs, o.tcti, tpm_pcrs, &tpm, &banks);
+		if (ret)
 			goto out;
-		}
 	}
 
 	/* Every bank the TPM has (and OpenSSL can hash) is checked. */
@@ -635,7 +605,7 @@ int verify_main(int argc, char **argv)
 		ret = fail(IMASNAP_EXIT_MISMATCH, "no PCR bank to check");
 		goto out;
 	}
-	if (!state_empty(&x->start) && state_banks(&x->start) != banks) {
+	if (!state_empty(&x->start) && imasnap_state_banks(&x->start) != banks) {
 		ret = fail(IMASNAP_EXIT_MISMATCH,
 			   "the archive vouches for other PCR banks than the TPM has");
 		goto out;
