@@ -75,8 +75,9 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | opens
 expect verify_rejects_another_rsa_key 5 'does not verify with the AK' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$tmp/other.pem" --nonce $N1
 for at in 20 40 60; do
-	cp "$tmp/q-ecc" "$tmp/qt"
-	printf '\x5a' | dd of="$tmp/qt" bs=1 seek=$at conv=notrunc status=none
+	# invert one byte (always a change, whatever the byte was)
+	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[2])] ^= 0xff; open(sys.argv[3], "wb").write(b)' \
+		"$tmp/q-ecc" $at "$tmp/qt"
 	expect verify_rejects_a_quote_with_byte_${at}_changed 5 '' -- \
 		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/qt" --ak "$A/ak-ecc.pem" --nonce $N1
 done
