@@ -6,31 +6,9 @@
 # TPM path and the kexec handoff run in tests/qemu/kexec.sh.
 #   tests/cli/archive.sh [path/to/imasnap]
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-IMASNAP=${1:-$top/userspace/imasnap}
-data=$top/tests/data
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 BOOT1=11111111-2222-3333-4444-555555555555
 BOOT2=99999999-8888-7777-6666-555555555555
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL $1"; sed 's/^/     /' "$tmp/out" "$tmp/err" 2>/dev/null; }
-# expect NAME EXIT STDOUT+STDERR-REGEX -- command...
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 4
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ $rc -ne "$want" ]; then
-		ko "$name (exit $rc, want $want)"
-	elif [ -n "$re" ] && ! cat "$tmp/out" "$tmp/err" | grep -Eq -- "$re"; then
-		ko "$name (output does not match /$re/)"
-	else
-		ok "$name"
-	fi
-}
 
 d=$data/pcr11
 log=$d/binary_runtime_measurements
@@ -93,9 +71,6 @@ tamper() {	# tamper NAME REGEX -- command (run inside a copy of the archive)
 	(cd "$tmp/t" && "$@")
 	expect "verify_rejects_$name" 5 "$re" -- \
 		"$IMASNAP" verify --dir "$tmp/t" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
-}
-flip() {	# invert byte $2 of file $1 in place: always a change
-	python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 }
 tamper a_flipped_body_byte 'shard 0' -- flip shard-00000000.ims 600
 tamper a_flipped_header_byte 'shard 1 does not link to shard 0' -- flip shard-00000000.ims 80
@@ -174,5 +149,4 @@ expect status_json_has_both 0 '"module":\{"version":"1".*"archive":\{"shards":3'
 expect status_says_when_the_module_is_not_loaded 0 '^module=not loaded' -- \
 	"$IMASNAP" status --securityfs "$tmp/nonexistent"
 
-echo "archive: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish archive

@@ -4,30 +4,7 @@
 # imasnap replay, as a user runs it, on the real logs in tests/data.
 #   tests/cli/replay.sh [path/to/imasnap]      (default: userspace/imasnap)
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-IMASNAP=${1:-$top/userspace/imasnap}
-data=$top/tests/data
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$tmp/err" ] && sed 's/^/     /' "$tmp/err"; }
-
-# expect NAME EXIT STDERR-REGEX -- command...
-expect() {
-	local name=$1 want=$2 re=$3 rc
-	shift 4
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ $rc -ne "$want" ]; then
-		ko "$name (exit $rc, want $want)"
-	elif [ -n "$re" ] && ! grep -Eq -- "$re" "$tmp/err"; then
-		ko "$name (stderr does not match /$re/)"
-	else
-		ok "$name"
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 for d in "$data"/*/; do
 	c=$(basename "$d")
@@ -129,5 +106,4 @@ else
 	ko replay_start_state_is_where_replay_begins
 fi
 
-echo "cli: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli
