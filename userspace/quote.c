@@ -173,13 +173,14 @@ static void quote_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: imasnap quote --dir DIR --nonce HEX --out FILE [--alg rsa|ecc]\n"
-		"                     [--pcrs LIST] [--tcti CONF]\n"
+		"                     [--pcrs LIST] [--banks LIST] [--tcti CONF]\n"
 		"  --dir DIR       the archive; the AK's public key is kept there as ak-<alg>.pem\n"
 		"  --nonce HEX     the verifier's nonce (qualifyingData), up to 64 bytes\n"
 		"  --out FILE      the quote\n"
 		"  --alg ALG       the AK: rsa (RSASSA-SHA256, default) or ecc (ECDSA P-256)\n"
 		"  --pcrs LIST     PCRs to quote in every bank (default: 10 and those the archive's\n"
-		"                  newest shard ends in)\n");
+		"                  newest shard ends in)\n"
+		"  --banks LIST    quote only these banks (default: every bank the TPM has)\n");
 }
 
 static int parse_pcr_list(const char *s, u32 *mask)
@@ -210,6 +211,7 @@ int quote_main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "alg", required_argument, NULL, 'a' },
 		{ "pcrs", required_argument, NULL, 'p' },
+		{ "banks", required_argument, NULL, 'b' },
 		{ "tcti", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -234,7 +236,7 @@ int quote_main(int argc, char **argv)
 	u8 sigbuf[sizeof(TPMT_SIGNATURE)];
 	size_t siglen = 0;
 	char pem[4096];
-	u32 banks, pcrs = 0, b, p;
+	u32 banks, pcrs = 0, only = ~0U, b, p;
 	u64 count;
 	TSS2_RC rc;
 	FILE *f;
@@ -255,6 +257,12 @@ int quote_main(int argc, char **argv)
 			}
 			break;
 		case 't': tcti = optarg; break;
+		case 'b':
+			if (imasnap_parse_banks(optarg, &only)) {
+				ret = IMASNAP_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case 'h': quote_usage(stdout); ret = IMASNAP_EXIT_OK; goto out;
 		default: quote_usage(stderr); ret = IMASNAP_EXIT_USAGE; goto out;
 		}
@@ -290,6 +298,7 @@ int quote_main(int argc, char **argv)
 		ret = IMASNAP_EXIT_FAILURE;
 		goto out;
 	}
+	banks &= only;
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		TPMS_PCR_SELECTION *s;
 

@@ -184,6 +184,7 @@ struct live_expect {
 	struct imasnap_aggregate agg;	/* what its snapshot_aggregate must say */
 	struct live_slice *slices;	/* this boot's shards, oldest first */
 	u64 nr_slices;
+	u32 banks;			/* the banks the newest shard ends in */
 };
 
 /* Start a new boot in @x at shard @sh; @prev is the shard before it or NULL. */
@@ -308,6 +309,8 @@ static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
 		}
 		*prev = *sh;
 	}
+	if (*count)
+		x->banks = imasnap_state_banks(&prev->end);
 	/* A tail is newest: this boot has no shard yet and starts at its end. */
 	if (*count && prev->kind == IMASNAP_SHARD_TAIL) {
 		struct imasnap_shard none = { .start = prev->end };
@@ -440,7 +443,8 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
 			continue;
 		*banks |= 1U << b;
 	}
-	need = imasnap_state_banks(&x->start);
+	/* Every bank the archive follows must be quoted. */
+	need = imasnap_state_banks(&x->start) | x->banks;
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if ((need & (1U << b)) && !(*banks & (1U << b)))
 			return fail(IMASNAP_EXIT_MISMATCH,
@@ -605,7 +609,8 @@ int verify_main(int argc, char **argv)
 		ret = fail(IMASNAP_EXIT_MISMATCH, "no PCR bank to check");
 		goto out;
 	}
-	if (!state_empty(&x->start) && imasnap_state_banks(&x->start) != banks) {
+	if ((!state_empty(&x->start) && imasnap_state_banks(&x->start) != banks) ||
+	    (x->banks & ~banks)) {
 		ret = fail(IMASNAP_EXIT_MISMATCH,
 			   "the archive vouches for other PCR banks than the TPM has");
 		goto out;

@@ -105,6 +105,18 @@ if [ -x "$FORGE" ]; then
 	expect verify_rejects_a_tail_that_ends_in_other_banks 5 'shard 1' -- \
 		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
 
+	# shard 1 starting from a state that is not shard 0's end
+	F=$tmp/forged5 && mkdir -p "$F"
+	cut_at "$log" 4 "$tmp/p4" "$tmp/p4.pcrs"
+	"$FORGE" "$F" 0 log $BOOT1 0 0 "$tmp/p4" zero - "$tmp/p4.pcrs" > /dev/null
+	tail -c +$(( $(stat -c %s "$tmp/p4") + 1 )) "$log" > "$tmp/rest"
+	"$IMASNAP" replay --log "$tmp/rest" --start "$tmp/end0" > "$tmp/rest.end"
+	"$FORGE" "$F" 1 log $BOOT1 4 "$(stat -c %s "$tmp/p4")" "$tmp/rest" \
+		"$(digest_of "$F/shard-00000000.ims")" "$tmp/end0" "$tmp/rest.end" > /dev/null
+	expect verify_rejects_a_start_state_that_is_not_the_previous_end 5 \
+		'shard 1 does not start where shard 0 ends' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
+
 	F=$tmp/forged4 && mkdir -p "$F"
 	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/end0" > /dev/null
 	"$FORGE" "$F" 1 tail $BOOT1 7 709 - "$(digest_of "$F/shard-00000000.ims")" \

@@ -60,6 +60,10 @@ for at in 20 40 60; do
 	expect verify_rejects_a_quote_with_byte_${at}_changed 5 '' -- \
 		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/qt" --ak "$A/ak-ecc.pem" --nonce $N1
 done
+expect quote_of_the_sha256_bank_only 0 'in 1 banks' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q256" --banks sha256
+expect verify_rejects_a_selection_missing_a_bank 5 'misses PCR 10 of the sha1 bank' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q256" --ak "$A/ak-rsa.pem" --nonce $N1
 expect quote_of_pcr_11_only 0 '' -- \
 	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q11" --pcrs 11
 expect verify_rejects_a_selection_without_pcr_10 5 'selects PCR 10 of no known bank|misses PCR 10' -- \

@@ -25,6 +25,7 @@ check() { local name=$1; shift; if "$@" > "$tmp/check.out" 2>&1; then ok "$name"
 
 . "$top/tests/qemu/lib.sh"
 status_of() { sed -n "s/^$2=//p" "$1/status"; }
+digest_of() { "$IMASNAP" show "$1" | awk '/^digest/ { sub("sha256:", "", $2); print $2 }'; }
 
 boot() {
 	local mode=$1 out=$tmp/$1
@@ -122,6 +123,28 @@ PY
 	tamper a_tail_replaced_by_another_shard 'shard 1' cp "$o/t/shard-00000002.ims" "$o/t/shard-00000001.ims"
 	tamper a_changed_tail_body 'shard 1' flip "$o/t/shard-00000001.ims" 700
 	tamper reordered_shards 'shard 0' eval 'mv "$o/t/shard-00000000.ims" "$o/t/x"; mv "$o/t/shard-00000002.ims" "$o/t/shard-00000000.ims"; mv "$o/t/x" "$o/t/shard-00000002.ims"'
+	# A tail and a next shard that are consistent on their own, but not what
+	# the kernel carried: the snapshot_aggregate names another tail digest.
+	local FORGE=$top/tests/cli/build/forge-shard show0 boot0 n0 last
+	show0=$("$IMASNAP" show "$A/shard-00000000.ims")
+	boot0=$(awk '/^boot_id/ { print $2 }' <<< "$show0")
+	n0=$(awk '/^records/ { print substr($3, 2) }' <<< "$show0")
+	awk '/^end/ { print $2, $3, $4 }' <<< "$show0" > "$o/end0"
+	last=$("$IMASNAP" show "$o/carried_tail" | awk 'NR > 1 { o = $2 } END { print o }')
+	head -c "$last" "$o/carried_tail" > "$o/short-tail"
+	"$IMASNAP" replay --log "$o/short-tail" --start "$o/end0" > "$o/short-tail.end"
+	rm -rf "$o/t" && mkdir -p "$o/t" && cp "$A/shard-00000000.ims" "$o/t/"
+	"$FORGE" "$o/t" 1 tail "$boot0" "$n0" "$off" "$o/short-tail" \
+		"$(digest_of "$o/t/shard-00000000.ims")" "$o/end0" "$o/short-tail.end" > /dev/null
+	local size2
+	size2=$("$IMASNAP" show "$A/shard-00000002.ims" | awk '/^body_bytes/ { print $2 }')
+	head -c "$size2" "$o/binary_runtime_measurements" > "$o/body2"
+	"$IMASNAP" replay --log "$o/body2" --start "$o/short-tail.end" > "$o/body2.end"
+	"$FORGE" "$o/t" 2 log "$(awk '/^boot_id/ { print $2 }' < <("$IMASNAP" show "$A/shard-00000002.ims"))" \
+		0 0 "$o/body2" "$(digest_of "$o/t/shard-00000001.ims")" "$o/short-tail.end" "$o/body2.end" > /dev/null
+	"$IMASNAP" verify --dir "$o/t" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" > /dev/null 2> "$o/t.err"
+	check ${t}_verify_rejects_an_aggregate_naming_another_tail \
+		grep -q 'the live log has no snapshot_aggregate naming shard 0' "$o/t.err"
 	"$IMASNAP" verify --dir "$A" --log "$o/stage1-log" --pcrs "$o/pcrs.txt" > /dev/null 2> "$o/t.err"
 	check ${t}_verify_rejects_another_boots_log grep -q 'live log' "$o/t.err"
 	# sha256 PCR 10 with its last digit changed
