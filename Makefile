@@ -78,6 +78,7 @@ smoke: userspace module
 
 kexec-tools:
 	kexec/build.sh
+	kexec/build.sh arm64
 
 kexec: userspace module kexec-tools
 	tests/qemu/kexec.sh

@@ -9,14 +9,22 @@
 # version and the series' content; prints the binary's path.
 #
 #   kexec/build.sh            build (or reuse) and print the path of kexec
+#   kexec/build.sh arm64      the same for arm64 with the cross compiler (a
+#                             compile test: nothing here runs it)
 set -euo pipefail
+arch=${1:-x86_64}
+case $arch in
+x86_64) host= ; conf=(LDFLAGS=-static) ;;
+arm64) host=aarch64-linux-gnu ; conf=(--host=$host) ;;
+*) echo "kexec/build.sh: arch x86_64 or arm64, not $arch" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
 dl=$CACHE/kexec/download
 ver=$(apt-cache showsrc kexec-tools 2>/dev/null | sed -n 's/^Version: //p' | sort -V | tail -n1)
 [ -n "$ver" ] || { echo "kexec/build.sh: no kexec-tools source package (deb-src); run scripts/deps.sh" >&2; exit 2; }
 key=$( (cat "$top/kexec/series"; cd "$top/kexec/patches" && cat $(cat ../series)) | sha256sum | cut -c1-12)
-out=$CACHE/kexec/build-${ver//[:+~]/_}-$key
+out=$CACHE/kexec/build-$arch-${ver//[:+~]/_}-$key
 if [ -x "$out/kexec" ]; then
 	echo "$out/kexec"
 	exit 0
@@ -39,9 +47,14 @@ while read -r p; do
 	patch -p1 --fuzz=0 --no-backup-if-mismatch -s < "$top/kexec/patches/$p" || {
 		echo "kexec/build.sh: $p does not apply to kexec-tools $ver" >&2; exit 1; }
 done < "$top/kexec/series"
-./configure --without-xen --without-lzma --without-zlib LDFLAGS=-static > "$tmp/configure.log" 2>&1 || {
+./configure --without-xen --without-lzma --without-zlib "${conf[@]}" > "$tmp/configure.log" 2>&1 || {
 	cat "$tmp/configure.log" >&2; exit 1; }
 make -j"$(nproc)" > "$tmp/make.log" 2>&1 || { tail -n 40 "$tmp/make.log" >&2; exit 1; }
+# The series must not add a compiler warning (those upstream already has stay).
+if grep -E 'warning:' "$tmp/make.log" | grep -E 'imasnap|kexec/kexec\.c|kexec-bzImage64|kexec-arm64' >&2; then
+	echo "kexec/build.sh: the series adds compiler warnings ($arch)" >&2
+	exit 1
+fi
 mkdir -p "$out.new"
 cp build/sbin/kexec "$out.new/kexec"
 rm -rf "$out"

@@ -25,7 +25,7 @@ PKGS=(
 	flex bison bc libelf-dev libssl-dev python3
 	qemu-system-x86 swtpm swtpm-tools busybox-static
 	libtss2-dev libjson-c-dev libcmocka-dev openssl xxd
-	dpkg-dev patch
+	dpkg-dev patch gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 # kexec/build.sh builds kexec-tools from Debian's source package.
