@@ -120,10 +120,15 @@ cat /out/archive.cpio >> /out/initrd
 next=$(tr ' ' '\n' < /proc/cmdline | grep -v -e '^memmap=' -e '^imasnap\.window=' -e '^$' | tr '\n' ' ')
 # kexec_load in two modes, with --mem-max at the window's end: without the
 # window excluded, the first segment would end inside it.
+# no-policy reuses this kernel's command line, which has the window already:
+# kexec must not add it twice.
 syscall=-s
-case $mode in custom-policy|no-policy) syscall="-c --mem-max=0x3000ffff" ;; esac
-kexec $syscall --debug -l /boot/vmlinuz --initrd=/out/initrd \
-	--command-line="${next}imasnap_test=stage2" > /out/kexec-debug 2>&1 || {
+cmdline="--command-line=${next}imasnap_test=stage2"
+case $mode in
+custom-policy) syscall="-c --mem-max=0x3000ffff" ;;
+no-policy) syscall="-c --mem-max=0x3000ffff --reuse-cmdline"; cmdline="--append=imasnap_test=stage2" ;;
+esac
+kexec $syscall --debug -l /boot/vmlinuz --initrd=/out/initrd "$cmdline" > /out/kexec-debug 2>&1 || {
 	cat /out/kexec-debug
 	fail "kexec $syscall -l failed"
 }

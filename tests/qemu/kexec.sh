@@ -170,6 +170,12 @@ check_no_policy() {
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 0
 	check kexec_no-policy_verify_fails_without_the_aggregate \
 		grep -q 'the live log has no snapshot_aggregate naming shard 0' "$o/verify.out"
+	# --reuse-cmdline: the window is there once, not twice.
+	check kexec_reuse_cmdline_keeps_the_window_once test "$(grep 'Command line:' "$o/dmesg" |
+		grep -o 'memmap=64K\$0x30000000' | wc -l)" -eq 1
+	check kexec_reuse_cmdline_keeps_the_module_argument_once test "$(grep 'Command line:' "$o/dmesg" |
+		grep -o 'imasnap.window=64K@0x30000000' | wc -l)" -eq 1
+	check kexec_reuse_cmdline_appends test "$(grep -c 'Command line: .*imasnap_test=stage2' "$o/dmesg")" -eq 1
 }
 
 check_rejected() {
