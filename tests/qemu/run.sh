@@ -17,6 +17,7 @@
 #              runs (ok, wrong-state, garbage, truncated, bad-digest, stale);
 #              the initramfs then also holds the kernel, a second initramfs
 #              for the next kernel and the static helpers
+#   tool       put the imasnap tool (and its libraries) into the initramfs
 #   warm-reset QEMU may reset the machine (no -no-reboot): RAM survives,
 #              swtpm starts over
 #
@@ -80,16 +81,18 @@ bundle() {
 		done
 	done
 }
-if [ -f "$case_dir/kexec" ]; then
-	make -s -C "$top/tests/qemu/helpers"
-	cp "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
-	# kexec-tools with imasnap's patches (kexec/), static.
-	cp "$("$top/kexec/build.sh" 2>/dev/null)" "$root/bin/kexec"
+if [ -f "$case_dir/tool" ] || [ -f "$case_dir/kexec" ]; then
 	cp "$top/userspace/imasnap" "$root/bin/imasnap"
 	tcti=$(ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0)
 	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
 	cp -L "$tcti" "$root/usr/lib/x86_64-linux-gnu/"
 	bundle "$top/userspace/imasnap" "$tcti"
+fi
+if [ -f "$case_dir/kexec" ]; then
+	make -s -C "$top/tests/qemu/helpers"
+	cp "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
+	# kexec-tools with imasnap's patches (kexec/), static.
+	cp "$("$top/kexec/build.sh" 2>/dev/null)" "$root/bin/kexec"
 	cp "$top/tests/qemu/kexec-stage.sh" "$root/lib/kexec-stage.sh"
 	# The next kernel boots this initramfs without /boot.
 	mkcpio "$root" "$work/initrd-next.gz"

@@ -24,4 +24,10 @@ for bank in sha1 sha256; do
 		exit 1
 	}
 done
+# Load, arm, unload, load, disarm, release, unload: no warning (panic_on_warn).
+"$top/tests/qemu/run.sh" --case "$top/tests/qemu/cases/module-cycle" --out "$out/cycle" \
+	--module "$top/imasnap.ko"
+grep -qx 'module cycle done' "$out/cycle/cycle" || {
+	echo "smoke: the module load/arm/unload cycle did not finish" >&2; exit 1; }
+echo "smoke: module load, arm, unload, reload, disarm, release, unload: no warning"
 echo "smoke: ok"
