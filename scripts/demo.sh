@@ -39,7 +39,7 @@ say "3. Kernel 1 measured more after the cut, then the patched kexec-tools: kexe
 grep '^imasnap:' "$o/stage1-kexec-debug" | indent
 echo "   the module's reboot notifier wrote the tail, the PCRs and the TPM counters into the window"
 
-say "4. Kernel 2: modprobe imasnap took the record from the window and re-seeded IMA"
+say "4. Kernel 2: insmod imasnap.ko window=64K@0x30000000 took the record from the window and re-seeded IMA"
 indent < "$o/status"
 agg_from_ascii_log "$o/ascii_runtime_measurements" > "$o/aggregate"
 echo "   the new log's snapshot_aggregate record (ima-buf, label imasnap):"
