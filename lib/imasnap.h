@@ -113,6 +113,14 @@ int imasnap_log_field(const struct imasnap_log *log,
 		      const u8 **data, u32 *len);
 bool imasnap_log_is_violation(const struct imasnap_log_record *rec);
 
+/* Called for each record imasnap_log_feed() parses: 0 or -errno. */
+typedef int (*imasnap_log_fn)(void *priv, const struct imasnap_log *log,
+			      const struct imasnap_log_record *rec,
+			      struct imasnap_err *err);
+int imasnap_log_feed(struct imasnap_log *log, u8 *buf, size_t *have,
+		     bool final, imasnap_log_fn fn, void *priv,
+		     struct imasnap_err *err);
+
 /* --- PCR state and replay (replay.c) ------------------------------------ */
 
 /* One PCR value per bank and PCR; a bit in pcr_mask[bank] says it is set. */
@@ -177,6 +185,8 @@ void imasnap_replay_start(struct imasnap_replay *rp,
 int imasnap_replay_record(struct imasnap_replay *rp,
 			  const struct imasnap_log_record *rec,
 			  struct imasnap_err *err);
+int imasnap_replay_fn(void *rp, const struct imasnap_log *log,
+		      const struct imasnap_log_record *rec, struct imasnap_err *err);
 int imasnap_replay_buffer(struct imasnap_replay *rp, struct imasnap_log *log,
 			  const u8 *buf, size_t len, struct imasnap_err *err);
 void imasnap_replay_state(const struct imasnap_replay *rp, unsigned int lane,

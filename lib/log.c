@@ -279,6 +279,52 @@ int imasnap_log_field(const struct imasnap_log *log,
 	}
 }
 
+/**
+ * imasnap_log_feed() - parse every complete record at the start of a buffer
+ * @log:	parser state
+ * @buf:	the bytes read so far and not yet parsed
+ * @have:	in: bytes at @buf; out: bytes left (a partial record), moved to
+ *		the start of @buf for the next read to append to
+ * @final:	no more bytes will follow (end of the log)
+ * @fn:		called for each record, or NULL to only parse and count
+ * @priv:	passed to @fn
+ * @err:	why a record was rejected
+ *
+ * The streaming readers (userspace shards, the module's reads of IMA's
+ * log) fill a buffer and call this; the leftover is moved once per call,
+ * not once per record.
+ *
+ * Return: 0, -EBADMSG (@err), or the first error @fn returned (the record
+ * @fn refused is left in @buf and not counted in @log).
+ */
+int imasnap_log_feed(struct imasnap_log *log, u8 *buf, size_t *have,
+		     bool final, imasnap_log_fn fn, void *priv,
+		     struct imasnap_err *err)
+{
+	struct imasnap_log_record rec;
+	size_t pos = 0;
+	int ret;
+
+	while ((ret = imasnap_log_next(log, buf + pos, *have - pos, final, &rec,
+				       err)) > 0) {
+		if (fn) {
+			ret = fn(priv, log, &rec, err);
+			if (ret) {
+				/* The refused record stays unconsumed. */
+				log->offset -= rec.size;
+				log->index--;
+				break;
+			}
+		}
+		pos += rec.size;
+	}
+	if (pos) {
+		memmove(buf, buf + pos, *have - pos);
+		*have -= pos;
+	}
+	return ret < 0 ? ret : 0;
+}
+
 bool imasnap_log_is_violation(const struct imasnap_log_record *rec)
 {
 	u8 acc = 0;

@@ -210,6 +210,14 @@ no_hash:
 	return ret;
 }
 
+/* imasnap_replay_record() as an imasnap_log_fn; @rp is the replay. */
+int imasnap_replay_fn(void *rp, const struct imasnap_log *log,
+		      const struct imasnap_log_record *rec, struct imasnap_err *err)
+{
+	(void)log;
+	return imasnap_replay_record(rp, rec, err);
+}
+
 /**
  * imasnap_replay_buffer() - replay a whole log held in memory
  * @rp:		the replay

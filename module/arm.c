@@ -43,7 +43,6 @@ static int arm_reject(const char *reason)
  */
 static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
 {
-	struct imasnap_log_record rec;
 	struct imasnap_log log;
 	struct imasnap_err err;
 	size_t have = 0;
@@ -71,12 +70,8 @@ static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
 			log.order = imasnap_imalog_order(buf, have);
 			a->order = log.order;
 		}
-		while ((ret = imasnap_log_next(&log, buf, have, false, &rec,
-					       &err)) > 0) {
-			have -= rec.size;
-			memmove(buf, buf + rec.size, have);
-		}
-		if (ret < 0) {
+		ret = imasnap_log_feed(&log, buf, &have, false, NULL, NULL, &err);
+		if (ret) {
 			pr_err("arm: IMA's log record %llu at offset %llu: %s\n",
 			       err.index, err.offset, err.reason);
 			return -EINVAL;

@@ -71,19 +71,25 @@ enum imasnap_reseed_state imasnap_reseed(const struct imasnap_record *rec,
 	}
 }
 
-/* Is @rec IMA's boot_aggregate (ima-ng names end in NUL; 'ima' has none)? */
-static bool is_boot_aggregate(const struct imasnap_log *log,
-			      const struct imasnap_log_record *rec)
+/*
+ * Count IMA's boot_aggregate records (ima-ng names end in NUL; 'ima' has
+ * none); an imasnap_log_fn, @count an unsigned int.
+ */
+static int count_boot_aggregate(void *count, const struct imasnap_log *log,
+				const struct imasnap_log_record *rec,
+				struct imasnap_err *err)
 {
 	const u8 *name;
 	u32 len;
 
 	if (imasnap_log_field(log, rec, 1, &name, &len))
-		return false;
+		return 0;
 	if (len && !name[len - 1])
 		len--;
-	return len == strlen(BOOT_AGGREGATE_NG) &&
-	       !memcmp(name, BOOT_AGGREGATE_NG, len);
+	if (len == strlen(BOOT_AGGREGATE_NG) &&
+	    !memcmp(name, BOOT_AGGREGATE_NG, len))
+		(*(unsigned int *)count)++;
+	return 0;
 }
 
 /*
@@ -94,7 +100,6 @@ static bool is_boot_aggregate(const struct imasnap_log *log,
  */
 bool imasnap_ima_carried_log(void)
 {
-	struct imasnap_log_record rec;
 	struct imasnap_log log;
 	struct imasnap_err err;
 	size_t cap = IMASNAP_TEMPLATE_DATA_MAX + PAGE_SIZE, have = 0;
@@ -119,12 +124,9 @@ bool imasnap_ima_carried_log(void)
 		have += n;
 		if (!log.offset)
 			log.order = imasnap_imalog_order(buf, have);
-		while ((ret = imasnap_log_next(&log, buf, have, !n, &rec, &err)) > 0) {
-			boot_aggregates += is_boot_aggregate(&log, &rec);
-			have -= rec.size;
-			memmove(buf, buf + rec.size, have);
-		}
-	} while (n > 0 && ret == 0 && boot_aggregates < 2);
+		ret = imasnap_log_feed(&log, buf, &have, !n, count_boot_aggregate,
+				       &boot_aggregates, &err);
+	} while (n > 0 && !ret && boot_aggregates < 2);
 	kvfree(buf);
 out:
 	filp_close(file, NULL);

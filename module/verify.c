@@ -27,7 +27,6 @@ struct verify_ctx {
 /* Replay everything the log holds now, from where the last call stopped. */
 static int verify_drain(struct verify_ctx *c, struct file *file)
 {
-	struct imasnap_log_record rec;
 	ssize_t n;
 	int ret;
 
@@ -39,18 +38,9 @@ static int verify_drain(struct verify_ctx *c, struct file *file)
 		c->have += n;
 		if (!c->log.offset)
 			c->log.order = imasnap_imalog_order(c->buf, c->have);
-		for (;;) {
-			ret = imasnap_log_next(&c->log, c->buf, c->have, !n,
-					       &rec, &c->err);
-			if (ret <= 0)
-				break;
-			ret = imasnap_replay_record(&c->rp, &rec, &c->err);
-			if (ret)
-				return ret;
-			c->have -= rec.size;
-			memmove(c->buf, c->buf + rec.size, c->have);
-		}
-		if (ret < 0)
+		ret = imasnap_log_feed(&c->log, c->buf, &c->have, !n,
+				       imasnap_replay_fn, &c->rp, &c->err);
+		if (ret)
 			return ret;
 		if (!n)
 			return 0;

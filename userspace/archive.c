@@ -86,47 +86,54 @@ int archive_boot_id(const char *given, u8 id[16])
 	return 0;
 }
 
-/* Read a whole (small) securityfs file; NUL-terminated; -errno. */
+/*
+ * Append what @fd holds from its position to EOF to *@buf (@len bytes used
+ * of @cap, grown as needed, one byte always spare for a NUL).  -errno.
+ */
+int archive_append_fd(int fd, u8 **buf, size_t *len, size_t *cap)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (!*buf || *cap - *len < 4096 + 1) {
+			size_t ncap = 2 * *cap + 65536;
+			u8 *b = realloc(*buf, ncap);
+
+			if (!b)
+				return -ENOMEM;
+			*buf = b;
+			*cap = ncap;
+		}
+		n = read(fd, *buf + *len, *cap - *len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return 0;
+		*len += (size_t)n;
+	}
+}
+
+/* Read a whole file (a securityfs file: its size is unknown); NUL-terminated. */
 int archive_read_file(const char *path, u8 **buf, size_t *len)
 {
-	size_t cap = 4096;
-	ssize_t n;
-	int fd;
+	size_t cap = 0;
+	int fd, ret;
 
+	*buf = NULL;
+	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	*buf = malloc(cap + 1);
-	*len = 0;
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (*len == cap) {
-			u8 *b = realloc(*buf, 2 * cap + 1);
-
-			if (!b) {
-				close(fd);
-				return -ENOMEM;
-			}
-			*buf = b;
-			cap *= 2;
-		}
-		n = read(fd, *buf + *len, cap - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return (int)n;
-		}
-		if (!n)
-			break;
-		*len += (size_t)n;
+	ret = archive_append_fd(fd, buf, len, &cap);
+	close(fd);
+	if (ret) {
+		free(*buf);
+		*buf = NULL;
+		return ret;
 	}
 	(*buf)[*len] = 0;
-	close(fd);
 	return 0;
 }
 

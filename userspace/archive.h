@@ -12,6 +12,7 @@ int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest);
 int archive_parse_boot_id(const char *s, u8 id[16]);
 /* This boot's id, or @given (tests); an exit code. */
 int archive_boot_id(const char *given, u8 id[16]);
+int archive_append_fd(int fd, u8 **buf, size_t *len, size_t *cap);
 int archive_read_file(const char *path, u8 **buf, size_t *len);
 /*
  * What a replay is compared with: the lines of @pcrs_file (read into

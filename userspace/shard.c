@@ -174,7 +174,6 @@ struct body_ctx {
 static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 		      struct imasnap_replay *rp, struct imasnap_err *err)
 {
-	struct imasnap_log_record rec;
 	struct imasnap_log log;
 	u64 left = sh->body_size;
 	int ret;
@@ -195,16 +194,9 @@ static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 			c->have += want;
 			left -= want;
 		}
-		while ((ret = imasnap_log_next(&log, c->buf, c->have, !left, &rec, err)) > 0) {
-			if (rp) {
-				ret = imasnap_replay_record(rp, &rec, err);
-				if (ret)
-					return ret;
-			}
-			c->have -= rec.size;
-			memmove(c->buf, c->buf + rec.size, c->have);
-		}
-		if (ret < 0)
+		ret = imasnap_log_feed(&log, c->buf, &c->have, !left,
+				       rp ? imasnap_replay_fn : NULL, rp, err);
+		if (ret)
 			return ret;
 		if (!left)
 			break;

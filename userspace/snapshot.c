@@ -139,44 +139,18 @@ struct snap_buf {
 /* Append what the log holds past @offset + buf->len. */
 static int snap_read_log(const char *path, u64 offset, struct snap_buf *buf)
 {
-	ssize_t n;
-	int fd;
+	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	/* securityfs seq_files seek by re-reading; a regular file seeks. */
-	if (lseek(fd, (off_t)(offset + buf->len), SEEK_SET) < 0) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	for (;;) {
-		if (buf->cap - buf->len < 65536) {
-			size_t cap = 2 * buf->cap + 65536;
-			u8 *b = realloc(buf->p, cap);
-
-			if (!b) {
-				close(fd);
-				return -ENOMEM;
-			}
-			buf->p = b;
-			buf->cap = cap;
-		}
-		n = read(fd, buf->p + buf->len, buf->cap - buf->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return (int)n;
-		}
-		if (!n)
-			break;
-		buf->len += (size_t)n;
-	}
+	if (lseek(fd, (off_t)(offset + buf->len), SEEK_SET) < 0)
+		ret = -errno;
+	else
+		ret = archive_append_fd(fd, &buf->p, &buf->len, &buf->cap);
 	close(fd);
-	return 0;
+	return ret;
 }
 
 static int snap_pcrs(const struct snap_opts *o, struct imasnap_tpm2 *tpm, u32 banks,

@@ -109,6 +109,53 @@ static void log_next_streams_in_any_chunk_size(void **state)
 	fixture_free(f);
 }
 
+static int count_fn(void *priv, const struct imasnap_log *log,
+		    const struct imasnap_log_record *rec, struct imasnap_err *err)
+{
+	unsigned int *n = priv;
+
+	(void)log;
+	(void)err;
+	(void)rec;
+	return ++*n == 5 ? -ECANCELED : 0;
+}
+
+static void log_feed_keeps_the_partial_record_for_the_next_read(void **state)
+{
+	struct fixture *f = fixture_load("violations");
+	unsigned char *buf = malloc(f->log_len);
+	size_t have = 0, fed = 0;
+	unsigned int n = 0;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	int ret = 0;
+
+	(void)state;
+	imasnap_log_init(&log, IMASNAP_LOG_LE);
+	/* 37-byte reads: most end inside a record. */
+	while (fed < f->log_len && !ret) {
+		size_t chunk = f->log_len - fed < 37 ? f->log_len - fed : 37;
+
+		memcpy(buf + have, f->log + fed, chunk);
+		have += chunk;
+		fed += chunk;
+		ret = imasnap_log_feed(&log, buf, &have, fed == f->log_len, count_fn, &n, &err);
+	}
+	/* The callback's error stops the feed; the record it refused is kept. */
+	assert_int_equal(ret, -ECANCELED);
+	assert_int_equal(n, 5);
+	assert_int_equal(log.index, 4);
+	assert_memory_equal(buf, f->log + log.offset, have);
+	/* Without a callback, the rest parses to the end. */
+	memcpy(buf + have, f->log + fed, f->log_len - fed);
+	have += f->log_len - fed;
+	assert_int_equal(imasnap_log_feed(&log, buf, &have, true, NULL, NULL, &err), 0);
+	assert_int_equal(have, 0);
+	assert_int_equal(log.index, f->records);
+	free(buf);
+	fixture_free(f);
+}
+
 static void log_next_rejects_truncation_at_every_byte(void **state)
 {
 	struct fixture *f = fixture_load("ima-legacy");
@@ -399,6 +446,7 @@ int main(void)
 		cmocka_unit_test(log_next_parses_every_record_of_real_logs),
 		cmocka_unit_test(log_next_streams_in_any_chunk_size),
 		cmocka_unit_test(log_next_rejects_truncation_at_every_byte),
+		cmocka_unit_test(log_feed_keeps_the_partial_record_for_the_next_read),
 		cmocka_unit_test(log_next_reads_big_endian_logs),
 		cmocka_unit_test(log_field_returns_ima_ng_digest_and_name),
 		cmocka_unit_test(log_next_rejects_each_malformed_record_class),
