@@ -5,6 +5,7 @@
  * replays the body, without holding the body in memory.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -42,6 +43,18 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+static int fsync_dir(const char *dir)
+{
+	int dfd, ret;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	ret = fsync(dfd) ? -errno : 0;
+	close(dfd);
+	return ret;
+}
+
 static void hdr_encode(const struct imasnap_shard *sh, struct imasnap_shard_hdr *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -57,6 +70,7 @@ static void hdr_encode(const struct imasnap_shard *sh, struct imasnap_shard_hdr 
 	put_unaligned_le64(sh->body_size, &h->body_size);
 	put_unaligned_le32(imasnap_state_count(&sh->start), &h->nr_start);
 	put_unaligned_le32(imasnap_state_count(&sh->end), &h->nr_end);
+	put_unaligned_le32(sh->trailer_size, &h->trailer_size);
 	memcpy(h->boot_id, sh->boot_id, sizeof(h->boot_id));
 	memcpy(h->prev_digest, sh->prev_digest, sizeof(h->prev_digest));
 	memcpy(h->body_digest, sh->body_digest, sizeof(h->body_digest));
@@ -81,20 +95,24 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 {
 	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE];
 	char name[64], path[4096], tmp[4096];
-	struct imasnap_shard_hdr h;
+	struct imasnap_shard_hdr h, hd;
 	struct imasnap_buf v[3];
 	size_t nvalues;
-	int fd, dfd, ret;
+	int fd, ret;
 
+	if (sh->trailer_size > IMASNAP_SHARD_TRAILER_MAX)
+		return -EINVAL;
 	v[0].data = body;
 	v[0].len = sh->body_size;
 	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, v, 1, sh->body_digest);
 	if (ret)
 		return ret;
 	hdr_encode(sh, &h);
+	hd = h;
+	put_unaligned_le32(0, &hd.trailer_size);	/* the digest leaves the trailer out */
 	nvalues = (size_t)(imasnap_state_put(imasnap_state_put(values, &sh->start),
 					     &sh->end) - values);
-	v[0].data = &h;
+	v[0].data = &hd;
 	v[0].len = HDR_SIZE;
 	v[1].data = values;
 	v[1].len = nvalues;
@@ -118,6 +136,8 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 		ret = write_all(fd, values, nvalues);
 	if (!ret)
 		ret = write_all(fd, body, sh->body_size);
+	if (!ret)
+		ret = write_all(fd, sh->trailer, sh->trailer_size);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)
@@ -128,12 +148,7 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 	unlink(tmp);
 	if (ret)
 		return ret;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	ret = fsync(dfd) ? -errno : 0;
-	close(dfd);
-	return ret;
+	return fsync_dir(dir);
 }
 
 static int shard_reject(struct imasnap_err *err, u64 at, const char *reason)
@@ -222,7 +237,7 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 {
 	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE], body_digest[32];
 	struct body_ctx c = { 0 };
-	struct imasnap_shard_hdr h;
+	struct imasnap_shard_hdr h, hd;
 	u32 ns, ne, i;
 	struct stat st;
 	u64 expect;
@@ -291,6 +306,11 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		goto out;
 	}
 	expect = HDR_SIZE + (u64)(ns + ne) * VALUE_SIZE;
+	if (sh->trailer_size > IMASNAP_SHARD_TRAILER_MAX) {
+		shard_reject(err, offsetof(struct imasnap_shard_hdr, trailer_size),
+			     "shard trailer larger than any quote");
+		goto out;
+	}
 	if (sh->body_size > (u64)st.st_size || sh->trailer_size > (u64)st.st_size ||
 	    expect + sh->body_size + sh->trailer_size != (u64)st.st_size) {
 		shard_reject(err, offsetof(struct imasnap_shard_hdr, body_size),
@@ -314,9 +334,11 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		ret = -ENOMEM;
 		goto out;
 	}
+	hd = h;
+	put_unaligned_le32(0, &hd.trailer_size);
 	if (!EVP_DigestInit_ex2(c.file_md, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex2(c.body_md, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(c.file_md, &h, HDR_SIZE) ||
+	    !EVP_DigestUpdate(c.file_md, &hd, HDR_SIZE) ||
 	    !EVP_DigestUpdate(c.file_md, values, (ns + ne) * VALUE_SIZE)) {
 		ret = -EIO;
 		goto out;
@@ -324,6 +346,10 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 	if (rp)
 		imasnap_replay_start(rp, &sh->start);
 	ret = shard_body(fd, sh, &c, rp, err);
+	if (!ret)
+		ret = read_full(fd, sh->trailer, sh->trailer_size);
+	if (ret == -ENODATA)
+		ret = shard_reject(err, (u64)st.st_size, "shard trailer shorter than its header says");
 	if (ret)
 		goto out;
 	if (!EVP_DigestFinal_ex(c.file_md, sh->digest, NULL) ||
@@ -351,12 +377,103 @@ out:
 }
 
 /*
+ * Shard @seq, whose digest the caller checked, gets @trailer: the file is
+ * copied with its new trailer_size and trailer into a temp file and renamed
+ * over the old one, after the copy was found to have the same digest.
+ */
+int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
+			      const u8 *trailer, u32 len)
+{
+	char name[64], path[4096], tmp[4096];
+	struct imasnap_shard_hdr h;
+	EVP_MD_CTX *md = NULL;
+	u8 *buf = NULL, got[32];
+	struct stat st;
+	int in, ofd = -1, ret;
+	u64 left;
+
+	if (len > IMASNAP_SHARD_TRAILER_MAX)
+		return -EINVAL;
+	imasnap_shard_name(seq, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	ret = fstat(in, &st) ? -errno : read_full(in, &h, HDR_SIZE);
+	if (ret)
+		goto out;
+	if ((u64)st.st_size < HDR_SIZE + (u64)get_unaligned_le32(&h.trailer_size)) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	left = (u64)st.st_size - HDR_SIZE - get_unaligned_le32(&h.trailer_size);
+	md = EVP_MD_CTX_new();
+	buf = malloc(READ_CHUNK);
+	ofd = mkostemp(tmp, O_CLOEXEC);
+	if (!md || !buf || ofd < 0) {
+		ret = ofd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	put_unaligned_le32(0, &h.trailer_size);
+	if (!EVP_DigestInit_ex2(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, &h, HDR_SIZE)) {
+		ret = -EIO;
+		goto out;
+	}
+	put_unaligned_le32(len, &h.trailer_size);
+	ret = write_all(ofd, &h, HDR_SIZE);
+	while (!ret && left) {
+		size_t n = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
+
+		ret = read_full(in, buf, n);
+		if (!ret && !EVP_DigestUpdate(md, buf, n))
+			ret = -EIO;
+		if (!ret)
+			ret = write_all(ofd, buf, n);
+		left -= n;
+	}
+	if (!ret)
+		ret = write_all(ofd, trailer, len);
+	if (!ret && (!EVP_DigestFinal_ex(md, got, NULL) || memcmp(got, digest, 32)))
+		ret = -ESTALE;	/* the shard changed since the caller read it */
+	if (!ret && fsync(ofd))
+		ret = -errno;
+	if (close(ofd) && !ret)
+		ret = -errno;
+	ofd = -1;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (!ret)
+		ret = fsync_dir(dir);
+out:
+	if (ofd >= 0)
+		close(ofd);
+	if (ret)
+		unlink(tmp);
+	close(in);
+	free(buf);
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+/*
  * Number of shards in @dir; they must be shard-00000000.. without a gap
  * (-EBADMSG).  -errno when @dir cannot be read.
  */
 int imasnap_archive_count(const char *dir, u64 *count)
 {
-	unsigned long long seq, max = 0;
+	u64 first;
+	int ret;
+
+	ret = imasnap_archive_range(dir, &first, count);
+	if (!ret && first)
+		return -EBADMSG;	/* the oldest shards are missing */
+	return ret;
+}
+
+int imasnap_archive_range(const char *dir, u64 *first, u64 *count)
+{
+	unsigned long long seq, max = 0, min = ULLONG_MAX;
 	struct dirent *de;
 	u64 n = 0;
 	DIR *d;
@@ -375,10 +492,15 @@ int imasnap_archive_count(const char *dir, u64 *count)
 		n++;
 		if (seq + 1 > max)
 			max = seq + 1;
+		if (seq < min)
+			min = seq;
 	}
 	closedir(d);
-	if (n != max)
+	if (!n)
+		min = 0;
+	if (n != max - min)
 		return -EBADMSG;	/* a shard is missing */
+	*first = min;
 	*count = n;
 	return 0;
 }

@@ -8,10 +8,13 @@
  *   struct imasnap_pcr_value        nr_start   start state (zeros at cold boot)
  *   struct imasnap_pcr_value        nr_end     end state: replay(start, body)
  *   u8 body[body_size]              records, byte-exact binary_runtime_measurements
- *   u8 trailer[trailer_size]        optional (a TPM quote, later)
+ *   u8 trailer[trailer_size]        optional: a TPM quote (quote.h's file
+ *                                   format) of the end state, extraData =
+ *                                   body_digest, signed by the archive's AK
  *
- * The shard digest is SHA-256 over everything but the trailer, so a quote
- * over the body digest can be added without changing the chain.  Shards link
+ * The shard digest is SHA-256 over everything but the trailer, with the
+ * header's trailer_size taken as 0, so a quote over the body digest can be
+ * added later without changing the chain.  Shards link
  * by digest (prev_digest); the newest digest is bound into the next kernel's
  * PCR 10 through snapshot_aggregate.  A shard is written to a temporary
  * file, fsync()ed, renamed into place and the folder fsync()ed: a crash
@@ -24,6 +27,8 @@
 
 #define IMASNAP_SHARD_MAGIC	0x53534d49	/* "IMSS" */
 #define IMASNAP_SHARD_VERSION	1
+/* A quote of 8 banks with a 4096-bit RSA AK stays well below. */
+#define IMASNAP_SHARD_TRAILER_MAX	4096
 
 /* imasnap_shard_hdr.kind */
 enum imasnap_shard_kind {
@@ -68,11 +73,22 @@ struct imasnap_shard {
 	u8 digest[32];			/* of the file, trailer excluded */
 	struct imasnap_state start;
 	struct imasnap_state end;
+	u8 trailer[IMASNAP_SHARD_TRAILER_MAX];	/* trailer_size bytes */
 };
 
-/* Write @sh (body_digest is computed here) atomically as @dir/@name. */
+/*
+ * Write @sh (body_digest and digest are computed here) atomically as
+ * @dir/shard-<seq>.ims, with @sh->trailer_size bytes of @sh->trailer.
+ */
 int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 			const u8 *body, const struct imasnap_hash_ops *ops);
+/*
+ * Give the shard @seq in @dir the trailer @trailer (replacing any), after
+ * checking that the file still has the digest @digest: the chain does not
+ * change.  Atomic (temp file, fsync, rename, fsync of the folder).
+ */
+int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
+			      const u8 *trailer, u32 len);
 /*
  * Read and check a shard: header bounds, states, body digest (streamed),
  * and that the body parses into exactly @entries records.  With @rp, the
@@ -85,5 +101,11 @@ void imasnap_shard_name(u64 seq, char *buf, size_t size);
 
 /* The archive: shards in @dir by seq, 0..n-1 (a gap: -EBADMSG). */
 int imasnap_archive_count(const char *dir, u64 *count);
+/*
+ * The same for an archive whose oldest shards were pruned: shards
+ * @first..@first + @count - 1 without a gap (-EBADMSG); @first = 0 and
+ * @count = 0 when there is none.
+ */
+int imasnap_archive_range(const char *dir, u64 *first, u64 *count);
 
 #endif /* _IMASNAP_SHARD_H */

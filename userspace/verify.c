@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * imasnap verify: the archive and the live log against the TPM's PCRs.
- *
- *  1. every shard: its own digests and bounds, its link to the previous
- *     shard, a start state that is the previous end (or zero at cold boot),
- *     and a body that replays from that start to its end;
- *  2. the live log: after a kexec it must hold a snapshot_aggregate naming
- *     the archived shard, the carried tail and the tail's end state; in a
- *     boot with shards, its first bytes must be those shards' bodies;
- *  3. the live log replays from the state the archive vouches for to the
- *     TPM's PCRs (or a PCR file).
- *
- * The snapshot_aggregate is a pointer, not an anchor: the start state comes
- * from the archive replayed from zero, never from the record.  The first
- * failure is named (shard, record, bank).  Memory does not grow with the log
- * or the archive.
+ * imasnap verify: the archive and the live log against the TPM's PCRs, or
+ * against a quote signed by the AK.  chain.c walks the archive from a
+ * trusted start (zero at cold boot, --from a checkpoint, or --anchored on
+ * a quoted shard end) and checks the live log record by record; here the
+ * result is compared with the TPM, a PCR file or a quote (signature,
+ * nonce, magic and type, PCR selection, pcrDigest, clock counters).
+ * The first failure is named (shard, record, bank).  Memory does not grow
+ * with the log or the archive.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -24,7 +17,7 @@
 #include <json-c/json.h>
 
 #include "archive.h"
-#include "quote.h"
+#include "chain.h"
 
 struct verify_opts {
 	const char *dir;
@@ -34,6 +27,9 @@ struct verify_opts {
 	const char *quote;
 	const char *ak;
 	const char *nonce;
+	const char *from;
+	const char *save;
+	bool anchored;
 	bool json;
 };
 
@@ -42,13 +38,17 @@ static int verify_usage(FILE *f, int ret)
 	fprintf(f,
 		"Usage: imasnap verify --dir DIR [--log FILE] [--json]\n"
 		"                      [--quote FILE --ak PEM --nonce HEX | --pcrs FILE | --tcti CONF]\n"
-		"  --dir DIR       the archive\n"
-		"  --log FILE      the live IMA log (default %s)\n"
-		"  --quote FILE    a quote (imasnap quote) to verify against, signed by\n"
-		"  --ak PEM        the attestation key, over\n"
-		"  --nonce HEX     the verifier's nonce\n"
-		"  --pcrs FILE     PCR values to verify against instead (no signature)\n"
-		"  --tcti CONF     read the PCRs from this TPM (default: $TSS2_TCTI, tctildr's default)\n",
+		"                      [--from STATE | --anchored] [--ak PEM] [--save-state STATE]\n"
+		"  --dir DIR          the archive\n"
+		"  --log FILE         the live IMA log (default %s)\n"
+		"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
+		"  --ak PEM           the attestation key (also checks shard trailer quotes), over\n"
+		"  --nonce HEX        the verifier's nonce\n"
+		"  --pcrs FILE        PCR values to verify against instead (no signature)\n"
+		"  --tcti CONF        read the PCRs from this TPM (default: $TSS2_TCTI, tctildr's default)\n"
+		"  --from STATE       start from a checkpoint an earlier verify saved (incremental)\n"
+		"  --anchored         start from the oldest shard's end, attested by its trailer quote\n"
+		"  --save-state STATE after success, save the newest shard as a checkpoint\n",
 		IMASNAP_IMA_LOG);
 	return ret;
 }
@@ -66,315 +66,53 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
-static bool state_empty(const struct imasnap_state *st)
+static int verify_parse(int argc, char **argv, struct verify_opts *o)
 {
-	int b;
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "tcti", required_argument, NULL, 't' },
+		{ "quote", required_argument, NULL, 'q' },
+		{ "ak", required_argument, NULL, 'k' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "save-state", required_argument, NULL, 's' },
+		{ "anchored", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
 
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if (st->pcr_mask[b])
-			return false;
-	return true;
-}
-
-/* Lanes, both rules, for every bank in @mask. */
-static void lanes_for(struct imasnap_replay *rp, const struct imasnap_hash_ops *ops,
-		      u32 mask)
-{
-	imasnap_replay_init(rp, ops);
-	imasnap_replay_add_banks(rp, mask);
-}
-
-/* Shard @i against shard @i - 1 (@prev, NULL for the first). */
-static int verify_link(const struct imasnap_shard *sh, const struct imasnap_shard *prev,
-		       u64 i)
-{
-	static const u8 zero[32];
-	bool same_boot = prev && !memcmp(prev->boot_id, sh->boot_id, 16);
-	bool cold;
-
-	if (sh->seq != i)
-		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu",
-			    (unsigned long long)i, (unsigned long long)sh->seq);
-	/* snapshot never writes an empty shard; a tail may be empty. */
-	if (!sh->entries && sh->kind == IMASNAP_SHARD_LOG)
-		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds no record",
-			    (unsigned long long)i);
-	if (!state_empty(&sh->start) && imasnap_state_banks(&sh->start) != imasnap_state_banks(&sh->end))
-		return fail(IMASNAP_EXIT_MISMATCH,
-			    "shard %llu ends in other banks than it starts in",
-			    (unsigned long long)i);
-	if (memcmp(sh->prev_digest, prev ? prev->digest : zero, 32))
-		return fail(IMASNAP_EXIT_MISMATCH,
-			    "shard %llu does not link to shard %llu (prev digest differs)",
-			    (unsigned long long)i, (unsigned long long)(i - 1));
-	if (sh->kind == IMASNAP_SHARD_TAIL) {
-		if (!prev || prev->kind != IMASNAP_SHARD_LOG || !same_boot ||
-		    sh->first_entry != prev->first_entry + prev->entries ||
-		    sh->log_offset != prev->log_offset + prev->body_size ||
-		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
-			return fail(IMASNAP_EXIT_MISMATCH,
-				    "tail shard %llu does not continue shard %llu",
-				    (unsigned long long)i, (unsigned long long)(i - 1));
-		return 0;
+	memset(o, 0, sizeof(*o));
+	o->log = IMASNAP_IMA_LOG;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->dir = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 'p': o->pcrs = optarg; break;
+		case 't': o->tcti = optarg; break;
+		case 'q': o->quote = optarg; break;
+		case 'k': o->ak = optarg; break;
+		case 'n': o->nonce = optarg; break;
+		case 'f': o->from = optarg; break;
+		case 's': o->save = optarg; break;
+		case 'a': o->anchored = true; break;
+		case 'j': o->json = true; break;
+		case 'h': return verify_usage(stdout, -1);
+		default: return verify_usage(stderr, IMASNAP_EXIT_USAGE);
+		}
 	}
-	if (prev && prev->kind == IMASNAP_SHARD_LOG && same_boot) {
-		if (sh->first_entry != prev->first_entry + prev->entries ||
-		    sh->log_offset != prev->log_offset + prev->body_size ||
-		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
-			return fail(IMASNAP_EXIT_MISMATCH,
-				    "shard %llu does not start where shard %llu ends",
-				    (unsigned long long)i, (unsigned long long)(i - 1));
-		return 0;
-	}
-	if (prev && prev->kind == IMASNAP_SHARD_TAIL && same_boot)
-		return fail(IMASNAP_EXIT_MISMATCH,
-			    "shard %llu claims the boot that tail shard %llu left by kexec",
-			    (unsigned long long)i, (unsigned long long)(i - 1));
-	if (sh->first_entry || sh->log_offset)
-		return fail(IMASNAP_EXIT_MISMATCH,
-			    "shard %llu is the first of a boot but does not start at its log's start",
-			    (unsigned long long)i);
-	cold = !prev || prev->kind == IMASNAP_SHARD_LOG;
-	if (cold ? !state_empty(&sh->start) : memcmp(&sh->start, &prev->end, sizeof(sh->start)))
-		return fail(IMASNAP_EXIT_MISMATCH, cold ?
-			    "shard %llu starts a boot without a carried tail but not at zero" :
-			    "shard %llu does not start at the end of tail shard %llu",
-			    (unsigned long long)i, (unsigned long long)(i - 1));
+	if (!o->dir || optind != argc || (o->pcrs && o->tcti) ||
+	    (o->quote && (o->pcrs || o->tcti || !o->ak || !o->nonce)) ||
+	    (!o->quote && o->nonce) || (o->anchored && (!o->ak || o->from)))
+		return verify_usage(stderr, IMASNAP_EXIT_USAGE);
 	return 0;
-}
-
-/*
- * The body replayed from the start must give exactly the end state: in every
- * bank of the end, the same PCRs with the same values (a PCR nothing
- * extended cannot be smuggled into an end state).
- */
-static int verify_end(const struct imasnap_replay *rp, const struct imasnap_shard *sh,
-		      struct imasnap_state *scratch)
-{
-	int b, lane;
-
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		if (!sh->end.pcr_mask[b])
-			continue;
-		lane = imasnap_replay_pick(rp, b, &sh->end);
-		if (lane >= 0) {
-			imasnap_state_init(scratch);
-			imasnap_replay_state(rp, (unsigned int)lane, scratch);
-			if (scratch->pcr_mask[b] == sh->end.pcr_mask[b])
-				continue;
-		}
-		return fail(IMASNAP_EXIT_MISMATCH,
-			    "shard %llu: its records do not replay to its %s end state",
-			    (unsigned long long)sh->seq, imasnap_bank_info(b)->name);
-	}
-	return 0;
-}
-
-/* A shard of this boot: the live log's bytes up to @end must digest to @digest. */
-struct live_slice {
-	u64 seq;
-	u64 end;
-	u8 digest[32];
-};
-
-/* What the live log must show, learnt from the archive. */
-struct live_expect {
-	struct imasnap_state start;	/* the state the live log starts from */
-	bool need_aggregate;		/* this boot followed a kexec */
-	struct imasnap_aggregate agg;	/* what its snapshot_aggregate must say */
-	struct live_slice *slices;	/* this boot's shards, oldest first */
-	u64 nr_slices;
-	u32 banks;			/* the banks the newest shard ends in */
-};
-
-/* Start a new boot in @x at shard @sh; @prev is the shard before it or NULL. */
-static void expect_boot(struct live_expect *x, const struct imasnap_shard *sh,
-			const struct imasnap_shard *prev)
-{
-	x->start = sh->start;
-	x->nr_slices = 0;
-	x->need_aggregate = prev && prev->kind == IMASNAP_SHARD_TAIL;
-	memset(&x->agg, 0, sizeof(x->agg));
-	if (!x->need_aggregate)
-		return;
-	x->agg.seq = prev->seq - 1;
-	x->agg.entries = prev->first_entry + prev->entries;
-	x->agg.tail_entries = prev->entries;
-	memcpy(x->agg.shard, prev->prev_digest, 32);
-	memcpy(x->agg.tail, prev->body_digest, 32);
-	x->agg.state = prev->end;
-}
-
-/* The text of an ima-buf record named snapshot_aggregate; NULL otherwise. */
-static const u8 *aggregate_of(const struct imasnap_log *log,
-			      const struct imasnap_log_record *rec, u32 *len)
-{
-	static const char name[] = IMASNAP_AGGREGATE_EVENT;
-	const u8 *n, *d;
-	u32 nl;
-
-	if (rec->name_len != 7 || memcmp(rec->name, "ima-buf", 7) ||
-	    imasnap_log_field(log, rec, 1, &n, &nl) || nl != sizeof(name) ||
-	    memcmp(n, name, sizeof(name)) || imasnap_log_field(log, rec, 2, &d, len))
-		return NULL;
-	return d;
-}
-
-static bool aggregate_matches(const struct imasnap_aggregate *want, const u8 *text, u32 len)
-{
-	struct imasnap_aggregate *got = calloc(1, sizeof(*got));
-	struct imasnap_err err;
-	bool ok;
-
-	if (!got)
-		return false;
-	ok = !imasnap_aggregate_parse(IMASNAP_AGG_SNAPSHOT, (const char *)text, len, got, &err) &&
-	     got->seq == want->seq && got->entries == want->entries &&
-	     got->tail_entries == want->tail_entries &&
-	     !memcmp(got->shard, want->shard, 32) && !memcmp(got->tail, want->tail, 32) &&
-	     !memcmp(&got->state, &want->state, sizeof(got->state));
-	free(got);
-	return ok;
-}
-
-/* Walk the archive: links, digests, replays. Fills @x for the live log. */
-static int verify_archive(const struct verify_opts *o, struct imasnap_evp *evp,
-			  struct live_expect *x, u64 *count)
-{
-	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
-	struct imasnap_shard *prev = calloc(1, sizeof(*prev));
-	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
-	struct imasnap_state *scratch = calloc(1, sizeof(*scratch));
-	struct imasnap_err err;
-	char name[64], path[4096];
-	u64 i;
-	int ret;
-
-	if (!sh || !prev || !rp || !scratch) {
-		ret = IMASNAP_EXIT_FAILURE;
-		goto out;
-	}
-	ret = imasnap_archive_count(o->dir, count);
-	if (ret) {
-		ret = fail(ret == -EBADMSG ? IMASNAP_EXIT_MISMATCH : IMASNAP_EXIT_IO, "%s: %s",
-			   o->dir, ret == -EBADMSG ? "a shard is missing (gap in the sequence)" :
-			   strerror(-ret));
-		goto out;
-	}
-	for (i = 0; i < *count; i++) {
-		struct imasnap_shard hdr;
-
-		imasnap_shard_name(i, name, sizeof(name));
-		snprintf(path, sizeof(path), "%s/%s", o->dir, name);
-		/* The lanes depend on the start state: read the header first. */
-		ret = imasnap_shard_read(path, &hdr, NULL, &err);
-		if (!ret) {
-			lanes_for(rp, imasnap_evp_ops(evp),
-				  imasnap_state_banks(&hdr.start) | imasnap_state_banks(&hdr.end));
-			ret = imasnap_shard_read(path, sh, rp, &err);
-		}
-		if (ret == -EBADMSG) {
-			ret = fail(IMASNAP_EXIT_MISMATCH, "shard %llu: %s (%s %llu)",
-				   (unsigned long long)i, err.reason,
-				   err.index ? "record" : "byte",
-				   (unsigned long long)(err.index ? err.index : err.offset));
-			goto out;
-		}
-		if (ret) {
-			ret = fail(IMASNAP_EXIT_IO, "%s: %s", path, strerror(-ret));
-			goto out;
-		}
-		ret = verify_link(sh, i ? prev : NULL, i);
-		if (!ret)
-			ret = verify_end(rp, sh, scratch);
-		if (ret)
-			goto out;
-		/* Track the newest boot: its shards are the live log's start. */
-		if (sh->kind == IMASNAP_SHARD_LOG) {
-			struct live_slice *sl;
-
-			if (!i || prev->kind == IMASNAP_SHARD_TAIL ||
-			    memcmp(prev->boot_id, sh->boot_id, 16))
-				expect_boot(x, sh, i ? prev : NULL);
-			sl = realloc(x->slices, (x->nr_slices + 1) * sizeof(*sl));
-			if (!sl) {
-				ret = IMASNAP_EXIT_FAILURE;
-				goto out;
-			}
-			x->slices = sl;
-			sl[x->nr_slices].seq = sh->seq;
-			sl[x->nr_slices].end = sh->log_offset + sh->body_size;
-			memcpy(sl[x->nr_slices].digest, sh->body_digest, 32);
-			x->nr_slices++;
-		}
-		*prev = *sh;
-	}
-	if (*count)
-		x->banks = imasnap_state_banks(&prev->end);
-	/* A tail is newest: this boot has no shard yet and starts at its end. */
-	if (*count && prev->kind == IMASNAP_SHARD_TAIL) {
-		struct imasnap_shard none = { .start = prev->end };
-
-		expect_boot(x, &none, prev);
-	}
-	ret = 0;
-out:
-	free(sh);
-	free(prev);
-	free(rp);
-	free(scratch);
-	return ret;
 }
 
 #define VERIFY_TRIES	3
-
-/*
- * One live-log record: replay it, check it against this boot's archived
- * shards (their bytes come first), and look for the snapshot_aggregate.
- * Return: 0, -errno / -EBADMSG (err), or an exit code after fail().
- */
-static int verify_live_record(const struct live_expect *x, const struct imasnap_log *log,
-			      const struct imasnap_log_record *rec,
-			      struct imasnap_replay *rp, EVP_MD_CTX *md, u64 *slice,
-			      unsigned int *aggregates, bool *bound, struct imasnap_err *err)
-{
-	const u8 *text;
-	u32 len;
-	int ret;
-
-	text = aggregate_of(log, rec, &len);
-	if (text) {
-		(*aggregates)++;
-		/* Only IMA's own record counts: PCR 10, not a violation. */
-		if (rec->pcr == IMASNAP_IMA_PCR && !imasnap_log_is_violation(rec) &&
-		    x->need_aggregate && aggregate_matches(&x->agg, text, len))
-			*bound = true;
-	}
-	ret = imasnap_replay_record(rp, rec, err);
-	if (ret)
-		return ret;
-	if (*slice < x->nr_slices) {
-		const struct live_slice *sl = &x->slices[*slice];
-		u8 digest[32];
-
-		if (!EVP_DigestUpdate(md, rec->raw, rec->size))
-			return -EIO;
-		if (rec->offset + rec->size > sl->end)
-			return fail(IMASNAP_EXIT_MISMATCH,
-				    "live log record %llu crosses the end of shard %llu",
-				    (unsigned long long)rec->index, (unsigned long long)sl->seq);
-		if (rec->offset + rec->size == sl->end) {
-			if (!EVP_DigestFinal_ex(md, digest, NULL) ||
-			    !EVP_DigestInit_ex2(md, EVP_sha256(), NULL))
-				return -EIO;
-			if (memcmp(digest, sl->digest, 32))
-				return fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
-					    (unsigned long long)sl->seq);
-			(*slice)++;
-		}
-	}
-	return 0;
-}
 
 /*
  * The first bank whose replay does not reach @tpm, or -1.  A bank must have
@@ -406,9 +144,10 @@ static int verify_live_banks(const struct imasnap_replay *rp, u32 banks,
  * bank the archive vouches for.  @banks: the banks it selects.
  */
 static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *q,
-			     EVP_PKEY **ak, u32 *banks, const struct live_expect *x)
+			     EVP_PKEY *ak, u32 *banks, const struct imasnap_chain *x)
 {
 	const TPMS_QUOTE_INFO *qi = &q->attest.attested.quote;
+	const char *why;
 	u8 nonce[64];
 	size_t nlen = strlen(o->nonce);
 	u32 i, need;
@@ -428,12 +167,9 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
 	if (q->attest.extraData.size != nlen / 2 ||
 	    memcmp(q->attest.extraData.buffer, nonce, nlen / 2))
 		return fail(IMASNAP_EXIT_MISMATCH, "the quote is not over this nonce (an old quote?)");
-	*ak = imasnap_read_ak(o->ak);
-	if (!*ak)
-		return IMASNAP_EXIT_IO;
-	ret = imasnap_quote_check_signature(q, *ak);
+	ret = imasnap_quote_check_signature(q, ak, &why);
 	if (ret)
-		return ret;
+		return fail(ret, "the quote: %s", why);
 	*banks = 0;
 	for (i = 0; i < qi->pcrSelect.count; i++) {
 		const TPMS_PCR_SELECTION *s = &qi->pcrSelect.pcrSelections[i];
@@ -454,7 +190,7 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
 		return fail(IMASNAP_EXIT_MISMATCH, "the quote selects PCR 10 of no known bank");
 	if (!q->attest.clockInfo.safe)
 		imasnap_errorf("verify: warning: the quote's clock is not safe (it may have been rolled back)");
-	return 0;
+	return imasnap_chain_clock_check(x, &q->attest.clockInfo);
 }
 
 /* pcrDigest: SHA-256 of the selected PCRs, bank by bank, PCR by PCR. */
@@ -523,80 +259,152 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 		    (unsigned long long)rp->records);
 }
 
+/* The live log, streamed, from the state the archive vouches for. */
+static int verify_live(const struct verify_opts *o, struct imasnap_chain *c,
+		       struct imasnap_replay *rp, struct imasnap_tpm2 *tpm, u32 banks,
+		       struct imasnap_state *tpm_pcrs, int *bad)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	u32 touched;
+	unsigned int i;
+	int try, ret;
+
+	ret = imasnap_logfile_open(&lf, o->log, IMASNAP_ORDER_AUTO);
+	if (ret)
+		return fail(IMASNAP_EXIT_IO, "%s: %s", o->log, strerror(-ret));
+	*bad = -1;
+	for (try = 0; try < VERIFY_TRIES; try++) {
+		while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+			ret = imasnap_chain_live_record(c, &lf.log, &rec, rp, &err);
+			if (ret)
+				break;
+		}
+		if (ret == -EBADMSG) {
+			ret = fail(IMASNAP_EXIT_MALFORMED, "live log %s: record %llu at offset %llu: %s",
+				   o->log, (unsigned long long)err.index,
+				   (unsigned long long)err.offset, err.reason);
+			break;
+		}
+		if (ret < 0) {
+			ret = fail(ret == -EOPNOTSUPP ? IMASNAP_EXIT_FAILURE : IMASNAP_EXIT_IO,
+				   "live log %s: %s", o->log, strerror(-ret));
+			break;
+		}
+		if (ret || o->quote)
+			break;
+		touched = 0;
+		for (i = 0; i < rp->nr_lanes; i++)
+			touched |= rp->lane[i].touched | rp->lane[i].start_mask;
+		if (tpm && imasnap_tpm2_read_pcrs(tpm, banks, touched, tpm_pcrs)) {
+			ret = IMASNAP_EXIT_FAILURE;
+			break;
+		}
+		*bad = verify_live_banks(rp, banks, tpm_pcrs);
+		/* Records measured while the PCRs were read: read on, check again. */
+		if (*bad < 0 || o->pcrs)
+			break;
+		lf.eof = false;
+	}
+	imasnap_logfile_close(&lf);
+	return ret;
+}
+
+static void verify_report(const struct verify_opts *o, const struct imasnap_chain *c,
+			  const struct imasnap_replay *rp)
+{
+	char from[96] = "";
+
+	if (o->from)
+		snprintf(from, sizeof(from), ", from the checkpoint at shard %llu",
+			 (unsigned long long)(c->first - 1));
+	else if (o->anchored)
+		snprintf(from, sizeof(from), ", anchored on the quoted end of shard %llu",
+			 (unsigned long long)c->first);
+	if (o->json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "verified", json_object_new_boolean(1));
+		json_object_object_add(j, "shards", json_object_new_int64((int64_t)c->count));
+		json_object_object_add(j, "first_shard", json_object_new_int64((int64_t)c->first));
+		json_object_object_add(j, "mode", json_object_new_string(o->from ? "incremental" :
+					o->anchored ? "anchored" : "full"));
+		json_object_object_add(j, "trailer_quotes", json_object_new_int64((int64_t)c->quoted));
+		json_object_object_add(j, "live_records",
+				       json_object_new_int64((int64_t)rp->records));
+		json_object_object_add(j, "after_kexec", json_object_new_boolean(c->need_aggregate));
+		json_object_object_add(j, "quoted", json_object_new_boolean(!!o->quote));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+		return;
+	}
+	printf("verified: %llu shards, live log of %llu records%s%s%s\n",
+	       (unsigned long long)c->count, (unsigned long long)rp->records, from,
+	       c->need_aggregate ? ", re-seeded by snapshot_aggregate after kexec" : "",
+	       o->quote ? ", quoted by the AK" : "");
+	if (c->quoted)
+		printf("trailer quotes: %llu shards, %s\n", (unsigned long long)c->quoted,
+		       c->signed_quotes == c->quoted ? "signatures checked with the AK" :
+		       "signatures NOT checked (no --ak)");
+}
+
 int verify_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "tcti", required_argument, NULL, 't' },
-		{ "quote", required_argument, NULL, 'q' },
-		{ "ak", required_argument, NULL, 'k' },
-		{ "nonce", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct live_expect *x = calloc(1, sizeof(*x));
+	struct imasnap_chain *c = calloc(1, sizeof(*c));
+	struct imasnap_checkpoint *from = NULL;
 	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
 	struct imasnap_state *tpm_pcrs = calloc(1, sizeof(*tpm_pcrs));
 	struct imasnap_evp *evp = imasnap_evp_new();
 	struct imasnap_quote *q = calloc(1, sizeof(*q));
+	struct imasnap_chain_opts co = { 0 };
 	struct imasnap_tpm2 *tpm = NULL;
+	struct verify_opts o;
 	EVP_PKEY *ak = NULL;
-	struct imasnap_log_record rec;
-	struct imasnap_logfile lf;
-	struct imasnap_err err;
-	struct verify_opts o = { .log = IMASNAP_IMA_LOG };
-	bool opened = false, bound = false;
-	EVP_MD_CTX *slice_md = EVP_MD_CTX_new();
-	unsigned int aggregates = 0;
-	u64 slice = 0;
-	int try, bad = -1;
-	u32 banks = 0, touched = 0;
-	u64 count = 0;
-	unsigned int i;
-	int c, ret, b;
+	u32 banks = 0;
+	int ret, b, bad = -1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd': o.dir = optarg; break;
-		case 'l': o.log = optarg; break;
-		case 'p': o.pcrs = optarg; break;
-		case 't': o.tcti = optarg; break;
-		case 'q': o.quote = optarg; break;
-		case 'k': o.ak = optarg; break;
-		case 'n': o.nonce = optarg; break;
-		case 'j': o.json = true; break;
-		case 'h': ret = verify_usage(stdout, IMASNAP_EXIT_OK); goto out;
-		default: ret = verify_usage(stderr, IMASNAP_EXIT_USAGE); goto out;
-		}
-	}
-	if (!o.dir || optind != argc || (o.pcrs && o.tcti) ||
-	    (o.quote && (o.pcrs || o.tcti || !o.ak || !o.nonce)) || (!o.quote && (o.ak || o.nonce))) {
-		ret = verify_usage(stderr, IMASNAP_EXIT_USAGE);
+	ret = verify_parse(argc, argv, &o);
+	if (ret) {
+		ret = ret < 0 ? IMASNAP_EXIT_OK : ret;
 		goto out;
 	}
-	if (!x || !rp || !tpm_pcrs || !evp || !slice_md || !q ||
-	    !EVP_DigestInit_ex2(slice_md, EVP_sha256(), NULL)) {
+	if (!c || !rp || !tpm_pcrs || !evp || !q) {
 		ret = IMASNAP_EXIT_FAILURE;
 		goto out;
 	}
-	ret = verify_archive(&o, evp, x, &count);
+	imasnap_chain_init(c);
+	co.dir = o.dir;
+	co.anchored = o.anchored;
+	if (o.ak) {
+		ak = imasnap_read_ak(o.ak);
+		if (!ak) {
+			ret = IMASNAP_EXIT_IO;
+			goto out;
+		}
+		co.ak = ak;
+	}
+	if (o.from) {
+		from = calloc(1, sizeof(*from));
+		ret = from ? imasnap_checkpoint_read(o.from, from) : -ENOMEM;
+		if (ret) {
+			ret = fail(ret == -EBADMSG ? IMASNAP_EXIT_MALFORMED : IMASNAP_EXIT_IO, "%s: %s",
+				   o.from, ret == -EBADMSG ? "not an imasnap checkpoint" : strerror(-ret));
+			goto out;
+		}
+		co.from = from;
+	}
+	ret = imasnap_chain_walk(c, &co, evp);
 	if (ret)
 		goto out;
 
 	/* The PCRs to reach. */
-	if (o.quote) {
-		ret = verify_quote_load(&o, q, &ak, &banks, x);
-		if (ret)
-			goto out;
-	} else {
+	if (o.quote)
+		ret = verify_quote_load(&o, q, ak, &banks, c);
+	else
 		ret = archive_pcr_source(o.pcrs, o.tcti, tpm_pcrs, &tpm, &banks);
-		if (ret)
-			goto out;
-	}
+	if (ret)
+		goto out;
 
 	/* Every bank the TPM has (and OpenSSL can hash) is checked. */
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
@@ -609,114 +417,52 @@ int verify_main(int argc, char **argv)
 		ret = fail(IMASNAP_EXIT_MISMATCH, "no PCR bank to check");
 		goto out;
 	}
-	if ((!state_empty(&x->start) && imasnap_state_banks(&x->start) != banks) ||
-	    (x->banks & ~banks)) {
+	if ((imasnap_state_banks(&c->start) && imasnap_state_banks(&c->start) != banks) ||
+	    (c->banks & ~banks)) {
 		ret = fail(IMASNAP_EXIT_MISMATCH,
 			   "the archive vouches for other PCR banks than the TPM has");
 		goto out;
 	}
 
-	/* The live log, streamed, from the state the archive vouches for. */
-	lanes_for(rp, imasnap_evp_ops(evp), banks);
-	imasnap_replay_start(rp, &x->start);
-	ret = imasnap_logfile_open(&lf, o.log, IMASNAP_ORDER_AUTO);
-	if (ret) {
-		ret = fail(IMASNAP_EXIT_IO, "%s: %s", o.log, strerror(-ret));
-		goto out;
-	}
-	opened = true;
-	for (try = 0; try < VERIFY_TRIES; try++) {
-		while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
-			ret = verify_live_record(x, &lf.log, &rec, rp, slice_md, &slice,
-						 &aggregates, &bound, &err);
-			if (ret)
-				break;
-		}
-		if (ret == -EBADMSG) {
-			ret = fail(IMASNAP_EXIT_MALFORMED,
-				   "live log %s: record %llu at offset %llu: %s", o.log,
-				   (unsigned long long)err.index,
-				   (unsigned long long)err.offset, err.reason);
-			goto out;
-		}
-		if (ret < 0) {
-			ret = fail(ret == -EOPNOTSUPP ? IMASNAP_EXIT_FAILURE : IMASNAP_EXIT_IO,
-				   "live log %s: %s", o.log, strerror(-ret));
-			goto out;
-		}
-		if (ret)
-			goto out;	/* verify_live_record named it */
-		touched = 0;
-		for (i = 0; i < rp->nr_lanes; i++)
-			touched |= rp->lane[i].touched | rp->lane[i].start_mask;
-		if (tpm && imasnap_tpm2_read_pcrs(tpm, banks, touched, tpm_pcrs)) {
-			ret = IMASNAP_EXIT_FAILURE;
-			goto out;
-		}
-		if (o.quote) {
-			bad = -1;
-			break;
-		}
-		bad = verify_live_banks(rp, banks, tpm_pcrs);
-		/* Records measured while the PCRs were read: read on, check again. */
-		if (bad < 0 || o.pcrs)
-			break;
-		lf.eof = false;
-	}
-	if (!rp->records) {
-		ret = fail(IMASNAP_EXIT_MISMATCH, "the live log %s holds no record", o.log);
-		goto out;
-	}
-	if (slice < x->nr_slices) {
-		ret = fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
-			   (unsigned long long)x->slices[slice].seq);
-		goto out;
-	}
-	if (x->need_aggregate && aggregates > 1) {
-		ret = fail(IMASNAP_EXIT_MISMATCH,
-			   "the live log has %u snapshot_aggregate records: one is expected",
-			   aggregates);
-		goto out;
-	}
-	if (x->need_aggregate && !bound) {
-		ret = fail(IMASNAP_EXIT_MISMATCH,
-			   "the live log has no snapshot_aggregate naming shard %llu, its tail and the tail's end state",
-			   (unsigned long long)x->agg.seq);
-		goto out;
-	}
-	if (o.quote) {
+	imasnap_replay_init(rp, imasnap_evp_ops(evp));
+	imasnap_replay_add_banks(rp, banks);
+	imasnap_replay_start(rp, &c->start);
+	ret = verify_live(&o, c, rp, tpm, banks, tpm_pcrs, &bad);
+	if (!ret)
+		ret = imasnap_chain_live_end(c);
+	if (!ret && o.quote)
 		ret = verify_quote_digest(rp, q);
-		if (ret)
-			goto out;
-	}
+	if (ret)
+		goto out;
 	if (bad >= 0) {
 		ret = fail(IMASNAP_EXIT_MISMATCH,
 			   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s",
 			   (unsigned long long)rp->records, imasnap_bank_info(bad)->name,
-			   count ? "the state the archive vouches for" : "zero");
+			   c->have_newest ? "the state the archive vouches for" : "zero");
 		goto out;
 	}
-	if (o.json)
-		printf("{\"verified\":true,\"shards\":%llu,\"live_records\":%llu,\"after_kexec\":%s}\n",
-		       (unsigned long long)count, (unsigned long long)rp->records,
-		       x->need_aggregate ? "true" : "false");
-	else
-		printf("verified: %llu shards, live log of %llu records%s%s\n",
-		       (unsigned long long)count, (unsigned long long)rp->records,
-		       x->need_aggregate ? ", re-seeded by snapshot_aggregate after kexec" : "",
-		       o.quote ? ", quoted by the AK" : "");
+	if (o.save) {
+		if (!c->have_newest) {
+			ret = fail(IMASNAP_EXIT_USAGE, "--save-state: the archive holds no shard to keep");
+			goto out;
+		}
+		ret = imasnap_checkpoint_write(o.save, &c->newest);
+		if (ret) {
+			ret = fail(IMASNAP_EXIT_IO, "%s: %s", o.save, strerror(-ret));
+			goto out;
+		}
+	}
+	verify_report(&o, c, rp);
 	ret = IMASNAP_EXIT_OK;
 out:
-	if (opened)
-		imasnap_logfile_close(&lf);
+	if (c)
+		imasnap_chain_free(c);
 	imasnap_tpm2_close(tpm);
 	imasnap_evp_free(evp);
-	EVP_MD_CTX_free(slice_md);
 	EVP_PKEY_free(ak);
+	free(from);
 	free(q);
-	if (x)
-		free(x->slices);
-	free(x);
+	free(c);
 	free(rp);
 	free(tpm_pcrs);
 	return ret;
