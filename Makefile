@@ -59,6 +59,8 @@ cli: userspace
 	tests/cli/archive.sh $(CURDIR)/userspace/build-san/imasnap
 	tests/cli/quote.sh $(CURDIR)/userspace/imasnap
 	tests/cli/quote.sh $(CURDIR)/userspace/build-san/imasnap
+	tests/cli/attest.sh $(CURDIR)/userspace/imasnap
+	tests/cli/attest.sh $(CURDIR)/userspace/build-san/imasnap
 
 # Build the module from scratch with W=1, sparse on every file and -Werror;
 # any warning from the compiler, sparse or kernel-doc fails.

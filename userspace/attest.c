@@ -372,9 +372,11 @@ out:
  * @why:	the reason, on -EBADMSG
  *
  * resetCount counts TPM resets (a cold boot resets the TPM; kexec does
- * not); restartCount counts resumes since the last reset; clock only runs
- * forward while the TPM says it is safe.  The archive must tell the same
- * story: a cold boot between two quotes exactly when resetCount moved.
+ * not); restartCount counts resumes since the last reset.  Within one
+ * (resetCount, restartCount) the TPM has not been powered down, and its
+ * clock only runs forward; across a resume it may have lost time unless
+ * the TPM says it is safe.  The archive must tell the same story: a cold
+ * boot between two quotes exactly when resetCount moved.
  *
  * Return: 0 or -EBADMSG.
  */
@@ -400,7 +402,8 @@ int imasnap_quote_follows(const TPMS_CLOCK_INFO *prev, const TPMS_CLOCK_INFO *cu
 		*why = "its restartCount is lower with the same resetCount: it is older";
 		return -EBADMSG;
 	}
-	if (cur->safe && cur->clock < prev->clock) {
+	if (cur->clock < prev->clock &&
+	    (cur->restartCount == prev->restartCount || cur->safe)) {
 		*why = "its clock is earlier with the same resetCount: it is older";
 		return -EBADMSG;
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "archive.h"
+#include "quote.h"
 
 static void show_state(const char *what, const struct imasnap_state *st)
 {
@@ -21,6 +22,36 @@ static void show_state(const char *what, const struct imasnap_state *st)
 			imasnap_hex_encode(st->pcr[b][p], imasnap_bank_info(b)->size, hex);
 			printf("%-13s %s %u %s\n", what, imasnap_bank_info(b)->name, p, hex);
 		}
+}
+
+/* The trailer quote, decoded (show does not check it: verify does). */
+static void show_trailer(const struct imasnap_shard *sh)
+{
+	struct imasnap_quote *q;
+	const TPMS_CLOCK_INFO *ci;
+	const char *why;
+
+	if (!sh->trailer_size) {
+		printf("trailer       none\n");
+		return;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return;
+	if (imasnap_quote_parse(sh->trailer, sh->trailer_size, q, &why)) {
+		printf("trailer       %u bytes, not a quote: %s\n", sh->trailer_size, why);
+	} else {
+		ci = &q->attest.clockInfo;
+		printf("trailer       %u bytes, a %s quote over %s\n", sh->trailer_size,
+		       q->sig.sigAlg == TPM2_ALG_ECDSA ? "ECDSA" : "RSA",
+		       q->attest.extraData.size == 32 &&
+		       !memcmp(q->attest.extraData.buffer, sh->body_digest, 32) ?
+		       "the body digest" : "something else than the body digest");
+		printf("tpm_clock     %llu ms, resetCount %u, restartCount %u, safe %s\n",
+		       (unsigned long long)ci->clock, ci->resetCount, ci->restartCount,
+		       ci->safe ? "yes" : "no");
+	}
+	free(q);
 }
 
 static int show_shard(const char *path)
@@ -62,6 +93,7 @@ static int show_shard(const char *path)
 	printf("digest        sha256:%s\n", hex);
 	show_state("start", &sh->start);
 	show_state("end", &sh->end);
+	show_trailer(sh);
 	free(sh);
 	return IMASNAP_EXIT_OK;
 }

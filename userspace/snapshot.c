@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "archive.h"
+#include "quote.h"
 
 #define SNAPSHOT_TRIES	5
 
@@ -23,6 +24,7 @@ struct snap_opts {
 	const char *pcrs;
 	const char *tcti;
 	const char *boot_id;
+	const char *quote_alg;
 	bool json;
 };
 
@@ -40,13 +42,15 @@ static void snap_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: imasnap snapshot --dir DIR [--log FILE] [--pcrs FILE | --tcti CONF]\n"
-		"                        [--boot-id ID] [--json]\n"
+		"                        [--boot-id ID] [--quote rsa|ecc] [--json]\n"
 		"\n"
 		"  --dir DIR       the archive (shard-NNNNNNNN.ims files)\n"
 		"  --log FILE      IMA's binary log (default: %s)\n"
 		"  --pcrs FILE     PCR values \"<alg> <pcr> <hex>\" instead of asking the TPM\n"
 		"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n"
 		"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
+		"  --quote ALG     put a TPM quote of the end state over the body digest in the\n"
+		"                  shard's trailer, with the archive's rsa or ecc AK\n"
 		"  --json          machine-readable result on stdout\n",
 		IMASNAP_IMA_LOG);
 }
@@ -60,6 +64,7 @@ static int snap_parse(int argc, char **argv, struct snap_opts *o)
 		{ "tcti", required_argument, NULL, 't' },
 		{ "boot-id", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "quote", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -76,6 +81,7 @@ static int snap_parse(int argc, char **argv, struct snap_opts *o)
 		case 't': o->tcti = optarg; break;
 		case 'b': o->boot_id = optarg; break;
 		case 'j': o->json = true; break;
+		case 'q': o->quote_alg = optarg; break;
 		case 'h': snap_usage(stdout); return -1;
 		default: snap_usage(stderr); return IMASNAP_EXIT_USAGE;
 		}
@@ -86,6 +92,10 @@ static int snap_parse(int argc, char **argv, struct snap_opts *o)
 	}
 	if (o->pcrs && o->tcti) {
 		imasnap_errorf("snapshot: give --pcrs or --tcti, not both");
+		return IMASNAP_EXIT_USAGE;
+	}
+	if (o->quote_alg && (o->pcrs || (strcmp(o->quote_alg, "rsa") && strcmp(o->quote_alg, "ecc")))) {
+		imasnap_errorf("snapshot: --quote takes rsa or ecc, and a TPM (not --pcrs)");
 		return IMASNAP_EXIT_USAGE;
 	}
 	return 0;
@@ -162,6 +172,55 @@ static int snap_pcrs(const struct snap_opts *o, struct imasnap_tpm2 *tpm, u32 ba
 	return imasnap_tpm2_read_pcrs(tpm, banks, pcrs, out) ? IMASNAP_EXIT_FAILURE : 0;
 }
 
+/* The end state: in every bank, the lane (rule) that reached the TPM. */
+static void snap_end(const struct imasnap_replay *rp, const struct imasnap_state *tpm_pcrs,
+		     struct imasnap_state *end)
+{
+	int b, lane;
+
+	imasnap_state_init(end);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		lane = imasnap_replay_pick(rp, b, tpm_pcrs);
+		if (lane >= 0)
+			imasnap_replay_state(rp, (unsigned int)lane, end);
+	}
+}
+
+/*
+ * The trailer: a quote of @sh->end over the body digest.  -EAGAIN when the
+ * TPM's PCRs moved on meanwhile (the caller reads on); else an exit code.
+ */
+static int snap_quote(struct imasnap_tpm2 *tpm, ESYS_TR ak, struct imasnap_shard *sh,
+		      const u8 *body, const struct imasnap_hash_ops *ops)
+{
+	struct imasnap_quote *q = calloc(1, sizeof(*q));
+	struct imasnap_buf v = { .data = body, .len = sh->body_size };
+	TPML_PCR_SELECTION sel;
+	const char *why;
+	u8 want[32];
+	size_t len;
+	int ret;
+
+	if (!q)
+		return IMASNAP_EXIT_FAILURE;
+	imasnap_quote_select_state(&sh->end, &sel);
+	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, &v, 1, sh->body_digest) ?
+	      IMASNAP_EXIT_FAILURE : 0;
+	if (!ret)
+		ret = imasnap_tpm2_quote(tpm, ak, sh->body_digest, 32, &sel, sh->trailer,
+					 sizeof(sh->trailer), &len);
+	if (!ret && (imasnap_quote_parse(sh->trailer, len, q, &why) ||
+		     imasnap_quote_state_digest(&sh->end, &sel, want)))
+		ret = IMASNAP_EXIT_FAILURE;
+	if (!ret && (q->attest.attested.quote.pcrDigest.size != 32 ||
+		     memcmp(q->attest.attested.quote.pcrDigest.buffer, want, 32)))
+		ret = -EAGAIN;
+	if (!ret)
+		sh->trailer_size = (u32)len;
+	free(q);
+	return ret;
+}
+
 int snapshot_main(int argc, char **argv)
 {
 	struct imasnap_state *tpm_pcrs = calloc(1, sizeof(*tpm_pcrs));
@@ -170,6 +229,9 @@ int snapshot_main(int argc, char **argv)
 	struct snap_start *s = calloc(1, sizeof(*s));
 	struct imasnap_evp *evp = imasnap_evp_new();
 	struct imasnap_tpm2 *tpm = NULL;
+	ESYS_TR ak = ESYS_TR_NONE;
+	EVP_PKEY *ak_pkey = NULL;
+	char pem[4096];
 	struct imasnap_log_record rec;
 	struct imasnap_log log;
 	struct imasnap_err err;
@@ -179,7 +241,7 @@ int snapshot_main(int argc, char **argv)
 	size_t parsed = 0;
 	u8 boot[16];
 	char hex[65];
-	int ret, try, b, lane;
+	int ret, try, b;
 	unsigned int i;
 
 	ret = snap_parse(argc, argv, &o);
@@ -215,6 +277,20 @@ int snapshot_main(int argc, char **argv)
 		}
 	imasnap_replay_start(rp, &s->state);
 	imasnap_log_init(&log, IMASNAP_LOG_NATIVE);
+	if (o.quote_alg) {
+		ret = imasnap_ak_create(tpm, o.quote_alg, &ak, &ak_pkey);
+		if (!ret)
+			ret = imasnap_ak_keep(o.dir, o.quote_alg, ak_pkey, pem, sizeof(pem));
+		if (ret)
+			goto out;
+	}
+	sh->seq = s->seq;
+	sh->kind = IMASNAP_SHARD_LOG;
+	sh->first_entry = s->first_entry;
+	sh->log_offset = s->offset;
+	memcpy(sh->boot_id, boot, 16);
+	memcpy(sh->prev_digest, s->prev, 32);
+	sh->start = s->state;
 
 	/* Records may arrive while the PCRs are read: read on, check again. */
 	for (try = 0; try < SNAPSHOT_TRIES; try++) {
@@ -251,9 +327,20 @@ int snapshot_main(int argc, char **argv)
 			if ((banks & (1U << b)) &&
 			    imasnap_replay_pick(rp, b, tpm_pcrs) < 0)
 				bad |= 1U << b;
-		if (!bad || o.pcrs)
+		if (bad && !o.pcrs)
+			continue;
+		if (bad || !o.quote_alg || !log.index)
 			break;
+		/* The quote must see the same PCRs, or read on. */
+		sh->body_size = parsed;
+		snap_end(rp, tpm_pcrs, &sh->end);
+		ret = snap_quote(tpm, ak, sh, body.p, imasnap_evp_ops(evp));
+		if (ret != -EAGAIN)
+			break;
+		bad = banks;
 	}
+	if (ret > 0)
+		goto out;
 	if (bad) {
 		for (b = 0; b < IMASNAP_NR_BANKS; b++)
 			if (bad & (1U << b))
@@ -273,21 +360,10 @@ int snapshot_main(int argc, char **argv)
 		goto out;
 	}
 
-	sh->seq = s->seq;
-	sh->kind = IMASNAP_SHARD_LOG;
 	sh->order = log.order;
-	sh->first_entry = s->first_entry;
 	sh->entries = log.index;
-	sh->log_offset = s->offset;
 	sh->body_size = parsed;
-	memcpy(sh->boot_id, boot, 16);
-	memcpy(sh->prev_digest, s->prev, 32);
-	sh->start = s->state;
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		lane = imasnap_replay_pick(rp, b, tpm_pcrs);
-		if (lane >= 0)
-			imasnap_replay_state(rp, (unsigned int)lane, &sh->end);
-	}
+	snap_end(rp, tpm_pcrs, &sh->end);
 	ret = imasnap_shard_write(o.dir, sh, body.p, imasnap_evp_ops(evp));
 	if (ret) {
 		imasnap_errorf("snapshot: writing shard %llu into %s: %s",
@@ -307,6 +383,7 @@ int snapshot_main(int argc, char **argv)
 		json_object_object_add(j, "bytes", json_object_new_int64((int64_t)sh->body_size));
 		json_object_object_add(j, "digest", json_object_new_string(hex));
 		json_object_object_add(j, "start", json_object_new_string(s->why));
+		json_object_object_add(j, "quoted", json_object_new_boolean(sh->trailer_size > 0));
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 		json_object_put(j);
 	} else {
@@ -315,9 +392,15 @@ int snapshot_main(int argc, char **argv)
 		       (unsigned long long)sh->first_entry,
 		       (unsigned long long)(sh->first_entry + sh->entries - 1),
 		       (unsigned long long)sh->body_size, hex, s->why);
+		if (sh->trailer_size)
+			printf("shard %llu: end state quoted by the %s AK (%s), %u-byte trailer\n",
+			       (unsigned long long)sh->seq, o.quote_alg, pem, sh->trailer_size);
 	}
 	ret = IMASNAP_EXIT_OK;
 out:
+	if (ak != ESYS_TR_NONE)
+		Esys_FlushContext(imasnap_tpm2_esys(tpm), ak);
+	EVP_PKEY_free(ak_pkey);
 	imasnap_tpm2_close(tpm);
 	imasnap_evp_free(evp);
 	free(body.p);

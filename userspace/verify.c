@@ -314,7 +314,7 @@ static int verify_live(const struct verify_opts *o, struct imasnap_chain *c,
 static void verify_report(const struct verify_opts *o, const struct imasnap_chain *c,
 			  const struct imasnap_replay *rp)
 {
-	char from[96] = "";
+	char from[96] = "", past[64] = "";
 
 	if (o->from)
 		snprintf(from, sizeof(from), ", from the checkpoint at shard %llu",
@@ -322,6 +322,9 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 	else if (o->anchored)
 		snprintf(from, sizeof(from), ", anchored on the quoted end of shard %llu",
 			 (unsigned long long)c->first);
+	if (c->skip)
+		snprintf(past, sizeof(past), " (%llu past shard %llu)",
+			 (unsigned long long)rp->records, (unsigned long long)c->skip_seq);
 	if (o->json) {
 		json_object *j = json_object_new_object();
 
@@ -332,6 +335,8 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 					o->anchored ? "anchored" : "full"));
 		json_object_object_add(j, "trailer_quotes", json_object_new_int64((int64_t)c->quoted));
 		json_object_object_add(j, "live_records",
+				       json_object_new_int64((int64_t)c->live_records));
+		json_object_object_add(j, "replayed_records",
 				       json_object_new_int64((int64_t)rp->records));
 		json_object_object_add(j, "after_kexec", json_object_new_boolean(c->need_aggregate));
 		json_object_object_add(j, "quoted", json_object_new_boolean(!!o->quote));
@@ -339,8 +344,8 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 		json_object_put(j);
 		return;
 	}
-	printf("verified: %llu shards, live log of %llu records%s%s%s\n",
-	       (unsigned long long)c->count, (unsigned long long)rp->records, from,
+	printf("verified: %llu shards, live log of %llu records%s%s%s%s\n",
+	       (unsigned long long)c->count, (unsigned long long)c->live_records, past, from,
 	       c->need_aggregate ? ", re-seeded by snapshot_aggregate after kexec" : "",
 	       o->quote ? ", quoted by the AK" : "");
 	if (c->quoted)

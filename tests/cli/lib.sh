@@ -46,3 +46,27 @@ finish() {
 	echo "$1: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 }
+
+# A software TPM on the host (sha1 and sha256 banks) for this test:
+# TSS2_TCTI points at it, $swtpm_ctrl is its control channel (swtpm_ioctl
+# --tcp), and it is stopped on exit.
+start_swtpm() {
+	local port
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$tmp/tpm"
+	swtpm_setup --tpm2 --tpmstate "$tmp/tpm" --pcr-banks sha1,sha256 \
+		--config /etc/swtpm_setup.conf > "$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
+	swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" --flags not-need-init,startup-clear \
+		--server type=tcp,bindaddr=127.0.0.1,port=$port \
+		--ctrl type=tcp,bindaddr=127.0.0.1,port=$((port + 1)) &
+	swtpm_pid=$!
+	cleanup_hooks+=('kill "$swtpm_pid" 2>/dev/null')
+	swtpm_ctrl=127.0.0.1:$((port + 1))
+	export TSS2_TCTI="swtpm:host=127.0.0.1,port=$port"
+	for _ in $(seq 50); do
+		"$top/tests/cli/build/tpm-extend" "$TSS2_TCTI" /dev/null > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "swtpm did not come up" >&2
+	exit 1
+}

@@ -10,20 +10,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 EXTEND=$top/tests/cli/build/tpm-extend
-swtpm_pid=
-cleanup_hooks+=('[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null')
-
-# A free TCP port pair for swtpm's server and control sockets.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$tmp/tpm"
-swtpm_setup --tpm2 --tpmstate "$tmp/tpm" --pcr-banks sha1,sha256 \
-	--config /etc/swtpm_setup.conf > "$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
-swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" --flags not-need-init,startup-clear \
-	--server type=tcp,bindaddr=127.0.0.1,port=$port \
-	--ctrl type=tcp,bindaddr=127.0.0.1,port=$((port + 1)) &
-swtpm_pid=$!
-export TSS2_TCTI="swtpm:host=127.0.0.1,port=$port"
-for _ in $(seq 50); do "$EXTEND" "$TSS2_TCTI" /dev/null > /dev/null 2>&1 && break; sleep 0.1; done
+start_swtpm
 
 log=$data/ima-ng-sha1-sha256/binary_runtime_measurements
 A=$tmp/archive && mkdir -p "$A"

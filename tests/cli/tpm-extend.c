@@ -5,6 +5,9 @@
  * TPM on the host holds the PCR state that log describes.
  *
  *   tpm-extend TCTI LOG
+ *
+ * A TPM that was just reset (swtpm_ioctl -i) gets its TPM2_Startup(CLEAR)
+ * first, as firmware would give it at boot.
  */
 #include <stdlib.h>
 
@@ -30,6 +33,11 @@ int main(int argc, char **argv)
 	t = imasnap_tpm2_open(argv[1]);
 	if (!t || imasnap_logfile_open(&lf, argv[2], IMASNAP_ORDER_LE))
 		return 1;
+	ret = (int)Esys_Startup(imasnap_tpm2_esys(t), TPM2_SU_CLEAR);
+	if (ret && (ret & ~TSS2_RC_LAYER_MASK) != TPM2_RC_INITIALIZE) {
+		fprintf(stderr, "tpm-extend: Esys_Startup: %s\n", Tss2_RC_Decode((TSS2_RC)ret));
+		return 1;
+	}
 	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
 		TPML_DIGEST_VALUES d = { .count = 2 };
 		TSS2_RC rc;

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Quotes in shard trailers and the verifier's three starts, against a real
+# software TPM on the host (swtpm, socket TCTI):
+#   - snapshot --quote and quote --shard put a quote of the shard's end state
+#     over its body digest in its trailer; verify checks every trailer;
+#   - --anchored verifies an archive whose oldest shards were pruned, from
+#     the quoted end of the oldest shard kept;
+#   - --save-state / --from verify incrementally from a checkpoint;
+#   - the TPM's clock counters across quotes must tell the archive's story
+#     (the TPM is reset with swtpm_ioctl -i, as a cold boot would).
+#   tests/cli/attest.sh [path/to/imasnap]
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+EXTEND=$top/tests/cli/build/tpm-extend
+start_swtpm
+
+log=$data/ima-ng-sha1-sha256/binary_runtime_measurements
+B1=11111111111111111111111111111111
+B2=22222222222222222222222222222222
+A=$tmp/archive && mkdir -p "$A"
+head -c 395 "$log" > "$tmp/first4"		# records 0..3
+tail -c +396 "$log" > "$tmp/last3"		# records 4..6
+cat "$log" "$log" > "$tmp/twice"		# the same 7 records measured again
+ak=$A/ak-rsa.pem
+n=0
+# A fresh quote over a fresh nonce: what a verifier asks for.
+fresh() {
+	n=$((n + 1))
+	nonce=$(printf '%032x' $n)
+	"$IMASNAP" quote --dir "$A" --nonce "$nonce" --out "$tmp/q$n" > /dev/null || exit 1
+	q=$tmp/q$n
+}
+# Flip byte $2 counted from the end of file $1 (1: the last byte).
+flip_end() { flip "$1" $(($(stat -c %s "$1") - $2)); }
+verify_q() { "$IMASNAP" verify --log "$1" --quote "$q" --ak "$ak" --nonce "$nonce" "${@:2}"; }
+
+# --- trailers --------------------------------------------------------------
+"$EXTEND" "$TSS2_TCTI" "$tmp/first4" > /dev/null
+expect snapshot_quote_puts_an_end_state_quote_in_the_trailer 0 \
+	'^shard 0: end state quoted by the rsa AK .*-byte trailer$' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$tmp/first4" --boot-id $B1 --quote rsa
+"$EXTEND" "$TSS2_TCTI" "$tmp/last3" > /dev/null
+expect snapshot_without_quote_leaves_no_trailer 0 '^shard 1: 3 records' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$log" --boot-id $B1
+digest1=$("$IMASNAP" show "$A/shard-00000001.ims" | awk '/^digest/ { print $2 }')
+expect quote_shard_adds_a_trailer_to_the_newest_shard 0 \
+	'^shard 1: its end state quoted over its body digest with the rsa AK' -- \
+	"$IMASNAP" quote --dir "$A" --shard
+expect a_trailer_does_not_change_the_shard_digest 0 "$digest1" -- \
+	"$IMASNAP" show "$A/shard-00000001.ims"
+fresh
+expect verify_checks_every_trailer_quote_with_the_ak 0 \
+	'^trailer quotes: 2 shards, signatures checked with the AK$' -- \
+	verify_q "$log" --dir "$A" --save-state "$tmp/cp1"
+expect verify_without_ak_says_trailer_signatures_were_not_checked 0 \
+	'signatures NOT checked \(no --ak\)' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log"
+expect snapshot_quote_needs_a_tpm 2 'not --pcrs' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$log" --pcrs /dev/null --quote rsa
+
+# Tampered trailers, each on a copy of the archive.
+t=0
+tamper() { t=$((t + 1)); rm -rf "$tmp/t$t"; cp -a "$A" "$tmp/t$t"; T=$tmp/t$t; }
+tamper; flip_end "$T/shard-00000001.ims" 5
+expect verify_rejects_a_flipped_byte_in_a_trailer_signature 5 \
+	'shard 1: its trailer quote: the signature does not verify with the AK' -- \
+	verify_q "$log" --dir "$T"
+tamper; flip_end "$T/shard-00000000.ims" 400
+expect verify_rejects_a_flipped_byte_in_a_trailer_attestation 5 'shard 0: its trailer quote' -- \
+	verify_q "$log" --dir "$T"
+tamper; flip_end "$T/shard-00000001.ims" 429
+expect verify_rejects_a_trailer_that_is_no_quote 5 'shard 1: its trailer quote: not an imasnap quote' -- \
+	verify_q "$log" --dir "$T"
+tamper
+python3 - "$T/shard-00000000.ims" "$T/shard-00000001.ims" <<'EOF'
+import struct, sys
+def trailer(p):
+    b = open(p, 'rb').read()
+    n = struct.unpack_from('<I', b, 64)[0]
+    return b, n
+a, na = trailer(sys.argv[1])
+b, nb = trailer(sys.argv[2])
+assert na == nb
+open(sys.argv[2], 'wb').write(b[:len(b) - nb] + a[len(a) - na:])
+EOF
+expect verify_rejects_a_trailer_moved_from_another_shard 5 \
+	"shard 1: its trailer quote: it is not over this shard's body digest" -- \
+	verify_q "$log" --dir "$T"
+tamper; "$IMASNAP" quote --dir "$T" --shard --alg ecc > /dev/null
+expect verify_rejects_a_trailer_signed_by_another_ak 5 \
+	'shard 1: its trailer quote: the signature does not verify with the AK' -- \
+	verify_q "$log" --dir "$T"
+
+# --- quote-anchored: the oldest shards pruned ------------------------------
+tamper; rm "$T/shard-00000000.ims"
+expect verify_of_a_pruned_archive_needs_a_trusted_start 5 \
+	'shards 0..0 are missing: verify from a checkpoint \(--from\) or a quoted shard \(--anchored\)' -- \
+	verify_q "$log" --dir "$T"
+expect verify_anchored_starts_at_the_oldest_quoted_shard 0 \
+	'^verified: 1 shards, live log of 7 records \(0 past shard 1\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
+	verify_q "$log" --dir "$T" --anchored
+expect verify_anchored_needs_the_ak 2 'Usage' -- \
+	"$IMASNAP" verify --dir "$T" --log "$log" --anchored
+python3 - "$T/shard-00000001.ims" <<'EOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack_from('<I', b, 64)[0]
+struct.pack_into('<I', b, 64, 0)
+open(sys.argv[1], 'wb').write(bytes(b[:len(b) - n]))
+EOF
+expect verify_anchored_refuses_a_shard_without_a_quote 5 \
+	'shard 1 has no quote in its trailer to anchor on' -- \
+	verify_q "$log" --dir "$T" --anchored
+expect verify_the_shard_without_its_trailer_still_links 0 '^verified: 2 shards' -- \
+	verify_q "$log" --dir "$A"
+
+# --- incremental: from a checkpoint the verifier saved ---------------------
+expect verify_from_a_checkpoint_with_nothing_new 0 \
+	'^verified: 0 shards, live log of 7 records \(0 past shard 1\), from the checkpoint at shard 1' -- \
+	verify_q "$log" --dir "$A" --from "$tmp/cp1"
+"$EXTEND" "$TSS2_TCTI" "$log" > /dev/null
+cp "$A/shard-00000001.ims" "$tmp/shard1.before"
+expect quote_shard_refuses_once_the_pcrs_moved_on 5 \
+	"the TPM's PCRs moved on since shard 1 was cut" -- \
+	"$IMASNAP" quote --dir "$A" --shard
+expect a_refused_quote_shard_leaves_the_shard_as_it_was 0 '' -- \
+	cmp "$A/shard-00000001.ims" "$tmp/shard1.before"
+expect snapshot_quote_after_a_checkpoint 0 '^shard 2: end state quoted' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$tmp/twice" --boot-id $B1 --quote rsa
+fresh
+expect verify_from_a_checkpoint_walks_only_newer_shards 0 \
+	'^verified: 1 shards, live log of 14 records \(7 past shard 1\), from the checkpoint at shard 1, quoted by the AK$' -- \
+	verify_q "$tmp/twice" --dir "$A" --from "$tmp/cp1" --save-state "$tmp/cp2"
+tamper; rm "$T/shard-00000000.ims" "$T/shard-00000001.ims"
+expect verify_from_a_checkpoint_needs_no_older_shard 0 'from the checkpoint at shard 1' -- \
+	verify_q "$tmp/twice" --dir "$T" --from "$tmp/cp1"
+tamper; rm "$T/shard-00000002.ims"
+expect verify_rejects_an_archive_rolled_back_behind_the_checkpoint 5 \
+	'the archive ends before shard 2, the checkpoint' -- \
+	verify_q "$tmp/twice" --dir "$T" --from "$tmp/cp2"
+awk '/^digest / { c = substr($2, 1, 1); $2 = (c == "0" ? "1" : "0") substr($2, 2) } 1' \
+	"$tmp/cp1" > "$tmp/cp-other"
+expect verify_rejects_a_checkpoint_the_archive_does_not_continue 5 \
+	'shard 2 does not link to shard 1' -- \
+	verify_q "$tmp/twice" --dir "$A" --from "$tmp/cp-other"
+echo garbage > "$tmp/cp-garbage"
+expect verify_rejects_a_file_that_is_no_checkpoint 4 'not an imasnap checkpoint' -- \
+	verify_q "$tmp/twice" --dir "$A" --from "$tmp/cp-garbage"
+expect verify_from_and_anchored_exclude_each_other 2 'Usage' -- \
+	verify_q "$tmp/twice" --dir "$A" --from "$tmp/cp1" --anchored
+
+# --- clock counters: a TPM reset must be a cold boot in the archive --------
+tamper; rm "$T/shard-00000000.ims" "$T/shard-00000002.ims"
+swtpm_ioctl --tcp "$swtpm_ctrl" -i > /dev/null
+"$EXTEND" "$TSS2_TCTI" "$log" > /dev/null	# the same 7 records: the same PCRs as shard 1's end
+fresh
+expect verify_rejects_an_anchor_quoted_before_a_tpm_reset 5 \
+	'the quote does not follow the quote of shard 1: the TPM was reset in between \(resetCount moved\), but the archive shows no cold boot' -- \
+	verify_q "$log" --dir "$T" --anchored
+older_q=$q older_nonce=$nonce
+expect snapshot_quote_of_a_cold_boot_after_the_reset 0 '^shard 3: end state quoted' -- \
+	"$IMASNAP" snapshot --dir "$A" --log "$log" --boot-id $B2 --quote rsa
+fresh
+expect verify_accepts_a_tpm_reset_with_a_cold_boot 0 \
+	'^verified: 4 shards, live log of 7 records, quoted by the AK$' -- \
+	verify_q "$log" --dir "$A"
+expect verify_from_a_checkpoint_across_the_cold_boot 0 'from the checkpoint at shard 2' -- \
+	verify_q "$log" --dir "$A" --from "$tmp/cp2"
+q=$older_q nonce=$older_nonce
+expect verify_rejects_a_quote_older_than_the_newest_trailer_quote 5 \
+	'the quote does not follow the quote of shard 3: its clock is earlier' -- \
+	verify_q "$log" --dir "$A"
+
+finish attest
