@@ -21,8 +21,9 @@ enum imasnap_exit {
 	IMASNAP_EXIT_MISMATCH	= 5,	/* well-formed, but does not verify */
 };
 
-/* Diagnostics: "imasnap: <message>" on stderr. */
+/* Diagnostics: "imasnap: <message>" on stderr; the newest one, kept. */
 void imasnap_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *imasnap_last_error(void);
 
 /* hash.c: struct imasnap_hash_ops on OpenSSL 3 EVP. */
 struct imasnap_evp;

@@ -26,6 +26,8 @@ extern const size_t nr_fixtures;
 /* Load tests/data/<name>/; fails the test on any error. */
 struct fixture *fixture_load(const char *name);
 void fixture_free(struct fixture *f);
+/* Banks replayed under the padded-SHA-1 rule in that boot. */
+u32 fixture_padded(const struct fixture *f);
 unsigned char *read_file(const char *path, size_t *len);
 
 /* Replay @len bytes of @log from @start into a fresh replay (one lane per
