@@ -17,6 +17,10 @@ win=$(arg imasnap.window)
 base=0x${win#*@0x}
 A=/out/archive
 export TSS2_TCTI=device:/dev/tpmrm0
+# The good hop also puts a quote of each shard's end in its trailer (the
+# kernel's TPM through /dev/tpmrm0) and verifies a nonce quote in the guest.
+quote=
+[ "$mode" = ok ] && quote="--quote rsa"
 load_module() {
 	insmod /case/imasnap.ko window="$win" || fail "insmod imasnap.ko window=$win failed"
 }
@@ -53,8 +57,14 @@ if [ "${imasnap_test:-}" = stage2 ]; then
 	cat /data/hello.txt > /dev/null 2>&1
 	echo "measured in the next kernel" > /data/after
 	cat /data/after > /dev/null
-	run snapshot2 snapshot --dir $A
+	# shellcheck disable=SC2086
+	run snapshot2 snapshot --dir $A $quote
 	run verify verify --dir $A
+	if [ -n "$quote" ]; then
+		run quote quote --dir $A --nonce 0123456789abcdef --out /out/quote.bin
+		run verify-quote verify --dir $A --quote /out/quote.bin --ak $A/ak-rsa.pem \
+			--nonce 0123456789abcdef
+	fi
 	(cd /out && tar cf /out/extra-archive.tar archive)
 	return 0
 fi
@@ -76,7 +86,8 @@ fi
 
 mkdir -p $A
 if [ "$mode" != garbage ]; then
-	run snapshot1 snapshot --dir $A
+	# shellcheck disable=SC2086
+	run snapshot1 snapshot --dir $A $quote
 	[ "$(cat /out/extra-snapshot1.rc)" = 0 ] || fail "imasnap snapshot failed: $(cat /out/extra-snapshot1.out)"
 	if [ "$mode" = wrong-state ]; then
 		# A cut whose sha256 PCR 10 is one bit off.

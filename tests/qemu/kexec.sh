@@ -80,6 +80,20 @@ PY
 	check ${t}_verify_in_the_guest_passes_against_the_tpm grep -q '^verified: 3 shards, .* re-seeded by snapshot_aggregate after kexec$' "$o/verify.out"
 	check ${t}_verify_on_the_host_passes "$IMASNAP" verify --dir "$A" \
 		--log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt"
+	if [ "$m" = ok ]; then
+		check ${t}_snapshot_quotes_the_end_state_into_the_trailer \
+			grep -q '^shard 0: end state quoted by the rsa AK' "$o/stage1-snapshot1.out"
+		check ${t}_verify_in_the_guest_passes_against_a_nonce_quote \
+			grep -q '^verified: 3 shards, .* re-seeded by snapshot_aggregate after kexec, quoted by the AK$' \
+			"$o/verify-quote.out"
+		check ${t}_verify_in_the_guest_checks_both_trailer_quotes \
+			grep -q '^trailer quotes: 2 shards, signatures checked with the AK$' "$o/verify-quote.out"
+		rm -rf "$o/pruned" && cp -r "$A" "$o/pruned" && rm "$o/pruned/shard-0000000"[01].ims
+		"$IMASNAP" verify --dir "$o/pruned" --log "$o/binary_runtime_measurements" \
+			--pcrs "$o/pcrs.txt" --ak "$A/ak-rsa.pem" --anchored > "$o/anchored.out" 2>&1
+		check ${t}_verify_anchored_on_the_quoted_shard_after_kexec \
+			grep -q 'anchored on the quoted end of shard 2' "$o/anchored.out"
+	fi
 	check ${t}_next_log_holds_one_snapshot_aggregate \
 		test "$(grep -c snapshot_aggregate "$o/ascii_runtime_measurements")" -eq 1
 	# Independent of the archive code: plain replays of what the kernels logged.
