@@ -137,6 +137,61 @@ static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard
 	return 0;
 }
 
+/**
+ * imasnap_chain_diff() - the first PCR where a replay and a state part
+ * @rp:		the replay
+ * @bank:	the bank
+ * @want:	what it should have reached
+ * @whose:	who says so ("the TPM", "the end state")
+ * @exact:	@want must have no PCR the replay did not reach (an end state);
+ *		else only the PCRs the replay reached are compared (the TPM)
+ * @buf:	"; PCR 10: replayed 3a5f0c..., the TPM has 9b21e4..." or ""
+ * @size:	its size
+ *
+ * Under the normal rule (the padded rule only where the bank has no other).
+ */
+void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
+			const struct imasnap_state *want, const char *whose, bool exact,
+			char *buf, size_t size)
+{
+	const struct imasnap_lane *l = NULL;
+	char got[17], exp[17];
+	unsigned int i;
+	u32 p, mask;
+
+	buf[0] = 0;
+	for (i = 0; i < rp->nr_lanes; i++)
+		if ((int)rp->lane[i].bank == bank &&
+		    (!l || rp->lane[i].rule == IMASNAP_RULE_NORMAL))
+			l = &rp->lane[i];
+	if (!l)
+		return;
+	mask = l->touched | l->start_mask;
+	for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+		bool have = mask & (1U << p), has = want->pcr_mask[bank] & (1U << p);
+
+		if (!have && (!has || !exact))
+			continue;
+		if (have)
+			imasnap_hex_encode(l->pcr[p], 8, got);
+		if (has)
+			imasnap_hex_encode(want->pcr[bank][p], 8, exp);
+		if (have && has && !memcmp(l->pcr[p], want->pcr[bank][p],
+					   imasnap_bank_info(bank)->size))
+			continue;
+		if (!have)
+			snprintf(buf, size, "; PCR %u: nothing replayed into it, %s has %s...",
+				 p, whose, exp);
+		else if (!has)
+			snprintf(buf, size, "; PCR %u: replayed %s..., %s has no value for it",
+				 p, got, whose);
+		else
+			snprintf(buf, size, "; PCR %u: replayed %s..., %s has %s...",
+				 p, got, whose, exp);
+		return;
+	}
+}
+
 /*
  * The body replayed from the start must give exactly the end state: in every
  * bank of the end, the same PCRs with the same values (a PCR nothing
@@ -145,6 +200,7 @@ static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard
 static int chain_end(const struct imasnap_replay *rp, const struct imasnap_shard *sh,
 		     struct imasnap_state *scratch)
 {
+	char diff[160];
 	int b, lane;
 
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
@@ -157,9 +213,10 @@ static int chain_end(const struct imasnap_replay *rp, const struct imasnap_shard
 			if (scratch->pcr_mask[b] == sh->end.pcr_mask[b])
 				continue;
 		}
+		imasnap_chain_diff(rp, b, &sh->end, "the end state", true, diff, sizeof(diff));
 		return fail(IMASNAP_EXIT_MISMATCH,
-			    "shard %llu: its records do not replay to its %s end state",
-			    ull(sh->seq), imasnap_bank_info(b)->name);
+			    "shard %llu: its records do not replay to its %s end state%s",
+			    ull(sh->seq), imasnap_bank_info(b)->name, diff);
 	}
 	return 0;
 }

@@ -94,6 +94,10 @@ int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_IN
 int imasnap_checkpoint_write(const char *path, const struct imasnap_checkpoint *cp);
 int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp);
 
+/* "; PCR p: replayed ..., @whose has ..." for the first PCR of @bank that differs. */
+void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
+			const struct imasnap_state *want, const char *whose, bool exact,
+			char *buf, size_t size);
 /* The banks and PCRs a quote selects, as state masks. */
 void imasnap_quote_masks(const TPML_PCR_SELECTION *sel, u32 mask[IMASNAP_NR_BANKS]);
 

@@ -232,6 +232,7 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 	const TPMS_QUOTE_INFO *qi = &q->attest.attested.quote;
 	int lanes[IMASNAP_NR_BANKS][2], lane_of[IMASNAP_NR_BANKS];
 	unsigned int i, combo, nb = 0, which[IMASNAP_NR_BANKS];
+	char got[17], want[17];
 	u8 digest[32];
 	int b;
 
@@ -254,9 +255,18 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 		    !memcmp(digest, qi->pcrDigest.buffer, 32))
 			return 0;
 	}
+	/* Expected vs got under the normal rule. */
+	for (i = 0; i < nb; i++)
+		lane_of[which[i]] = lanes[which[i]][0];
+	if (quote_digest(rp, &qi->pcrSelect, lane_of, digest))
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "the live log (%llu records) does not give the quote's PCR digest: the quote selects a PCR the log does not account for",
+			    (unsigned long long)rp->records);
+	imasnap_hex_encode(digest, 8, got);
+	imasnap_hex_encode(qi->pcrDigest.buffer, 8, want);
 	return fail(IMASNAP_EXIT_MISMATCH,
-		    "the live log (%llu records) does not give the quote's PCR digest",
-		    (unsigned long long)rp->records);
+		    "the live log (%llu records) does not give the quote's PCR digest (replayed %s..., quoted %s...)",
+		    (unsigned long long)rp->records, got, want);
 }
 
 /* The live log, streamed, from the state the archive vouches for. */
@@ -440,10 +450,14 @@ int verify_main(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (bad >= 0) {
+		char diff[160];
+
+		imasnap_chain_diff(rp, bad, tpm_pcrs, o.pcrs ? "the PCR file" : "the TPM", false,
+				   diff, sizeof(diff));
 		ret = fail(IMASNAP_EXIT_MISMATCH,
-			   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s",
+			   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s%s",
 			   (unsigned long long)rp->records, imasnap_bank_info(bad)->name,
-			   c->have_newest ? "the state the archive vouches for" : "zero");
+			   c->have_newest ? "the state the archive vouches for" : "zero", diff);
 		goto out;
 	}
 	if (o.save) {

@@ -34,6 +34,10 @@ expect verify_passes_for_an_honest_chain 0 '^verified: 2 shards, live log of 7 r
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
 expect verify_json_reports_shards 0 '"verified":true,"shards":2' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --json
+awk '$1 == "sha256" && $2 == 10 { $3 = "00" substr($3, 3) } 1' "$d/pcrs.txt" > "$tmp/other.pcrs"
+expect verify_names_the_pcr_and_both_values_on_a_mismatch 5 \
+	"does not replay to the TPM's sha256 PCRs .*; PCR 10: replayed [0-9a-f]{16}\\.\\.\\., the PCR file has 00[0-9a-f]{14}\\.\\.\\.$" -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$tmp/other.pcrs"
 expect show_prints_a_shard 0 '^records +4\.\.6 \(3\)' -- "$IMASNAP" show "$A/shard-00000001.ims"
 expect arm_prints_the_cut_of_the_newest_shard 0 '^Snapshot_Attempt_Count=1;Entries=7;Offset=709;Shard=sha256:[0-9a-f]{64};sha1:PCR10:0x' -- \
 	"$IMASNAP" arm --dir "$A" --print --boot-id $BOOT1
@@ -94,7 +98,8 @@ if [ -x "$FORGE" ]; then
 	F=$tmp/forged2 && mkdir -p "$F"
 	{ grep -E '^sha(1|256) (10|11) ' "$d/pcrs.txt"; printf 'sha256 15 %064d\n' 7; } > "$tmp/extra.pcrs"
 	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/extra.pcrs" > /dev/null
-	expect verify_rejects_an_end_state_with_a_pcr_nothing_extended 5 'shard 0: its records do not replay to its sha256 end state' -- \
+	expect verify_rejects_an_end_state_with_a_pcr_nothing_extended 5 \
+		'shard 0: its records do not replay to its sha256 end state; PCR 15: nothing replayed into it' -- \
 		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
 
 	F=$tmp/forged3 && mkdir -p "$F"
