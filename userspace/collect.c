@@ -9,16 +9,46 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include <json-c/json.h>
+
 #include "archive.h"
 
 static int collect_usage(FILE *f, int ret)
 {
-	fprintf(f, "Usage: imasnap collect --dir DIR [--securityfs DIR] [--keep]\n"
+	fprintf(f, "Usage: imasnap collect --dir DIR [--securityfs DIR] [--keep] [--json]\n"
 		"  --dir DIR          the archive\n"
 		"  --securityfs DIR   the module's folder (default %s)\n"
-		"  --keep             do not release the module's copy afterwards\n",
+		"  --keep             do not release the module's copy afterwards\n"
+		"  --json             machine-readable result on stdout\n",
 		IMASNAP_SECURITYFS);
 	return ret;
+}
+
+/* The result: what was archived (@seq, or -1 for nothing) and released. */
+static void collect_report(bool json, const char *what, long long seq, const struct imasnap_record *r,
+			   bool released)
+{
+	json_object *j;
+
+	if (!json) {
+		if (seq >= 0 && r)
+			printf("shard %lld: tail of %u records (%u bytes) %s\n", seq,
+			       r->tail_entries, r->tail_size, what);
+		else
+			printf("%s\n", what);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "collected", json_object_new_boolean(seq >= 0));
+	if (seq >= 0 && r) {
+		json_object_object_add(j, "seq", json_object_new_int64(seq));
+		json_object_object_add(j, "tail_records", json_object_new_int64(r->tail_entries));
+		json_object_object_add(j, "tail_bytes", json_object_new_int64(r->tail_size));
+	}
+	json_object_object_add(j, "result", json_object_new_string(what));
+	json_object_object_add(j, "released", json_object_new_boolean(released));
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
 }
 
 /* "carried=accepted" in the status text? */
@@ -36,6 +66,7 @@ int collect_main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "securityfs", required_argument, NULL, 's' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -47,7 +78,11 @@ int collect_main(int argc, char **argv)
 	u8 *status = NULL, *rec = NULL;
 	size_t slen, rlen;
 	struct imasnap_err err;
-	bool keep = false;
+	bool keep = false, json = false;
+	struct imasnap_buf v;
+	const char *what;
+	long long seq;
+	u8 digest[32];
 	char path[4096], hex[65];
 	u64 count;
 	int c, ret;
@@ -58,6 +93,7 @@ int collect_main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 's': sfs = optarg; break;
 		case 'k': keep = true; break;
+		case 'j': json = true; break;
 		case 'h': ret = collect_usage(stdout, IMASNAP_EXIT_OK); goto out;
 		default: ret = collect_usage(stderr, IMASNAP_EXIT_USAGE); goto out;
 		}
@@ -80,7 +116,7 @@ int collect_main(int argc, char **argv)
 	}
 	if (strstr((char *)status, "\ncarried=none\n") ||
 	    strstr((char *)status, "\ncarried=released\n")) {
-		printf("nothing carried into this boot\n");
+		collect_report(json, "nothing carried into this boot", -1, NULL, false);
 		ret = IMASNAP_EXIT_OK;
 		goto out;
 	}
@@ -115,7 +151,8 @@ int collect_main(int argc, char **argv)
 	if (count && last->kind == IMASNAP_SHARD_TAIL &&
 	    !memcmp(last->prev_digest, r->shard_digest, 32) &&
 	    !memcmp(last->body_digest, r->tail_digest, 32) && last->seq == r->seq + 1) {
-		printf("tail already archived as shard %llu\n", (unsigned long long)last->seq);
+		what = "already archived";
+		seq = (long long)last->seq;
 		goto release;
 	}
 	if (!count || last->kind != IMASNAP_SHARD_LOG || last->seq != r->seq ||
@@ -143,6 +180,16 @@ int collect_main(int argc, char **argv)
 	memcpy(tail->prev_digest, last->digest, 32);
 	tail->start = last->end;
 	tail->end = r->pcrs;
+	/* Nothing is written unless the tail is the one the record names. */
+	v.data = r->tail;
+	v.len = r->tail_size;
+	if (imasnap_evp_ops(evp)->digest(imasnap_evp_ops(evp)->priv, IMASNAP_BANK_SHA256,
+					 &v, 1, digest) ||
+	    memcmp(digest, r->tail_digest, 32)) {
+		imasnap_errorf("collect: the carried tail's digest differs from the record's");
+		ret = IMASNAP_EXIT_MISMATCH;
+		goto out;
+	}
 	ret = imasnap_shard_write(dir, tail, r->tail, imasnap_evp_ops(evp));
 	if (ret) {
 		imasnap_errorf("collect: writing shard %llu into %s: %s",
@@ -150,23 +197,19 @@ int collect_main(int argc, char **argv)
 		ret = IMASNAP_EXIT_IO;
 		goto out;
 	}
-	if (memcmp(tail->body_digest, r->tail_digest, 32)) {
-		imasnap_errorf("collect: the archived tail's digest differs from the record's");
-		ret = IMASNAP_EXIT_FAILURE;
-		goto out;
-	}
-	printf("shard %llu: tail of %u records (%u bytes) carried across kexec\n",
-	       (unsigned long long)tail->seq, r->tail_entries, r->tail_size);
+	what = "carried across kexec";
+	seq = (long long)tail->seq;
 release:
 	ret = IMASNAP_EXIT_OK;
-	if (keep)
-		goto out;
-	snprintf(path, sizeof(path), "%s/release", sfs);
-	c = archive_write_file(path, "1", 1);
-	if (c) {
-		imasnap_errorf("collect: writing %s: %s", path, strerror(-c));
-		ret = IMASNAP_EXIT_IO;
+	if (!keep) {
+		snprintf(path, sizeof(path), "%s/release", sfs);
+		c = archive_write_file(path, "1", 1);
+		if (c) {
+			imasnap_errorf("collect: writing %s: %s", path, strerror(-c));
+			ret = IMASNAP_EXIT_IO;
+		}
 	}
+	collect_report(json, what, seq, r, !keep && !ret);
 out:
 	free(r);
 	free(last);

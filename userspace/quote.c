@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include <json-c/json.h>
 #include <tss2/tss2_esys.h>
 
 #include "archive.h"
@@ -17,8 +18,8 @@ static void quote_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: imasnap quote --dir DIR --nonce HEX --out FILE [--alg rsa|ecc]\n"
-		"                     [--pcrs LIST] [--banks LIST] [--tcti CONF]\n"
-		"       imasnap quote --dir DIR --shard [--alg rsa|ecc] [--tcti CONF]\n"
+		"                     [--pcrs LIST] [--banks LIST] [--tcti CONF] [--json]\n"
+		"       imasnap quote --dir DIR --shard [--alg rsa|ecc] [--tcti CONF] [--json]\n"
 		"  --dir DIR       the archive; the AK's public key is kept there as ak-<alg>.pem\n"
 		"  --nonce HEX     the verifier's nonce (qualifyingData), up to 64 bytes\n"
 		"  --out FILE      the quote\n"
@@ -27,7 +28,8 @@ static void quote_usage(FILE *f)
 		"  --alg ALG       the AK: rsa (RSASSA-SHA256, default) or ecc (ECDSA P-256)\n"
 		"  --pcrs LIST     PCRs to quote in every bank (default: 10 and those the archive's\n"
 		"                  newest shard ends in)\n"
-		"  --banks LIST    quote only these banks (default: every bank the TPM has)\n");
+		"  --banks LIST    quote only these banks (default: every bank the TPM has)\n"
+		"  --json          machine-readable result on stdout\n");
 }
 
 static int parse_pcr_list(const char *s, u32 *mask)
@@ -59,6 +61,7 @@ struct quote_opts {
 	u32 pcrs;
 	u32 banks;
 	bool shard;
+	bool json;
 };
 
 static int quote_parse(int argc, char **argv, struct quote_opts *o)
@@ -72,6 +75,7 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 		{ "banks", required_argument, NULL, 'b' },
 		{ "tcti", required_argument, NULL, 't' },
 		{ "shard", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -89,6 +93,7 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 		case 'a': o->alg = optarg; break;
 		case 't': o->tcti = optarg; break;
 		case 's': o->shard = true; break;
+		case 'j': o->json = true; break;
 		case 'p':
 			if (parse_pcr_list(optarg, &o->pcrs)) {
 				imasnap_errorf("quote: --pcrs takes PCR numbers below 24, e.g. 10,11");
@@ -110,6 +115,25 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 		return IMASNAP_EXIT_USAGE;
 	}
 	return 0;
+}
+
+static void quote_report(const struct quote_opts *o, const char *pem, long long seq,
+			 u32 pcrs, u32 banks, size_t len)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "alg", json_object_new_string(o->alg));
+	json_object_object_add(j, "ak", json_object_new_string(pem));
+	if (seq >= 0) {
+		json_object_object_add(j, "shard", json_object_new_int64(seq));
+	} else {
+		json_object_object_add(j, "out", json_object_new_string(o->out));
+		json_object_object_add(j, "pcrs", json_object_new_int64(pcrs));
+		json_object_object_add(j, "banks", json_object_new_int64(banks));
+	}
+	json_object_object_add(j, "bytes", json_object_new_int64((int64_t)len));
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
 }
 
 /* The selection for a nonce quote: @pcrs in every bank the TPM has. */
@@ -202,8 +226,11 @@ static int quote_shard(const struct quote_opts *o, struct imasnap_tpm2 *tpm, ESY
 		ret = ret == -ESTALE ? IMASNAP_EXIT_MISMATCH : IMASNAP_EXIT_IO;
 		goto out;
 	}
-	printf("shard %llu: its end state quoted over its body digest with the %s AK (%s), %zu-byte trailer\n",
-	       (unsigned long long)sh->seq, o->alg, pem, len);
+	if (o->json)
+		quote_report(o, pem, (long long)sh->seq, 0, 0, len);
+	else
+		printf("shard %llu: its end state quoted over its body digest with the %s AK (%s), %zu-byte trailer\n",
+		       (unsigned long long)sh->seq, o->alg, pem, len);
 	ret = IMASNAP_EXIT_OK;
 out:
 	free(sh);
@@ -239,7 +266,9 @@ static int quote_nonce(const struct quote_opts *o, struct imasnap_tpm2 *tpm, ESY
 			ret = IMASNAP_EXIT_IO;
 		}
 	}
-	if (!ret)
+	if (!ret && o->json)
+		quote_report(o, pem, -1, pcrs, sel.count, len);
+	else if (!ret)
 		printf("quote of PCRs %#x in %u banks with the %s AK (%s): %s\n", pcrs, sel.count,
 		       o->alg, pem, o->out);
 	free(buf);

@@ -6,8 +6,52 @@
  */
 #include <stdlib.h>
 
+#include <json-c/json.h>
+
 #include "archive.h"
 #include "quote.h"
+
+static void json_hex(json_object *j, const char *key, const u8 *p, size_t n)
+{
+	char hex[2 * IMASNAP_MAX_DIGEST_SIZE + 1];
+
+	imasnap_hex_encode(p, n, hex);
+	json_object_object_add(j, key, json_object_new_string(hex));
+}
+
+static void json_u64(json_object *j, const char *key, u64 v)
+{
+	json_object_object_add(j, key, json_object_new_int64((int64_t)v));
+}
+
+/* [{"bank": "sha256", "pcr": 10, "value": "..."}, ...] */
+static json_object *json_state(const struct imasnap_state *st)
+{
+	json_object *a = json_object_new_array();
+	int b;
+	u32 p;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+			json_object *v;
+
+			if (!imasnap_state_has(st, b, p))
+				continue;
+			v = json_object_new_object();
+			json_object_object_add(v, "bank",
+					       json_object_new_string(imasnap_bank_info(b)->name));
+			json_u64(v, "pcr", p);
+			json_hex(v, "value", st->pcr[b][p], imasnap_bank_info(b)->size);
+			json_object_array_add(a, v);
+		}
+	return a;
+}
+
+static void json_print(json_object *j)
+{
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+}
 
 static void show_state(const char *what, const struct imasnap_state *st)
 {
@@ -54,7 +98,43 @@ static void show_trailer(const struct imasnap_shard *sh)
 	free(q);
 }
 
-static int show_shard(const char *path)
+static void show_shard_json(const struct imasnap_shard *sh)
+{
+	json_object *j = json_object_new_object();
+	struct imasnap_quote *q = calloc(1, sizeof(*q));
+	const char *why;
+
+	json_object_object_add(j, "kind", json_object_new_string("shard"));
+	json_u64(j, "seq", sh->seq);
+	json_object_object_add(j, "shard_kind", json_object_new_string(
+			       sh->kind == IMASNAP_SHARD_TAIL ? "tail" : "log"));
+	json_hex(j, "boot_id", sh->boot_id, 16);
+	json_u64(j, "first_entry", sh->first_entry);
+	json_u64(j, "entries", sh->entries);
+	json_u64(j, "log_offset", sh->log_offset);
+	json_u64(j, "body_bytes", sh->body_size);
+	json_hex(j, "prev_digest", sh->prev_digest, 32);
+	json_hex(j, "body_digest", sh->body_digest, 32);
+	json_hex(j, "digest", sh->digest, 32);
+	json_object_object_add(j, "start", json_state(&sh->start));
+	json_object_object_add(j, "end", json_state(&sh->end));
+	json_u64(j, "trailer_bytes", sh->trailer_size);
+	if (q && sh->trailer_size &&
+	    !imasnap_quote_parse(sh->trailer, sh->trailer_size, q, &why)) {
+		json_object *t = json_object_new_object();
+
+		json_hex(t, "qualifying_data", q->attest.extraData.buffer, q->attest.extraData.size);
+		json_u64(t, "clock", q->attest.clockInfo.clock);
+		json_u64(t, "reset_count", q->attest.clockInfo.resetCount);
+		json_u64(t, "restart_count", q->attest.clockInfo.restartCount);
+		json_object_object_add(t, "safe", json_object_new_boolean(q->attest.clockInfo.safe));
+		json_object_object_add(j, "trailer_quote", t);
+	}
+	free(q);
+	json_print(j);
+}
+
+static int show_shard(const char *path, bool json)
 {
 	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
 	struct imasnap_err err;
@@ -72,6 +152,11 @@ static int show_shard(const char *path)
 			imasnap_errorf("%s: %s", path, strerror(-ret));
 		free(sh);
 		return ret == -EBADMSG ? IMASNAP_EXIT_MALFORMED : IMASNAP_EXIT_IO;
+	}
+	if (json) {
+		show_shard_json(sh);
+		free(sh);
+		return IMASNAP_EXIT_OK;
 	}
 	printf("shard         %llu (%s)\n", (unsigned long long)sh->seq,
 	       sh->kind == IMASNAP_SHARD_TAIL ? "tail carried across kexec" : "log");
@@ -98,7 +183,32 @@ static int show_shard(const char *path)
 	return IMASNAP_EXIT_OK;
 }
 
-static int show_record(const u8 *buf, size_t len, const char *path)
+static void show_record_json(const struct imasnap_record *r, const char *const flags[])
+{
+	json_object *j = json_object_new_object(), *f = json_object_new_array();
+	int i;
+
+	json_object_object_add(j, "kind", json_object_new_string("record"));
+	json_u64(j, "seq", r->seq);
+	for (i = 0; i < 6; i++)
+		if (r->flags & (1U << i))
+			json_object_array_add(f, json_object_new_string(flags[i]));
+	json_object_object_add(j, "flags", f);
+	json_u64(j, "entries", r->entries);
+	json_u64(j, "cut_offset", r->cut_offset);
+	json_u64(j, "tail_entries", r->tail_entries);
+	json_u64(j, "tail_bytes", r->tail_size);
+	json_hex(j, "shard_digest", r->shard_digest, 32);
+	json_hex(j, "tail_digest", r->tail_digest, 32);
+	json_u64(j, "reset_count", r->reset_count);
+	json_u64(j, "restart_count", r->restart_count);
+	json_u64(j, "capture_ns", r->capture_ns);
+	json_object_object_add(j, "armed", json_state(&r->armed));
+	json_object_object_add(j, "tpm", json_state(&r->pcrs));
+	json_print(j);
+}
+
+static int show_record(const u8 *buf, size_t len, const char *path, bool json)
 {
 	static const char *const flags[] = {
 		"tail_verified", "tail_mismatch", "tail_truncated", "no_tpm",
@@ -120,6 +230,11 @@ static int show_record(const u8 *buf, size_t len, const char *path)
 		imasnap_errorf("%s: at byte %llu: %s", path, (unsigned long long)err.offset,
 			       ret == -EBADMSG ? err.reason : strerror(-ret));
 		ret = ret == -EBADMSG ? IMASNAP_EXIT_MALFORMED : IMASNAP_EXIT_FAILURE;
+		goto out;
+	}
+	if (json) {
+		show_record_json(r, flags);
+		ret = IMASNAP_EXIT_OK;
 		goto out;
 	}
 	printf("record        seq %llu\n", (unsigned long long)r->seq);
@@ -146,8 +261,9 @@ out:
 	return ret;
 }
 
-static int show_log(const char *path)
+static int show_log(const char *path, bool json)
 {
+	json_object *a = json ? json_object_new_array() : NULL;
 	struct imasnap_log_record rec;
 	struct imasnap_logfile lf;
 	struct imasnap_err err;
@@ -159,15 +275,35 @@ static int show_log(const char *path)
 		imasnap_errorf("%s: %s", path, strerror(-ret));
 		return IMASNAP_EXIT_IO;
 	}
-	printf("%-6s %-8s %-3s %-40s %s\n", "record", "offset", "pcr", "template digest (sha1)",
-	       "template");
+	if (!json)
+		printf("%-6s %-8s %-3s %-40s %s\n", "record", "offset", "pcr",
+		       "template digest (sha1)", "template");
 	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
 		imasnap_hex_encode(rec.digest, 20, hex);
+		if (json) {
+			json_object *r = json_object_new_object();
+
+			json_u64(r, "record", rec.index);
+			json_u64(r, "offset", rec.offset);
+			json_u64(r, "pcr", rec.pcr);
+			json_object_object_add(r, "template_digest", json_object_new_string(hex));
+			json_object_object_add(r, "template",
+					       json_object_new_string_len((const char *)rec.name,
+									  (int)rec.name_len));
+			json_object_object_add(r, "violation",
+					       json_object_new_boolean(imasnap_log_is_violation(&rec)));
+			json_object_array_add(a, r);
+			continue;
+		}
 		printf("%-6llu %-8llu %-3u %s %.*s%s\n", (unsigned long long)rec.index,
 		       (unsigned long long)rec.offset, rec.pcr, hex, (int)rec.name_len, rec.name,
 		       imasnap_log_is_violation(&rec) ? " (violation)" : "");
 	}
 	imasnap_logfile_close(&lf);
+	if (json && !ret)
+		json_print(a);
+	else if (json)
+		json_object_put(a);
 	if (ret == -EBADMSG) {
 		imasnap_errorf("%s: record %llu at offset %llu: %s", path,
 			       (unsigned long long)err.index, (unsigned long long)err.offset,
@@ -183,27 +319,29 @@ static int show_log(const char *path)
 
 int show_main(int argc, char **argv)
 {
+	bool json = argc == 3 && !strcmp(argv[1], "--json");
+	const char *path = argv[argc - 1];
 	u8 *buf = NULL;
 	size_t len = 0;
 	int ret;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-			"Usage: imasnap show FILE   (a shard, a handoff record or an IMA log)\n");
-		return argc == 2 && !strcmp(argv[1], "--help") ? IMASNAP_EXIT_OK :
+	if ((argc != 2 && !json) || path[0] == '-') {
+		fprintf(argc == 2 && !strcmp(path, "--help") ? stdout : stderr,
+			"Usage: imasnap show [--json] FILE   (a shard, a handoff record or an IMA log)\n");
+		return argc == 2 && !strcmp(path, "--help") ? IMASNAP_EXIT_OK :
 			IMASNAP_EXIT_USAGE;
 	}
-	ret = archive_read_file(argv[1], &buf, &len);
+	ret = archive_read_file(path, &buf, &len);
 	if (ret) {
-		imasnap_errorf("%s: %s", argv[1], strerror(-ret));
+		imasnap_errorf("%s: %s", path, strerror(-ret));
 		return IMASNAP_EXIT_IO;
 	}
 	if (len >= 4 && get_unaligned_le32(buf) == IMASNAP_SHARD_MAGIC)
-		ret = show_shard(argv[1]);
+		ret = show_shard(path, json);
 	else if (len >= 4 && get_unaligned_le32(buf) == IMASNAP_RECORD_MAGIC)
-		ret = show_record(buf, len, argv[1]);
+		ret = show_record(buf, len, path, json);
 	else
-		ret = show_log(argv[1]);
+		ret = show_log(path, json);
 	free(buf);
 	return ret;
 }

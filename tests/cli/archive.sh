@@ -39,6 +39,10 @@ expect verify_names_the_pcr_and_both_values_on_a_mismatch 5 \
 	"does not replay to the TPM's sha256 PCRs .*; PCR 10: replayed [0-9a-f]{16}\\.\\.\\., the PCR file has 00[0-9a-f]{14}\\.\\.\\.$" -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$tmp/other.pcrs"
 expect show_prints_a_shard 0 '^records +4\.\.6 \(3\)' -- "$IMASNAP" show "$A/shard-00000001.ims"
+expect show_json_of_a_shard 0 '^\{"kind":"shard","seq":1,"shard_kind":"log",.*"first_entry":4,"entries":3,' -- \
+	"$IMASNAP" show --json "$A/shard-00000001.ims"
+expect show_json_of_a_log 0 '^\[\{"record":0,"offset":0,"pcr":10,"template_digest":"[0-9a-f]{40}","template":"ima-ng","violation":false\},' -- \
+	"$IMASNAP" show --json "$log"
 expect arm_prints_the_cut_of_the_newest_shard 0 '^Snapshot_Attempt_Count=1;Entries=7;Offset=709;Shard=sha256:[0-9a-f]{64};sha1:PCR10:0x' -- \
 	"$IMASNAP" arm --dir "$A" --print --boot-id $BOOT1
 mkdir -p "$tmp/sfs" && : > "$tmp/sfs/arm"
@@ -50,6 +54,14 @@ expect arm_without_the_module_says_so 3 'is the imasnap module loaded' -- \
 	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/nonexistent" --boot-id $BOOT1
 expect collect_without_the_module_says_so 3 'is the imasnap module loaded' -- \
 	"$IMASNAP" collect --dir "$A" --securityfs "$tmp/nonexistent"
+expect arm_json_reports_the_cut 0 '^\{"armed":true,"seq":1,"entries":7,"offset":709,"cut":"Snapshot_Attempt_Count=1;' -- \
+	"$IMASNAP" arm --dir "$A" --securityfs "$tmp/sfs" --boot-id $BOOT1 --json
+printf 'core=loaded\ncarried=none\n' > "$tmp/sfs/status"
+expect collect_json_says_nothing_was_carried 0 '^\{"collected":false,"result":"nothing carried into this boot","released":false\}$' -- \
+	"$IMASNAP" collect --dir "$A" --securityfs "$tmp/sfs" --json
+printf 'core=loaded\ncarried=rejected\ncarried_reason=stale record\n' > "$tmp/sfs/status"
+expect collect_reports_a_record_the_module_rejected 5 'the module rejected the carried record: stale record' -- \
+	"$IMASNAP" collect --dir "$A" --securityfs "$tmp/sfs"
 
 # A log whose records do not reach the given PCRs: nothing is written.
 expect snapshot_needs_an_existing_archive_folder 3 'No such file or directory' -- \

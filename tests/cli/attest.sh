@@ -50,6 +50,11 @@ expect quote_shard_adds_a_trailer_to_the_newest_shard 0 \
 	"$IMASNAP" quote --dir "$A" --shard
 expect a_trailer_does_not_change_the_shard_digest 0 "$digest1" -- \
 	"$IMASNAP" show "$A/shard-00000001.ims"
+expect show_json_names_the_trailer_quote_over_the_body_digest 0 '' -- python3 -c '
+import json, subprocess, sys
+j = json.loads(subprocess.run(sys.argv[1:], capture_output=True, check=True).stdout)
+assert j["trailer_quote"]["qualifying_data"] == j["body_digest"], j' \
+	"$IMASNAP" show --json "$A/shard-00000001.ims"
 fresh
 expect verify_checks_every_trailer_quote_with_the_ak 0 \
 	'^trailer quotes: 2 shards, signatures checked with the AK$' -- \

@@ -30,6 +30,8 @@ for alg in rsa ecc; do
 done
 expect quote_reuses_the_same_ak 0 'rsa AK' -- \
 	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2" --alg rsa
+expect quote_json_reports_the_quote 0 '^\{"alg":"rsa","ak":".*/ak-rsa.pem","out":".*/q2j","pcrs":1024,"banks":2,"bytes":[0-9]+\}$' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2j" --json
 expect ak_public_key_is_kept_as_pem 0 '' -- openssl pkey -pubin -in "$A/ak-rsa.pem" -noout
 
 expect verify_rejects_a_wrong_nonce 5 'not over this nonce' -- \
