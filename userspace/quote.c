@@ -18,18 +18,21 @@ static void quote_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: imasnap quote --dir DIR --nonce HEX --out FILE [--alg rsa|ecc]\n"
-		"                     [--pcrs LIST] [--banks LIST] [--tcti CONF] [--json]\n"
-		"       imasnap quote --dir DIR --shard [--alg rsa|ecc] [--tcti CONF] [--json]\n"
+		"                     [--pcrs LIST | --log FILE] [--banks LIST] [--tcti CONF] [--json]\n"
+		"       imasnap quote --dir DIR --shard [--alg rsa|ecc] [--tcti CONF] [--boot-id ID]\n"
+		"                     [--json]\n"
 		"  --dir DIR       the archive; the AK's public key is kept there as ak-<alg>.pem\n"
-		"  --nonce HEX     the verifier's nonce (qualifyingData), up to 64 bytes\n"
+		"  --nonce HEX     the verifier's nonce (qualifyingData), 16 to 64 bytes\n"
 		"  --out FILE      the quote\n"
 		"  --shard         quote the newest shard's end state over its body digest into\n"
 		"                  its trailer (the PCRs must still be at that end)\n"
 		"  --alg ALG       the AK: rsa (RSASSA-SHA256, default) or ecc (ECDSA P-256)\n"
-		"  --pcrs LIST     PCRs to quote in every bank (default: 10 and those the archive's\n"
-		"                  newest shard ends in)\n"
+		"  --pcrs LIST     PCRs to quote in every bank (default: 10, those the archive's\n"
+		"                  newest shard ends in and those the IMA log extends)\n"
+		"  --log FILE      the IMA log whose PCRs are quoted (default %s)\n"
+		"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
 		"  --banks LIST    quote only these banks (default: every bank the TPM has)\n"
-		"  --json          machine-readable result on stdout\n");
+		"  --json          machine-readable result on stdout\n", IMASNAP_IMA_LOG);
 }
 
 static int parse_pcr_list(const char *s, u32 *mask)
@@ -54,6 +57,8 @@ static int parse_pcr_list(const char *s, u32 *mask)
 
 struct quote_opts {
 	const char *dir;
+	const char *log;
+	const char *boot_id;
 	const char *nonce;
 	const char *out;
 	const char *tcti;
@@ -75,6 +80,8 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 		{ "banks", required_argument, NULL, 'b' },
 		{ "tcti", required_argument, NULL, 't' },
 		{ "shard", no_argument, NULL, 's' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "boot-id", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -83,6 +90,7 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->alg = "rsa";
+	o->log = IMASNAP_IMA_LOG;
 	o->banks = ~0U;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -93,6 +101,8 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 		case 'a': o->alg = optarg; break;
 		case 't': o->tcti = optarg; break;
 		case 's': o->shard = true; break;
+		case 'l': o->log = optarg; break;
+		case 'i': o->boot_id = optarg; break;
 		case 'j': o->json = true; break;
 		case 'p':
 			if (parse_pcr_list(optarg, &o->pcrs)) {
@@ -110,7 +120,7 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 	}
 	if (!o->dir || optind != argc || (strcmp(o->alg, "rsa") && strcmp(o->alg, "ecc")) ||
 	    (o->shard ? (o->nonce || o->out || o->pcrs || o->banks != ~0U) :
-			(!o->nonce || !o->out))) {
+			(!o->nonce || !o->out || o->boot_id))) {
 		quote_usage(stderr);
 		return IMASNAP_EXIT_USAGE;
 	}
@@ -136,6 +146,35 @@ static void quote_report(const struct quote_opts *o, const char *pem, long long 
 	json_object_put(j);
 }
 
+/* The PCRs the records of the IMA log @path extend. */
+static int log_pcrs(const char *path, u32 *pcrs)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	int ret;
+
+	ret = imasnap_logfile_open(&lf, path, IMASNAP_ORDER_AUTO);
+	if (ret) {
+		imasnap_errorf("quote: %s: %s (give --pcrs, or --log)", path, strerror(-ret));
+		return IMASNAP_EXIT_IO;
+	}
+	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0)
+		if (rec.pcr < IMASNAP_NR_PCRS)
+			*pcrs |= 1U << rec.pcr;
+	imasnap_logfile_close(&lf);
+	if (ret == -EBADMSG) {
+		imasnap_errorf("quote: %s: record %llu: %s", path, (unsigned long long)err.index,
+			       err.reason);
+		return IMASNAP_EXIT_MALFORMED;
+	}
+	if (ret) {
+		imasnap_errorf("quote: %s: %s", path, strerror(-ret));
+		return IMASNAP_EXIT_IO;
+	}
+	return 0;
+}
+
 /* The selection for a nonce quote: @pcrs in every bank the TPM has. */
 static int quote_selection(const struct quote_opts *o, struct imasnap_tpm2 *tpm,
 			   TPML_PCR_SELECTION *sel, u32 *pcrs)
@@ -155,6 +194,8 @@ static int quote_selection(const struct quote_opts *o, struct imasnap_tpm2 *tpm,
 		for (b = 0; !ret && count && b < IMASNAP_NR_BANKS; b++)
 			*pcrs |= newest->end.pcr_mask[b];
 		free(newest);
+		if (!ret)
+			ret = log_pcrs(o->log, pcrs);
 		if (ret)
 			return ret;
 	}
@@ -184,7 +225,7 @@ static int quote_shard(const struct quote_opts *o, struct imasnap_tpm2 *tpm, ESY
 	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
 	struct imasnap_quote *q = calloc(1, sizeof(*q));
 	TPML_PCR_SELECTION sel;
-	u8 want[32];
+	u8 want[32], boot[16];
 	const char *why;
 	size_t len;
 	u64 count;
@@ -199,6 +240,15 @@ static int quote_shard(const struct quote_opts *o, struct imasnap_tpm2 *tpm, ESY
 		goto out;
 	if (!count) {
 		imasnap_errorf("quote: %s holds no shard to quote", o->dir);
+		ret = IMASNAP_EXIT_USAGE;
+		goto out;
+	}
+	ret = archive_boot_id(o->boot_id, boot);
+	if (ret)
+		goto out;
+	if (sh->kind != IMASNAP_SHARD_LOG || memcmp(sh->boot_id, boot, 16)) {
+		imasnap_errorf("quote: the newest shard of %s is not of this boot's log: run 'imasnap snapshot --dir %s' first",
+			       o->dir, o->dir);
 		ret = IMASNAP_EXIT_USAGE;
 		goto out;
 	}
@@ -247,8 +297,10 @@ static int quote_nonce(const struct quote_opts *o, struct imasnap_tpm2 *tpm, ESY
 	u32 pcrs;
 	int ret;
 
-	if (nlen > 2 * sizeof(nonce) || nlen % 2 || imasnap_hex_decode(o->nonce, nlen, nonce)) {
-		imasnap_errorf("quote: --nonce takes up to %zu bytes in hex", sizeof(nonce));
+	if (nlen > 2 * sizeof(nonce) || nlen < 2 * IMASNAP_NONCE_MIN || nlen % 2 ||
+	    imasnap_hex_decode(o->nonce, nlen, nonce)) {
+		imasnap_errorf("quote: --nonce takes %u to %zu bytes in hex", IMASNAP_NONCE_MIN,
+			       sizeof(nonce));
 		return IMASNAP_EXIT_USAGE;
 	}
 	ret = quote_selection(o, tpm, &sel, &pcrs);

@@ -11,6 +11,9 @@
 
 #include "imasnap.h"
 
+/* A verifier's nonce: at least 128 bits, or a quote is not fresh. */
+#define IMASNAP_NONCE_MIN	16
+
 /* A quote in its file format is at most this long. */
 #define IMASNAP_QUOTE_MAX	(16 + sizeof(TPMS_ATTEST) + sizeof(TPMT_SIGNATURE))
 

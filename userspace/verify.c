@@ -153,8 +153,9 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
 	u32 i, need;
 	int b, ret;
 
-	if (nlen % 2 || nlen > 2 * sizeof(nonce) || imasnap_hex_decode(o->nonce, nlen, nonce))
-		return fail(IMASNAP_EXIT_USAGE, "--nonce takes up to 64 bytes in hex");
+	if (nlen % 2 || nlen > 2 * sizeof(nonce) || nlen < 2 * IMASNAP_NONCE_MIN ||
+	    imasnap_hex_decode(o->nonce, nlen, nonce))
+		return fail(IMASNAP_EXIT_USAGE, "--nonce takes %u to 64 bytes in hex", IMASNAP_NONCE_MIN);
 	ret = imasnap_quote_read(o->quote, q);
 	if (ret)
 		return ret == -EBADMSG ? IMASNAP_EXIT_MALFORMED : IMASNAP_EXIT_IO;
@@ -233,8 +234,24 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 	int lanes[IMASNAP_NR_BANKS][2], lane_of[IMASNAP_NR_BANKS];
 	unsigned int i, combo, nb = 0, which[IMASNAP_NR_BANKS];
 	char got[17], want[17];
+	u32 sel[IMASNAP_NR_BANKS], miss;
 	u8 digest[32];
 	int b;
+
+	/*
+	 * Every PCR the live log (or its start) accounts for must be quoted:
+	 * a record for an unquoted PCR would be checked against nothing.
+	 */
+	imasnap_quote_masks(&qi->pcrSelect, sel);
+	for (i = 0; i < rp->nr_lanes; i++) {
+		const struct imasnap_lane *l = &rp->lane[i];
+
+		miss = (l->touched | l->start_mask) & ~sel[l->bank];
+		if (miss)
+			return fail(IMASNAP_EXIT_MISMATCH,
+				    "the quote does not select PCR %d of the %s bank, which the live log extends",
+				    __builtin_ctz(miss), imasnap_bank_info(l->bank)->name);
+	}
 
 	if (qi->pcrDigest.size != 32)
 		return fail(IMASNAP_EXIT_MISMATCH, "the quote's PCR digest is not SHA-256");

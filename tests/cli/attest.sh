@@ -29,7 +29,7 @@ n=0
 fresh() {
 	n=$((n + 1))
 	nonce=$(printf '%032x' $n)
-	"$IMASNAP" quote --dir "$A" --nonce "$nonce" --out "$tmp/q$n" > /dev/null || exit 1
+	"$IMASNAP" quote --dir "$A" --nonce "$nonce" --out "$tmp/q$n" --log "$log" > /dev/null || exit 1
 	q=$tmp/q$n
 }
 # Flip byte $2 counted from the end of file $1 (1: the last byte).
@@ -47,7 +47,9 @@ expect snapshot_without_quote_leaves_no_trailer 0 '^shard 1: 3 records' -- \
 digest1=$("$IMASNAP" show "$A/shard-00000001.ims" | awk '/^digest/ { print $2 }')
 expect quote_shard_adds_a_trailer_to_the_newest_shard 0 \
 	'^shard 1: its end state quoted over its body digest with the rsa AK' -- \
-	"$IMASNAP" quote --dir "$A" --shard
+	"$IMASNAP" quote --dir "$A" --shard --boot-id $B1
+expect quote_shard_refuses_a_shard_of_another_boot 2 'is not of this boot' -- \
+	"$IMASNAP" quote --dir "$A" --shard --boot-id $B2
 expect a_trailer_does_not_change_the_shard_digest 0 "$digest1" -- \
 	"$IMASNAP" show "$A/shard-00000001.ims"
 expect show_json_names_the_trailer_quote_over_the_body_digest 0 '' -- python3 -c '
@@ -93,7 +95,7 @@ EOF
 expect verify_rejects_a_trailer_moved_from_another_shard 5 \
 	"shard 1: its trailer quote: it is not over this shard's body digest" -- \
 	verify_q "$log" --dir "$T"
-tamper; "$IMASNAP" quote --dir "$T" --shard --alg ecc > /dev/null
+tamper; "$IMASNAP" quote --dir "$T" --shard --alg ecc --boot-id $B1 > /dev/null
 expect verify_rejects_a_trailer_signed_by_another_ak 5 \
 	'shard 1: its trailer quote: the signature does not verify with the AK' -- \
 	verify_q "$log" --dir "$T"
@@ -129,7 +131,7 @@ expect verify_from_a_checkpoint_with_nothing_new 0 \
 cp "$A/shard-00000001.ims" "$tmp/shard1.before"
 expect quote_shard_refuses_once_the_pcrs_moved_on 5 \
 	"the TPM's PCRs moved on since shard 1 was cut" -- \
-	"$IMASNAP" quote --dir "$A" --shard
+	"$IMASNAP" quote --dir "$A" --shard --boot-id $B1
 expect a_refused_quote_shard_leaves_the_shard_as_it_was 0 '' -- \
 	cmp "$A/shard-00000001.ims" "$tmp/shard1.before"
 expect snapshot_quote_after_a_checkpoint 0 '^shard 2: end state quoted' -- \

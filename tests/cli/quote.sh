@@ -24,20 +24,20 @@ N1=00112233445566778899aabbccddeeff
 N2=ffeeddccbbaa99887766554433221100
 for alg in rsa ecc; do
 	expect quote_with_an_${alg}_ak 0 "quote of PCRs 0x400 in 2 banks with the $alg AK" -- \
-		"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-$alg" --alg $alg
+		"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-$alg" --alg $alg --log "$log"
 	expect verify_accepts_an_honest_${alg}_quote 0 'quoted by the AK$' -- \
 		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-$alg" --ak "$A/ak-$alg.pem" --nonce $N1
 done
 expect quote_reuses_the_same_ak 0 'rsa AK' -- \
-	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2" --alg rsa
+	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2" --alg rsa --log "$log"
 expect quote_json_reports_the_quote 0 '^\{"alg":"rsa","ak":".*/ak-rsa.pem","out":".*/q2j","pcrs":1024,"banks":2,"bytes":[0-9]+\}$' -- \
-	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2j" --json
+	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2j" --json --log "$log"
 expect ak_public_key_is_kept_as_pem 0 '' -- openssl pkey -pubin -in "$A/ak-rsa.pem" -noout
 
 expect verify_rejects_a_wrong_nonce 5 'not over this nonce' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce $N2
 expect verify_rejects_a_replayed_old_quote 5 'not over this nonce' -- \
-	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce 0000
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce 0123456789abcdef0123456789abcdef
 expect verify_rejects_the_wrong_ak 5 'signature' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-ecc.pem" --nonce $N1
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout > "$tmp/other.pem"
@@ -50,7 +50,7 @@ for at in 20 40 60; do
 		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/qt" --ak "$A/ak-ecc.pem" --nonce $N1
 done
 expect quote_of_the_sha256_bank_only 0 'in 1 banks' -- \
-	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q256" --banks sha256
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q256" --banks sha256 --log "$log"
 expect verify_rejects_a_selection_missing_a_bank 5 'misses PCR 10 of the sha1 bank' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q256" --ak "$A/ak-rsa.pem" --nonce $N1
 expect quote_of_pcr_11_only 0 '' -- \
@@ -66,8 +66,27 @@ expect verify_rejects_a_log_the_quote_does_not_cover 5 \
 cp "$A/ak-rsa.pem" "$tmp/ak-rsa.kept"
 cp "$tmp/other.pem" "$A/ak-rsa.pem"
 expect quote_refuses_when_the_kept_ak_is_another_key 5 "is not this TPM's rsa AK" -- \
-	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q3" --alg rsa
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q3" --alg rsa --log "$log"
 cp "$tmp/ak-rsa.kept" "$A/ak-rsa.pem"
+expect quote_refuses_a_nonce_shorter_than_16_bytes 2 'takes 16 to 64 bytes' -- \
+	"$IMASNAP" quote --dir "$A" --nonce 00112233445566778899aabbccddee --out "$tmp/qs" --log "$log"
+expect verify_refuses_a_nonce_shorter_than_16_bytes 2 'takes 16 to 64 bytes' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce 0011
+expect quote_without_a_readable_log_asks_for_pcrs 3 'give --pcrs, or --log' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/qn" --log "$tmp/nonexistent"
+
+# Records for PCR 11 on top: a quote must select every PCR the live log extends.
+cat "$log" "$data/pcr11/binary_runtime_measurements" > "$tmp/log+11"
+"$EXTEND" "$TSS2_TCTI" "$data/pcr11/binary_runtime_measurements" > /dev/null
+expect quote_selects_the_pcrs_the_log_extends 0 'quote of PCRs 0xc00 in 2 banks' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-10-11" --log "$tmp/log+11"
+expect verify_accepts_a_quote_of_every_pcr_the_log_extends 0 'quoted by the AK$' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-10-11" --ak "$A/ak-rsa.pem" --nonce $N1
+"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q-10" --pcrs 10 > /dev/null
+expect verify_rejects_a_quote_that_leaves_a_pcr_of_the_log_unselected 5 \
+	'the quote does not select PCR 11 of the sha1 bank, which the live log extends' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-10" --ak "$A/ak-rsa.pem" --nonce $N2
+
 expect verify_quote_needs_ak_and_nonce 2 'Usage' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa"
 echo garbage > "$tmp/notaquote"

@@ -61,9 +61,9 @@ if [ "${imasnap_test:-}" = stage2 ]; then
 	run snapshot2 snapshot --dir $A $quote
 	run verify verify --dir $A
 	if [ -n "$quote" ]; then
-		run quote quote --dir $A --nonce 0123456789abcdef --out /out/quote.bin
+		run quote quote --dir $A --nonce 0123456789abcdef0123456789abcdef --out /out/quote.bin
 		run verify-quote verify --dir $A --quote /out/quote.bin --ak $A/ak-rsa.pem \
-			--nonce 0123456789abcdef
+			--nonce 0123456789abcdef0123456789abcdef
 	fi
 	(cd /out && tar cf /out/extra-archive.tar archive)
 	return 0
