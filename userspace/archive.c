@@ -9,13 +9,15 @@
 
 #include "archive.h"
 
-int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest)
+int archive_newest(const char *dir, u64 *next, struct imasnap_shard *newest)
 {
 	struct imasnap_err err;
 	char name[64], path[4096];
+	u64 first, n;
 	int ret;
 
-	ret = imasnap_archive_count(dir, count);
+	/* The oldest shards may have been pruned: only a gap is an error. */
+	ret = imasnap_archive_range(dir, &first, &n);
 	if (ret == -EBADMSG) {
 		imasnap_errorf("%s: a shard is missing (the sequence has a gap)", dir);
 		return IMASNAP_EXIT_MALFORMED;
@@ -24,9 +26,10 @@ int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest)
 		imasnap_errorf("%s: %s", dir, strerror(-ret));
 		return IMASNAP_EXIT_IO;
 	}
-	if (!*count)
+	*next = first + n;
+	if (!n)
 		return 0;
-	imasnap_shard_name(*count - 1, name, sizeof(name));
+	imasnap_shard_name(*next - 1, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	ret = imasnap_shard_read(path, newest, NULL, &err);
 	if (ret == -EBADMSG) {
@@ -38,7 +41,7 @@ int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest)
 		imasnap_errorf("%s: %s", path, strerror(-ret));
 		return IMASNAP_EXIT_IO;
 	}
-	if (newest->seq != *count - 1) {
+	if (newest->seq != *next - 1) {
 		imasnap_errorf("%s: holds seq %llu", path, (unsigned long long)newest->seq);
 		return IMASNAP_EXIT_MALFORMED;
 	}

@@ -7,8 +7,11 @@
 #define IMASNAP_SECURITYFS	"/sys/kernel/security/imasnap"
 #define IMASNAP_IMA_LOG		"/sys/kernel/security/ima/binary_runtime_measurements"
 
-/* The number of shards and the newest one; an exit code (0: fine). */
-int archive_newest(const char *dir, u64 *count, struct imasnap_shard *newest);
+/*
+ * The newest shard, and @next: the seq the next shard gets (0: the archive
+ * is empty).  The oldest shards may have been pruned.  An exit code.
+ */
+int archive_newest(const char *dir, u64 *next, struct imasnap_shard *newest);
 int archive_parse_boot_id(const char *s, u8 id[16]);
 /* This boot's id, or @given (tests); an exit code. */
 int archive_boot_id(const char *given, u8 id[16]);

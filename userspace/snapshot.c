@@ -354,8 +354,8 @@ int snapshot_main(int argc, char **argv)
 		if (o.json)
 			printf("{\"written\":false,\"seq\":%llu}\n", (unsigned long long)s->seq);
 		else
-			printf("nothing new since the archive's end (%llu shards)\n",
-			       (unsigned long long)s->seq);
+			printf("nothing new since the archive's end (%s)\n",
+			       s->seq ? "its newest shard" : "no shard yet");
 		ret = IMASNAP_EXIT_OK;
 		goto out;
 	}

@@ -26,7 +26,7 @@ int status_main(int argc, char **argv)
 	char path[4096], hex[65];
 	bool json = false, this_boot;
 	size_t len;
-	u64 count = 0;
+	u64 count = 0, first = 0;
 	int c, ret;
 
 	optind = 1;
@@ -75,12 +75,15 @@ int status_main(int argc, char **argv)
 	ret = IMASNAP_EXIT_OK;
 	if (dir) {
 		ret = archive_newest(dir, &count, sh);
+		if (!ret && imasnap_archive_range(dir, &first, &count))
+			ret = IMASNAP_EXIT_IO;
 		if (!ret) {
 			arch = json_object_new_object();
 			json_object_object_add(arch, "shards", json_object_new_int64((int64_t)count));
+			json_object_object_add(arch, "oldest_seq", json_object_new_int64((int64_t)first));
 			if (!json)
-				printf("archive.dir=%s\narchive.shards=%llu\n", dir,
-				       (unsigned long long)count);
+				printf("archive.dir=%s\narchive.shards=%llu\narchive.oldest=%llu\n", dir,
+				       (unsigned long long)count, (unsigned long long)first);
 			if (count) {
 				this_boot = !archive_boot_id(NULL, boot) && !memcmp(boot, sh->boot_id, 16);
 				imasnap_hex_encode(sh->digest, 32, hex);

@@ -108,6 +108,10 @@ expect verify_of_a_pruned_archive_needs_a_trusted_start 5 \
 expect verify_anchored_starts_at_the_oldest_quoted_shard 0 \
 	'^verified: 1 shards, live log of 7 records \(0 past shard 1\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
 	verify_q "$log" --dir "$T" --anchored
+expect snapshot_goes_on_with_a_pruned_archive 0 '^nothing new since the archive.s end \(its newest shard\)$' -- \
+	"$IMASNAP" snapshot --dir "$T" --log "$log" --boot-id $B1
+expect status_shows_where_a_pruned_archive_starts 0 '^archive.oldest=1$' -- \
+	"$IMASNAP" status --dir "$T" --securityfs "$tmp/nonexistent"
 expect verify_anchored_needs_the_ak 2 'Usage' -- \
 	"$IMASNAP" verify --dir "$T" --log "$log" --anchored
 python3 - "$T/shard-00000001.ims" <<'EOF'
