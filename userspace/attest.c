@@ -254,8 +254,10 @@ int imasnap_quote_check_signature(const struct imasnap_quote *q, EVP_PKEY *ak, c
 		u8 *p = der;
 		int n;
 
-		if (s->signature.ecdsa.hash != TPM2_ALG_SHA256 || !es)
+		if (s->signature.ecdsa.hash != TPM2_ALG_SHA256 || !es) {
+			ECDSA_SIG_free(es);
 			goto unsupported;
+		}
 		r = BN_bin2bn(s->signature.ecdsa.signatureR.buffer,
 			      s->signature.ecdsa.signatureR.size, NULL);
 		sv = BN_bin2bn(s->signature.ecdsa.signatureS.buffer,
@@ -368,33 +370,38 @@ out:
  * imasnap_quote_follows() - may @cur be a later quote of the TPM of @prev?
  * @prev:	the earlier quote's clock
  * @cur:	the later quote's clock
- * @reset_between: the archive shows a cold boot between the two
+ * @cold_boots: cold boots the archive shows between the two
  * @why:	the reason, on -EBADMSG
  *
  * resetCount counts TPM resets (a cold boot resets the TPM; kexec does
  * not); restartCount counts resumes since the last reset.  Within one
  * (resetCount, restartCount) the TPM has not been powered down, and its
  * clock only runs forward; across a resume it may have lost time unless
- * the TPM says it is safe.  The archive must tell the same story: a cold
- * boot between two quotes exactly when resetCount moved.
+ * the TPM says it is safe.  The archive must tell the same story: every
+ * cold boot resets the TPM, so resetCount moves by at least the number of
+ * cold boots in between, and not at all without one.
  *
  * Return: 0 or -EBADMSG.
  */
 int imasnap_quote_follows(const TPMS_CLOCK_INFO *prev, const TPMS_CLOCK_INFO *cur,
-			  bool reset_between, const char **why)
+			  u32 cold_boots, const char **why)
 {
 	if (cur->resetCount < prev->resetCount) {
 		*why = "its resetCount is lower: it is older, or from another TPM";
 		return -EBADMSG;
 	}
 	if (cur->resetCount > prev->resetCount) {
-		if (!reset_between) {
+		if (!cold_boots) {
 			*why = "the TPM was reset in between (resetCount moved), but the archive shows no cold boot";
+			return -EBADMSG;
+		}
+		if (cur->resetCount - prev->resetCount < cold_boots) {
+			*why = "the archive shows more cold boots in between than the TPM was reset";
 			return -EBADMSG;
 		}
 		return 0;
 	}
-	if (reset_between) {
+	if (cold_boots) {
 		*why = "the archive shows a cold boot in between, but the TPM was not reset (same resetCount)";
 		return -EBADMSG;
 	}

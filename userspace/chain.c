@@ -59,8 +59,12 @@ void imasnap_chain_free(struct imasnap_chain *c)
 {
 	free(c->slices);
 	EVP_MD_CTX_free(c->md);
+	EVP_MD_CTX_free(c->boot_md);
+	EVP_MD_CTX_free(c->body_md);
 	c->slices = NULL;
 	c->md = NULL;
+	c->boot_md = NULL;
+	c->body_md = NULL;
 }
 
 void imasnap_quote_masks(const TPML_PCR_SELECTION *sel, u32 mask[IMASNAP_NR_BANKS])
@@ -227,7 +231,7 @@ int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_IN
 
 	if (!c->clock.valid)
 		return 0;
-	if (imasnap_quote_follows(&c->clock.info, now, c->clock.reset_since, &why))
+	if (imasnap_quote_follows(&c->clock.info, now, c->clock.cold_boots, &why))
 		return fail(IMASNAP_EXIT_MISMATCH,
 			    "the quote does not follow the quote of shard %llu: %s",
 			    ull(c->clock.seq), why);
@@ -284,8 +288,12 @@ static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opt
 			goto out;
 		c->signed_quotes++;
 	}
+	c->quoted++;
+	/* An unsigned quote's clock is anyone's word: it neither counts nor is kept. */
+	if (!o->ak)
+		goto out;
 	if (c->clock.valid &&
-	    imasnap_quote_follows(&c->clock.info, &q->attest.clockInfo, c->clock.reset_since, &why)) {
+	    imasnap_quote_follows(&c->clock.info, &q->attest.clockInfo, c->clock.cold_boots, &why)) {
 		ret = fail(IMASNAP_EXIT_MISMATCH,
 			   "shard %llu: its trailer quote does not follow the quote of shard %llu: %s",
 			   ull(sh->seq), ull(c->clock.seq), why);
@@ -294,8 +302,7 @@ static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opt
 	c->clock.valid = true;
 	c->clock.seq = sh->seq;
 	c->clock.info = q->attest.clockInfo;
-	c->clock.reset_since = false;
-	c->quoted++;
+	c->clock.cold_boots = 0;
 	goto out;
 bad:
 	ret = fail(IMASNAP_EXIT_MISMATCH, "shard %llu: its trailer quote: %s", ull(sh->seq), why);
@@ -310,6 +317,8 @@ static void expect_boot(struct imasnap_chain *c, const struct imasnap_state *sta
 {
 	c->start = *start;
 	c->skip = 0;
+	c->check_body = false;
+	c->check_prefix = false;
 	c->nr_slices = 0;
 	c->need_aggregate = prev && prev->kind == IMASNAP_SHARD_TAIL;
 	memset(&c->agg, 0, sizeof(c->agg));
@@ -326,9 +335,13 @@ static void expect_boot(struct imasnap_chain *c, const struct imasnap_state *sta
 /*
  * The live expectations when the walk starts at trusted shard @t: after a
  * tail, a boot after kexec; else the live log goes on in @t's boot, and
- * its bytes up to @t's end are archived history, not replayed.
+ * its bytes up to @t's end are history, not replayed: @t's own bytes must
+ * be its body, and with a checkpoint's @prefix, all of them must be what
+ * that earlier verification accepted.  Without (an anchor), the bytes
+ * before @t are not checked, and said so.
  */
-static void expect_trusted(struct imasnap_chain *c, const struct imasnap_shard *t)
+static void expect_trusted(struct imasnap_chain *c, const struct imasnap_shard *t,
+			   const u8 *prefix)
 {
 	if (t->kind == IMASNAP_SHARD_TAIL) {
 		expect_boot(c, &t->end, t);
@@ -337,6 +350,13 @@ static void expect_trusted(struct imasnap_chain *c, const struct imasnap_shard *
 	expect_boot(c, &t->end, NULL);
 	c->skip = t->log_offset + t->body_size;
 	c->skip_seq = t->seq;
+	c->check_body = true;
+	c->body_from = t->log_offset;
+	memcpy(c->body_digest, t->body_digest, 32);
+	if (prefix) {
+		c->check_prefix = true;
+		memcpy(c->prefix, prefix, 32);
+	}
 }
 
 static int expect_slice(struct imasnap_chain *c, const struct imasnap_shard *sh,
@@ -405,7 +425,7 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		c->clock = o->from->clock;
 		c->newest = *o->from;
 		c->have_newest = true;
-		expect_trusted(c, prev);
+		expect_trusted(c, prev, o->from->has_prefix ? o->from->prefix : NULL);
 		*i = f->seq + 1;
 		return 0;
 	}
@@ -413,8 +433,16 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		if (!n)
 			return fail(IMASNAP_EXIT_MISMATCH, "the archive holds no shard to anchor on");
 		ret = chain_read(o, evp, first, prev, rp);
-		if (!ret)
-			ret = chain_end(rp, prev, scratch);
+		if (ret)
+			return ret;
+		if (prev->seq != first)
+			return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu", ull(first),
+				    ull(prev->seq));
+		if (prev->kind != IMASNAP_SHARD_LOG || !prev->entries)
+			return fail(IMASNAP_EXIT_MISMATCH,
+				    "shard %llu cannot anchor: only a log shard with records can",
+				    ull(first));
+		ret = chain_end(rp, prev, scratch);
 		if (!ret)
 			ret = chain_trailer(c, o, prev, true);
 		if (ret)
@@ -423,7 +451,7 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		c->newest.clock = c->clock;
 		c->have_newest = true;
 		c->count = 1;
-		expect_trusted(c, prev);
+		expect_trusted(c, prev, NULL);
 		*i = first + 1;
 		return 0;
 	}
@@ -479,7 +507,7 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		if (ret)
 			goto out;
 		if (cold)
-			c->clock.reset_since = true;
+			c->clock.cold_boots++;
 		ret = chain_trailer(c, o, sh, false);
 		if (!ret && sh->kind == IMASNAP_SHARD_LOG)
 			ret = expect_slice(c, sh, have_prev ? prev : NULL);
@@ -498,8 +526,17 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 	if (have_prev && prev->kind == IMASNAP_SHARD_TAIL)
 		expect_boot(c, &prev->end, prev);
 	c->newest.shard.trailer_size = 0;
+	/* A checkpoint of a log shard keeps the digest of its boot's log up to it. */
+	c->newest.has_prefix = false;
+	if (c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
+		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
 	c->md = EVP_MD_CTX_new();
-	if (!c->md || !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL))
+	c->boot_md = EVP_MD_CTX_new();
+	c->body_md = EVP_MD_CTX_new();
+	if (!c->md || !c->boot_md || !c->body_md ||
+	    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex2(c->body_md, EVP_sha256(), NULL))
 		ret = IMASNAP_EXIT_FAILURE;
 out:
 	free(sh);
@@ -541,6 +578,45 @@ static bool aggregate_matches(const struct imasnap_aggregate *want, const u8 *te
 	return ok;
 }
 
+/* The SHA-256 of what @md has seen so far; @md goes on. */
+static int digest_so_far(void *md, u8 out[32])
+{
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	int ok = copy && EVP_MD_CTX_copy_ex(copy, md) && EVP_DigestFinal_ex(copy, out, NULL);
+
+	EVP_MD_CTX_free(copy);
+	return ok ? 0 : -EIO;
+}
+
+/* A live record before the trusted shard's end (c->skip). */
+static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_record *rec)
+{
+	u64 end = rec->offset + rec->size;
+	u8 digest[32];
+
+	if (end > c->skip)
+		return fail(IMASNAP_EXIT_MISMATCH, "live log record %llu crosses the end of shard %llu",
+			    ull(rec->index), ull(c->skip_seq));
+	if (c->check_body && rec->offset >= c->body_from) {
+		if (!EVP_DigestUpdate(c->body_md, rec->raw, rec->size))
+			return -EIO;
+	} else if (!c->check_prefix) {
+		c->unverified++;
+	}
+	if (end != c->skip)
+		return 0;
+	if (c->check_body &&
+	    (!EVP_DigestFinal_ex(c->body_md, digest, NULL) || memcmp(digest, c->body_digest, 32)))
+		return fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
+			    ull(c->skip_seq));
+	if (c->check_prefix &&
+	    (digest_so_far(c->boot_md, digest) || memcmp(digest, c->prefix, 32)))
+		return fail(IMASNAP_EXIT_MISMATCH,
+			    "the live log's first %llu bytes are not those the checkpoint vouched for",
+			    ull(c->skip));
+	return 0;
+}
+
 int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log *log,
 			      const struct imasnap_log_record *rec,
 			      struct imasnap_replay *rp, struct imasnap_err *err)
@@ -551,14 +627,17 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 
 	c->live_records++;
 	c->live_bytes = rec->offset + rec->size;
-	/* Archived history before a trusted shard's end: only its framing counts. */
-	if (rec->offset < c->skip) {
-		if (rec->offset + rec->size > c->skip)
-			return fail(IMASNAP_EXIT_MISMATCH,
-				    "live log record %llu crosses the end of shard %llu",
-				    ull(rec->index), ull(c->skip_seq));
-		return 0;
+	if (!EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
+		return -EIO;
+	if (c->save_at && c->live_bytes == c->save_at) {
+		ret = digest_so_far(c->boot_md, c->newest.prefix);
+		if (ret)
+			return ret;
+		c->newest.has_prefix = true;
 	}
+	/* History before a trusted shard's end: checked by digests, not replayed. */
+	if (rec->offset < c->skip)
+		return chain_live_history(c, rec);
 	text = aggregate_of(log, rec, &len);
 	if (text) {
 		c->aggregates++;
@@ -621,39 +700,44 @@ int imasnap_chain_live_end(struct imasnap_chain *c)
  *   imasnap-checkpoint 1
  *   seq, kind, order, boot_id, first_entry, entries, log_offset, body_size,
  *   prev_digest, body_digest, digest, start, end,
- *   clock <valid> <shard> <clock> <resetCount> <restartCount> <safe> <reset_since>
+ *   prefix (a log shard: SHA-256 of its boot's log up to its end; else -),
+ *   clock <valid> <shard> <clock> <resetCount> <restartCount> <safe> <cold_boots>
  */
 #define CP_MAGIC	"imasnap-checkpoint 1"
 #define CP_STATE_MAX	(2 * IMASNAP_MAX_PCR_VALUES * sizeof(struct imasnap_pcr_value) + 1)
 
-static void cp_hex(FILE *f, const char *key, const u8 *p, size_t n)
+static int cp_hex(FILE *f, const char *key, const u8 *p, size_t n)
 {
 	char *hex = malloc(2 * n + 1);
 
 	if (!hex)
-		return;
+		return -ENOMEM;
 	imasnap_hex_encode(p, n, hex);
 	fprintf(f, "%s %s\n", key, n ? hex : "-");
 	free(hex);
+	return 0;
 }
 
-static void cp_state(FILE *f, const char *key, const struct imasnap_state *st)
+static int cp_state(FILE *f, const char *key, const struct imasnap_state *st)
 {
 	u8 *buf = malloc(CP_STATE_MAX);
+	int ret;
 
 	if (!buf)
-		return;
-	cp_hex(f, key, buf, (size_t)(imasnap_state_put(buf, st) - buf));
+		return -ENOMEM;
+	ret = cp_hex(f, key, buf, (size_t)(imasnap_state_put(buf, st) - buf));
 	free(buf);
+	return ret;
 }
 
+/* Written atomically: temp file, fsync, rename, fsync of the folder. */
 int imasnap_checkpoint_write(const char *path, const struct imasnap_checkpoint *cp)
 {
 	const struct imasnap_shard *sh = &cp->shard;
 	const struct imasnap_chain_clock *k = &cp->clock;
-	char tmp[4096];
+	char tmp[4096], *dir, *slash;
 	FILE *f;
-	int fd, ret = 0;
+	int fd, ret = 0, dfd;
 
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -667,25 +751,43 @@ int imasnap_checkpoint_write(const char *path, const struct imasnap_checkpoint *
 		return ret;
 	}
 	fprintf(f, "%s\nseq %llu\nkind %u\norder %u\n", CP_MAGIC, ull(sh->seq), sh->kind, sh->order);
-	cp_hex(f, "boot_id", sh->boot_id, 16);
+	ret = cp_hex(f, "boot_id", sh->boot_id, 16);
 	fprintf(f, "first_entry %llu\nentries %llu\nlog_offset %llu\nbody_size %llu\n",
 		ull(sh->first_entry), ull(sh->entries), ull(sh->log_offset), ull(sh->body_size));
-	cp_hex(f, "prev_digest", sh->prev_digest, 32);
-	cp_hex(f, "body_digest", sh->body_digest, 32);
-	cp_hex(f, "digest", sh->digest, 32);
-	cp_state(f, "start", &sh->start);
-	cp_state(f, "end", &sh->end);
+	ret = ret ?: cp_hex(f, "prev_digest", sh->prev_digest, 32);
+	ret = ret ?: cp_hex(f, "body_digest", sh->body_digest, 32);
+	ret = ret ?: cp_hex(f, "digest", sh->digest, 32);
+	ret = ret ?: cp_state(f, "start", &sh->start);
+	ret = ret ?: cp_state(f, "end", &sh->end);
+	if (cp->has_prefix)
+		ret = ret ?: cp_hex(f, "prefix", cp->prefix, 32);
+	else
+		fprintf(f, "prefix -\n");
 	fprintf(f, "clock %u %llu %llu %u %u %u %u\n", k->valid, ull(k->seq),
 		ull(k->info.clock), k->info.resetCount, k->info.restartCount, k->info.safe,
-		k->reset_since);
-	if (fflush(f) || fsync(fd))
-		ret = -errno;
+		k->cold_boots);
+	if (!ret && (fflush(f) || ferror(f) || fsync(fd)))
+		ret = -EIO;
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, path))
 		ret = -errno;
-	if (ret)
+	if (ret) {
 		unlink(tmp);
+		return ret;
+	}
+	dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd < 0)
+		return -errno;
+	ret = fsync(dfd) ? -errno : 0;
+	close(dfd);
 	return ret;
 }
 
@@ -789,7 +891,15 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	    cp_state_read(f, "start", line, size, &sh->start) ||
 	    cp_state_read(f, "end", line, size, &sh->end))
 		goto out;
+	s = cp_line(f, "prefix", line, size);
+	if (!s)
+		goto out;
+	cp->has_prefix = strcmp(s, "-");
+	if (cp->has_prefix && (strlen(s) != 64 || imasnap_hex_decode(s, 64, cp->prefix) ||
+			       kind != IMASNAP_SHARD_LOG))
+		goto out;
 	if ((kind != IMASNAP_SHARD_LOG && kind != IMASNAP_SHARD_TAIL) ||
+	    (kind == IMASNAP_SHARD_TAIL && !sh->seq) ||
 	    (order != IMASNAP_LOG_LE && order != IMASNAP_LOG_BE) || state_empty(&sh->end))
 		goto out;
 	sh->kind = (enum imasnap_shard_kind)kind;
@@ -797,7 +907,7 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	s = cp_line(f, "clock", line, size);
 	if (!s || sscanf(s, "%u %llu %llu %u %u %u %u", &v[0], (unsigned long long *)&seq,
 			 (unsigned long long *)&clk, &v[1], &v[2], &v[3], &v[4]) != 7 ||
-	    v[0] > 1 || v[3] > 1 || v[4] > 1)
+	    v[0] > 1 || v[3] > 1)
 		goto out;
 	k->valid = v[0];
 	k->seq = seq;
@@ -805,7 +915,7 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	k->info.resetCount = v[1];
 	k->info.restartCount = v[2];
 	k->info.safe = (TPMI_YES_NO)v[3];
-	k->reset_since = v[4];
+	k->cold_boots = v[4];
 	ret = fgetc(f) == EOF ? 0 : -EBADMSG;
 out:
 	fclose(f);

@@ -29,13 +29,16 @@ struct imasnap_chain_clock {
 	bool valid;
 	u64 seq;			/* the shard whose trailer held it */
 	TPMS_CLOCK_INFO info;
-	bool reset_since;
+	u32 cold_boots;			/* the archive shows since */
 };
 
 /* What a verifier keeps to verify incrementally next time. */
 struct imasnap_checkpoint {
 	struct imasnap_shard shard;	/* trailer not kept */
 	struct imasnap_chain_clock clock;
+	/* A log shard: SHA-256 of its boot's log from the start to its end. */
+	bool has_prefix;
+	u8 prefix[32];
 };
 
 struct imasnap_chain_slice {
@@ -58,6 +61,12 @@ struct imasnap_chain {
 	struct imasnap_state start;	/* its replay starts from this state ... */
 	u64 skip;			/* ... at this byte offset (records before are archived) */
 	u64 skip_seq;			/* the trusted shard that ends there */
+	bool check_body;		/* the live bytes [body_from, skip) are its body */
+	u64 body_from;
+	u8 body_digest[32];
+	bool check_prefix;		/* the live bytes [0, skip) digest to prefix */
+	u8 prefix[32];
+	u64 save_at;			/* where the newest (log) shard ends in the live log */
 	bool need_aggregate;		/* this boot followed a kexec */
 	struct imasnap_aggregate agg;	/* what its snapshot_aggregate must say */
 	struct imasnap_chain_slice *slices;	/* this boot's shards after skip, oldest first */
@@ -68,9 +77,12 @@ struct imasnap_chain {
 	u64 slice;
 	u64 live_bytes;
 	u64 live_records;
+	u64 unverified;			/* records before a quoted anchor: not checked */
 	unsigned int aggregates;
 	bool bound;
 	void *md;			/* EVP_MD_CTX of the current slice */
+	void *boot_md;			/* ... of the live log from its start */
+	void *body_md;			/* ... of the trusted shard's body in it */
 };
 
 void imasnap_chain_init(struct imasnap_chain *c);

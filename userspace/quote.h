@@ -33,7 +33,7 @@ void imasnap_quote_select_state(const struct imasnap_state *st, TPML_PCR_SELECTI
 int imasnap_quote_state_digest(const struct imasnap_state *st, const TPML_PCR_SELECTION *sel,
 			       u8 out[32]);
 int imasnap_quote_follows(const TPMS_CLOCK_INFO *prev, const TPMS_CLOCK_INFO *cur,
-			  bool reset_between, const char **why);
+			  u32 cold_boots, const char **why);
 
 int imasnap_ak_create(struct imasnap_tpm2 *tpm, const char *alg, ESYS_TR *ak, EVP_PKEY **pkey);
 int imasnap_ak_keep(const char *dir, const char *alg, EVP_PKEY *pkey, char *pem, size_t size);

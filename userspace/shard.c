@@ -384,19 +384,19 @@ out:
 int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 			      const u8 *trailer, u32 len)
 {
-	char name[64], path[4096], tmp[4096];
+	char name[64], path[4096], tmp[4096] = "";
 	struct imasnap_shard_hdr h;
 	EVP_MD_CTX *md = NULL;
 	u8 *buf = NULL, got[32];
 	struct stat st;
 	int in, ofd = -1, ret;
+	bool renamed = false;
 	u64 left;
 
 	if (len > IMASNAP_SHARD_TRAILER_MAX)
 		return -EINVAL;
 	imasnap_shard_name(seq, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
@@ -410,9 +410,20 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 	left = (u64)st.st_size - HDR_SIZE - get_unaligned_le32(&h.trailer_size);
 	md = EVP_MD_CTX_new();
 	buf = malloc(READ_CHUNK);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
 	ofd = mkostemp(tmp, O_CLOEXEC);
-	if (!md || !buf || ofd < 0) {
-		ret = ofd < 0 ? -errno : -ENOMEM;
+	if (ofd < 0) {
+		ret = -errno;
+		tmp[0] = 0;	/* nothing to remove */
+		goto out;
+	}
+	if (!md || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The new file keeps the old one's permissions. */
+	if (fchmod(ofd, st.st_mode & 07777)) {
+		ret = -errno;
 		goto out;
 	}
 	put_unaligned_le32(0, &h.trailer_size);
@@ -443,12 +454,14 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 	ofd = -1;
 	if (!ret && rename(tmp, path))
 		ret = -errno;
+	renamed = !ret;
+	/* Renamed: the shard has its trailer; only its durability is in doubt. */
 	if (!ret)
 		ret = fsync_dir(dir);
 out:
 	if (ofd >= 0)
 		close(ofd);
-	if (ret)
+	if (ret && tmp[0] && !renamed)
 		unlink(tmp);
 	close(in);
 	free(buf);

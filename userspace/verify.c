@@ -109,6 +109,10 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
 	    (o->quote && (o->pcrs || o->tcti || !o->ak || !o->nonce)) ||
 	    (!o->quote && o->nonce) || (o->anchored && (!o->ak || o->from)))
 		return verify_usage(stderr, IMASNAP_EXIT_USAGE);
+	if (o->save && o->pcrs) {
+		imasnap_errorf("verify: --save-state needs PCRs from the TPM or a signed quote, not a PCR file");
+		return IMASNAP_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -341,7 +345,7 @@ static int verify_live(const struct verify_opts *o, struct imasnap_chain *c,
 static void verify_report(const struct verify_opts *o, const struct imasnap_chain *c,
 			  const struct imasnap_replay *rp)
 {
-	char from[96] = "", past[64] = "";
+	char from[96] = "", past[96] = "";
 
 	if (o->from)
 		snprintf(from, sizeof(from), ", from the checkpoint at shard %llu",
@@ -349,7 +353,11 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 	else if (o->anchored)
 		snprintf(from, sizeof(from), ", anchored on the quoted end of shard %llu",
 			 (unsigned long long)c->first);
-	if (c->skip)
+	if (c->skip && c->unverified)
+		snprintf(past, sizeof(past), " (%llu past shard %llu; %llu before it NOT verified)",
+			 (unsigned long long)rp->records, (unsigned long long)c->skip_seq,
+			 (unsigned long long)c->unverified);
+	else if (c->skip)
 		snprintf(past, sizeof(past), " (%llu past shard %llu)",
 			 (unsigned long long)rp->records, (unsigned long long)c->skip_seq);
 	if (o->json) {
@@ -365,6 +373,8 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 				       json_object_new_int64((int64_t)c->live_records));
 		json_object_object_add(j, "replayed_records",
 				       json_object_new_int64((int64_t)rp->records));
+		json_object_object_add(j, "unverified_records",
+				       json_object_new_int64((int64_t)c->unverified));
 		json_object_object_add(j, "after_kexec", json_object_new_boolean(c->need_aggregate));
 		json_object_object_add(j, "quoted", json_object_new_boolean(!!o->quote));
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));

@@ -106,8 +106,12 @@ expect verify_of_a_pruned_archive_needs_a_trusted_start 5 \
 	'shards 0..0 are missing: verify from a checkpoint \(--from\) or a quoted shard \(--anchored\)' -- \
 	verify_q "$log" --dir "$T"
 expect verify_anchored_starts_at_the_oldest_quoted_shard 0 \
-	'^verified: 1 shards, live log of 7 records \(0 past shard 1\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
+	'^verified: 1 shards, live log of 7 records \(0 past shard 1; 4 before it NOT verified\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
 	verify_q "$log" --dir "$T" --anchored
+cp "$log" "$tmp/log-r5" && flip "$tmp/log-r5" 590	# a file name byte of record 5, in shard 1
+expect verify_anchored_checks_the_anchor_shards_bytes_in_the_live_log 5 \
+	'the live log differs from shard 1' -- \
+	verify_q "$tmp/log-r5" --dir "$T" --anchored
 expect snapshot_goes_on_with_a_pruned_archive 0 '^nothing new since the archive.s end \(its newest shard\)$' -- \
 	"$IMASNAP" snapshot --dir "$T" --log "$log" --boot-id $B1
 expect status_shows_where_a_pruned_archive_starts 0 '^archive.oldest=1$' -- \
@@ -128,6 +132,12 @@ expect verify_the_shard_without_its_trailer_still_links 0 '^verified: 2 shards' 
 	verify_q "$log" --dir "$A"
 
 # --- incremental: from a checkpoint the verifier saved ---------------------
+cp "$log" "$tmp/log-r2" && flip "$tmp/log-r2" 280	# a file name byte of record 2
+expect verify_from_a_checkpoint_checks_the_log_it_vouched_for 5 \
+	"the live log's first 699 bytes are not those the checkpoint vouched for" -- \
+	verify_q "$tmp/log-r2" --dir "$A" --from "$tmp/cp1"
+expect verify_save_state_refuses_a_pcr_file 2 'needs PCRs from the TPM or a signed quote' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs /dev/null --save-state "$tmp/cp-x"
 expect verify_from_a_checkpoint_with_nothing_new 0 \
 	'^verified: 0 shards, live log of 7 records \(0 past shard 1\), from the checkpoint at shard 1' -- \
 	verify_q "$log" --dir "$A" --from "$tmp/cp1"

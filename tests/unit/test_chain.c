@@ -316,6 +316,21 @@ static void walk_from_a_checkpoint_skips_the_archived_prefix(void **state)
 	assert_reaches_tpm(rp, s->f);
 	imasnap_chain_free(&c);
 
+	/* With the prefix digest an earlier verification kept: byte-exact. */
+	cp.has_prefix = true;
+	assert_int_equal(EVP_Digest(s->f->log, s->cut[1], cp.prefix, NULL, EVP_sha256(), NULL), 1);
+	assert_int_equal(walk(s, &c, &o), 0);
+	assert_int_equal(feed_live(&c, s->f->log, s->f->log_len, rp, s->f, s->evp), 0);
+	assert_true(c.newest.has_prefix);	/* kept for the next checkpoint */
+	imasnap_chain_free(&c);
+	cp.prefix[0] ^= 1;
+	assert_int_equal(walk(s, &c, &o), 0);
+	assert_int_equal(feed_live(&c, s->f->log, s->f->log_len, rp, s->f, s->evp),
+			 IMASNAP_EXIT_MISMATCH);
+	assert_error_has("are not those the checkpoint vouched for");
+	imasnap_chain_free(&c);
+	cp.has_prefix = false;
+
 	/* A checkpoint of another shard 0 is not what shard 1 links to. */
 	cp.shard.digest[0] ^= 1;
 	assert_int_equal(walk(s, &c, &o), IMASNAP_EXIT_MISMATCH);
@@ -400,12 +415,16 @@ static void checkpoint_round_trip_keeps_the_trust_point(void **state)
 	cp[0].clock.info.resetCount = 7;
 	cp[0].clock.info.restartCount = 2;
 	cp[0].clock.info.safe = 1;
-	cp[0].clock.reset_since = true;
+	cp[0].clock.cold_boots = 2;
+	cp[0].has_prefix = true;
+	memset(cp[0].prefix, 0x5a, 32);
 	snprintf(path, sizeof(path), "%s/checkpoint", s->dir);
 	assert_int_equal(imasnap_checkpoint_write(path, &cp[0]), 0);
 	assert_int_equal(imasnap_checkpoint_read(path, &cp[1]), 0);
 	assert_memory_equal(&cp[0].shard, &cp[1].shard, sizeof(cp[0].shard));
 	assert_memory_equal(&cp[0].clock, &cp[1].clock, sizeof(cp[0].clock));
+	assert_true(cp[1].has_prefix);
+	assert_memory_equal(cp[0].prefix, cp[1].prefix, 32);
 	free(cp);
 }
 
@@ -462,22 +481,24 @@ struct follows_case {
 	u32 reset[2], restart[2];
 	u64 clock[2];
 	u8 safe;
-	bool cold;
+	u32 cold;
 	bool ok;
 };
 
 static void quote_clock_must_tell_the_archives_story(void **state)
 {
 	static const struct follows_case cases[] = {
-		{ "later, same boot or kexec", { 3, 3 }, { 0, 0 }, { 100, 200 }, 1, false, true },
-		{ "reset and a cold boot", { 3, 4 }, { 0, 0 }, { 100, 50 }, 0, true, true },
-		{ "reset without a cold boot", { 3, 4 }, { 0, 0 }, { 100, 200 }, 1, false, false },
-		{ "a cold boot without a reset", { 3, 3 }, { 0, 0 }, { 100, 200 }, 1, true, false },
-		{ "lower resetCount", { 4, 3 }, { 0, 0 }, { 100, 200 }, 1, true, false },
-		{ "lower restartCount", { 3, 3 }, { 2, 1 }, { 100, 200 }, 1, false, false },
-		{ "clock back, not restarted, unsafe", { 3, 3 }, { 1, 1 }, { 200, 100 }, 0, false, false },
-		{ "clock back after a resume, unsafe", { 3, 3 }, { 1, 2 }, { 200, 100 }, 0, false, true },
-		{ "clock back after a resume, safe", { 3, 3 }, { 1, 2 }, { 200, 100 }, 1, false, false },
+		{ "later, same boot or kexec", { 3, 3 }, { 0, 0 }, { 100, 200 }, 1, 0, true },
+		{ "reset and a cold boot", { 3, 4 }, { 0, 0 }, { 100, 50 }, 0, 1, true },
+		{ "two resets, one archived cold boot", { 3, 5 }, { 0, 0 }, { 100, 50 }, 0, 1, true },
+		{ "two archived cold boots, one reset", { 3, 4 }, { 0, 0 }, { 100, 50 }, 0, 2, false },
+		{ "reset without a cold boot", { 3, 4 }, { 0, 0 }, { 100, 200 }, 1, 0, false },
+		{ "a cold boot without a reset", { 3, 3 }, { 0, 0 }, { 100, 200 }, 1, 1, false },
+		{ "lower resetCount", { 4, 3 }, { 0, 0 }, { 100, 200 }, 1, 1, false },
+		{ "lower restartCount", { 3, 3 }, { 2, 1 }, { 100, 200 }, 1, 0, false },
+		{ "clock back, not restarted, unsafe", { 3, 3 }, { 1, 1 }, { 200, 100 }, 0, 0, false },
+		{ "clock back after a resume, unsafe", { 3, 3 }, { 1, 2 }, { 200, 100 }, 0, 0, true },
+		{ "clock back after a resume, safe", { 3, 3 }, { 1, 2 }, { 200, 100 }, 1, 0, false },
 	};
 	const char *why;
 	size_t i;
