@@ -341,6 +341,12 @@ int snapshot_main(int argc, char **argv)
 	}
 	if (ret > 0)
 		goto out;
+	if (ret == -EAGAIN) {
+		imasnap_errorf("snapshot: the TPM's PCRs moved on while quoting, %d times: records keep arriving; try again",
+			       SNAPSHOT_TRIES);
+		ret = IMASNAP_EXIT_MISMATCH;
+		goto out;
+	}
 	if (bad) {
 		for (b = 0; b < IMASNAP_NR_BANKS; b++)
 			if (bad & (1U << b))
