@@ -110,6 +110,8 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp);
 void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
 			const struct imasnap_state *want, const char *whose, bool exact,
 			char *buf, size_t size);
+int imasnap_shard_quote_check(const struct imasnap_shard *sh, EVP_PKEY *ak,
+			      struct imasnap_quote *q, const char **why);
 /* The banks and PCRs a quote selects, as state masks. */
 void imasnap_quote_masks(const TPML_PCR_SELECTION *sel, u32 mask[IMASNAP_NR_BANKS]);
 

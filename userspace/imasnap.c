@@ -18,6 +18,7 @@ static const struct {
 	{ "collect", collect_main, "After kexec, archive the tail the module carried" },
 	{ "quote", quote_main, "Quote the IMA PCRs with an attestation key" },
 	{ "verify", verify_main, "Verify the archive and the live log against the TPM" },
+	{ "prune", prune_main, "Delete the oldest shards, up to one with a quoted end state" },
 	{ "status", status_main, "The module's state and the archive's" },
 	{ "window", window_main, "'window suggest': kernel arguments for a carry window" },
 	{ "show", show_main, "Print a shard, a handoff record or an IMA log for humans" },

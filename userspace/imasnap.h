@@ -79,5 +79,6 @@ int verify_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
 int window_main(int argc, char **argv);
 int status_main(int argc, char **argv);
+int prune_main(int argc, char **argv);
 
 #endif /* _IMASNAP_USER_H */

@@ -34,6 +34,16 @@ fresh() {
 }
 # Flip byte $2 counted from the end of file $1 (1: the last byte).
 flip_end() { flip "$1" $(($(stat -c %s "$1") - $2)); }
+# Cut a shard's trailer off (trailer_size is at byte 64 of the header).
+strip_trailer() {
+	python3 - "$1" <<'EOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack_from('<I', b, 64)[0]
+struct.pack_into('<I', b, 64, 0)
+open(sys.argv[1], 'wb').write(bytes(b[:len(b) - n]))
+EOF
+}
 verify_q() { "$IMASNAP" verify --log "$1" --quote "$q" --ak "$ak" --nonce "$nonce" "${@:2}"; }
 
 # --- trailers --------------------------------------------------------------
@@ -118,13 +128,7 @@ expect status_shows_where_a_pruned_archive_starts 0 '^archive.oldest=1$' -- \
 	"$IMASNAP" status --dir "$T" --securityfs "$tmp/nonexistent"
 expect verify_anchored_needs_the_ak 2 'Usage' -- \
 	"$IMASNAP" verify --dir "$T" --log "$log" --anchored
-python3 - "$T/shard-00000001.ims" <<'EOF'
-import struct, sys
-b = bytearray(open(sys.argv[1], 'rb').read())
-n = struct.unpack_from('<I', b, 64)[0]
-struct.pack_into('<I', b, 64, 0)
-open(sys.argv[1], 'wb').write(bytes(b[:len(b) - n]))
-EOF
+strip_trailer "$T/shard-00000001.ims"
 expect verify_anchored_refuses_a_shard_without_a_quote 5 \
 	'shard 1 has no quote in its trailer to anchor on' -- \
 	verify_q "$log" --dir "$T" --anchored
@@ -193,5 +197,33 @@ q=$older_q nonce=$older_nonce
 expect verify_rejects_a_quote_older_than_the_newest_trailer_quote 5 \
 	'the quote does not follow the quote of shard 3: its clock is earlier' -- \
 	verify_q "$log" --dir "$A"
+
+# --- prune: delete the oldest shards, up to one with a quoted end ------------
+tamper
+fresh
+expect prune_dry_run_names_what_it_would_delete 0 \
+	'^would delete shards 0\.\.2 \([0-9]+ bytes\); the archive starts at shard 3' -- \
+	"$IMASNAP" prune --dir "$T" --dry-run
+expect prune_dry_run_deletes_nothing 0 '' -- test -e "$T/shard-00000000.ims"
+expect prune_refuses_a_shard_that_does_not_exist 2 'holds shards 0\.\.3: there is no shard 9' -- \
+	"$IMASNAP" prune --dir "$T" --before 9
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout > "$tmp/other.pem"
+expect prune_refuses_a_quote_another_key_signed 5 \
+	'shard 2 cannot be the archive.s oldest: the signature does not verify with the AK' -- \
+	"$IMASNAP" prune --dir "$T" --before 2 --ak "$tmp/other.pem"
+strip_trailer "$T/shard-00000002.ims"
+expect prune_refuses_a_shard_without_a_quote 5 \
+	'shard 2 cannot be the archive.s oldest: it has no quote in its trailer' -- \
+	"$IMASNAP" prune --dir "$T" --before 2
+expect prune_before_a_quoted_shard 0 '^deleted shards 0\.\.0 ' -- \
+	"$IMASNAP" prune --dir "$T" --before 1
+expect verify_anchored_after_prune 0 'anchored on the quoted end of shard 1, quoted by the AK$' -- \
+	verify_q "$log" --dir "$T" --anchored
+expect prune_json_by_default_up_to_the_newest_quoted_shard 0 '^\{"pruned":2,"bytes":[0-9]+,"oldest":3,"dry_run":false\}$' -- \
+	"$IMASNAP" prune --dir "$T" --json
+expect prune_again_finds_nothing_to_delete 0 '^nothing to prune: shard 3, the oldest, is the anchor$' -- \
+	"$IMASNAP" prune --dir "$T"
+expect verify_anchored_after_prune_to_the_newest 0 'anchored on the quoted end of shard 3' -- \
+	verify_q "$log" --dir "$T" --anchored
 
 finish attest
