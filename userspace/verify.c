@@ -381,12 +381,14 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 		json_object_put(j);
 		return;
 	}
-	printf("verified: %llu shards, live log of %llu records%s%s%s%s\n",
-	       (unsigned long long)c->count, (unsigned long long)c->live_records, past, from,
+	printf("verified: %llu shard%s, live log of %llu records%s%s%s%s\n",
+	       (unsigned long long)c->count, c->count == 1 ? "" : "s",
+	       (unsigned long long)c->live_records, past, from,
 	       c->need_aggregate ? ", re-seeded by snapshot_aggregate after kexec" : "",
 	       o->quote ? ", quoted by the AK" : "");
 	if (c->quoted)
-		printf("trailer quotes: %llu shards, %s\n", (unsigned long long)c->quoted,
+		printf("trailer quotes: %llu shard%s, %s\n", (unsigned long long)c->quoted,
+		       c->quoted == 1 ? "" : "s",
 		       c->signed_quotes == c->quoted ? "signatures checked with the AK" :
 		       "signatures NOT checked (no --ak)");
 }

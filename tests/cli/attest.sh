@@ -116,7 +116,7 @@ expect verify_of_a_pruned_archive_needs_a_trusted_start 5 \
 	'shards 0..0 are missing: verify from a checkpoint \(--from\) or a quoted shard \(--anchored\)' -- \
 	verify_q "$log" --dir "$T"
 expect verify_anchored_starts_at_the_oldest_quoted_shard 0 \
-	'^verified: 1 shards, live log of 7 records \(0 past shard 1; 4 before it NOT verified\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
+	'^verified: 1 shard, live log of 7 records \(0 past shard 1; 4 before it NOT verified\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
 	verify_q "$log" --dir "$T" --anchored
 cp "$log" "$tmp/log-r5" && flip "$tmp/log-r5" 590	# a file name byte of record 5, in shard 1
 expect verify_anchored_checks_the_anchor_shards_bytes_in_the_live_log 5 \
@@ -156,7 +156,7 @@ expect snapshot_quote_after_a_checkpoint 0 '^shard 2: end state quoted' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$tmp/twice" --boot-id $B1 --quote rsa
 fresh
 expect verify_from_a_checkpoint_walks_only_newer_shards 0 \
-	'^verified: 1 shards, live log of 14 records \(7 past shard 1\), from the checkpoint at shard 1, quoted by the AK$' -- \
+	'^verified: 1 shard, live log of 14 records \(7 past shard 1\), from the checkpoint at shard 1, quoted by the AK$' -- \
 	verify_q "$tmp/twice" --dir "$A" --from "$tmp/cp1" --save-state "$tmp/cp2"
 tamper; rm "$T/shard-00000000.ims" "$T/shard-00000001.ims"
 expect verify_from_a_checkpoint_needs_no_older_shard 0 'from the checkpoint at shard 1' -- \

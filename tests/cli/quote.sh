@@ -17,7 +17,7 @@ A=$tmp/archive && mkdir -p "$A"
 expect extend_swtpm_with_a_real_log 0 'extended 7 records' -- "$EXTEND" "$TSS2_TCTI" "$log"
 expect snapshot_reads_the_pcrs_from_the_tpm 0 '^shard 0: 7 records' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$log"
-expect verify_reads_the_pcrs_from_the_tpm 0 '^verified: 1 shards, live log of 7 records$' -- \
+expect verify_reads_the_pcrs_from_the_tpm 0 '^verified: 1 shard, live log of 7 records$' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log"
 
 N1=00112233445566778899aabbccddeeff
