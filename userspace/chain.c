@@ -461,6 +461,13 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		c->have_newest = true;
 		c->count = 1;
 		expect_trusted(c, prev, NULL);
+		/*
+		 * Its header is not quoted: only a shard that starts its boot from
+		 * zero makes its body verified history (a chain from zero to the
+		 * quoted end); any other anchor's bytes are its body, no more.
+		 */
+		c->history_unverified = !state_empty(&prev->start) || prev->log_offset ||
+					prev->first_entry;
 		*i = first + 1;
 		return 0;
 	}
@@ -609,6 +616,9 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 	if (c->check_body && rec->offset >= c->body_from) {
 		if (!EVP_DigestUpdate(c->body_md, rec->raw, rec->size))
 			return -EIO;
+		/* An anchor's own bytes are its body, but from a start nobody vouched for. */
+		if (c->history_unverified)
+			c->unverified++;
 	} else if (!c->check_prefix) {
 		c->unverified++;
 	}
@@ -638,7 +648,8 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 	c->live_bytes = rec->offset + rec->size;
 	if (!EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
 		return -EIO;
-	if (c->save_at && c->live_bytes == c->save_at) {
+	/* A checkpoint vouches only for bytes this run checked. */
+	if (c->save_at && c->live_bytes == c->save_at && !c->unverified) {
 		ret = digest_so_far(c->boot_md, c->newest.prefix);
 		if (ret)
 			return ret;
@@ -706,13 +717,15 @@ int imasnap_chain_live_end(struct imasnap_chain *c)
  * Checkpoint file, one "key value" per line in this order (values in
  * decimal, byte strings in hex, states as their imasnap_pcr_value entries):
  *
- *   imasnap-checkpoint 1
+ *   imasnap-checkpoint 2
  *   seq, kind, order, boot_id, first_entry, entries, log_offset, body_size,
  *   prev_digest, body_digest, digest, start, end,
  *   prefix (a log shard: SHA-256 of its boot's log up to its end; else -),
  *   clock <valid> <shard> <clock> <resetCount> <restartCount> <safe> <cold_boots>
  */
-#define CP_MAGIC	"imasnap-checkpoint 1"
+#define CP_MAGIC	"imasnap-checkpoint 2"
+/* Version 1 had no prefix line, and a 0/1 "a cold boot since" for cold_boots. */
+#define CP_MAGIC_V1	"imasnap-checkpoint 1"
 #define CP_STATE_MAX	(2 * IMASNAP_MAX_PCR_VALUES * sizeof(struct imasnap_pcr_value) + 1)
 
 static int cp_hex(FILE *f, const char *key, const u8 *p, size_t n)
@@ -873,6 +886,7 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	unsigned int v[5];
 	u64 kind, order, clk, seq;
 	FILE *f;
+	bool v1;
 	int ret;
 
 	memset(cp, 0, sizeof(*cp));
@@ -885,7 +899,10 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 		return ret;
 	}
 	ret = -EBADMSG;
-	if (!fgets(line, (int)size, f) || strcmp(line, CP_MAGIC "\n"))
+	if (!fgets(line, (int)size, f))
+		goto out;
+	v1 = !strcmp(line, CP_MAGIC_V1 "\n");
+	if (!v1 && strcmp(line, CP_MAGIC "\n"))
 		goto out;
 	if (cp_u64(f, "seq", line, size, &sh->seq) || cp_u64(f, "kind", line, size, &kind) ||
 	    cp_u64(f, "order", line, size, &order) ||
@@ -900,7 +917,7 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	    cp_state_read(f, "start", line, size, &sh->start) ||
 	    cp_state_read(f, "end", line, size, &sh->end))
 		goto out;
-	s = cp_line(f, "prefix", line, size);
+	s = v1 ? "-" : cp_line(f, "prefix", line, size);
 	if (!s)
 		goto out;
 	cp->has_prefix = strcmp(s, "-");
@@ -909,6 +926,8 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 		goto out;
 	if ((kind != IMASNAP_SHARD_LOG && kind != IMASNAP_SHARD_TAIL) ||
 	    (kind == IMASNAP_SHARD_TAIL && !sh->seq) ||
+	    sh->log_offset > UINT64_MAX - sh->body_size ||
+	    sh->first_entry > UINT64_MAX - sh->entries ||
 	    (order != IMASNAP_LOG_LE && order != IMASNAP_LOG_BE) || state_empty(&sh->end))
 		goto out;
 	sh->kind = (enum imasnap_shard_kind)kind;
@@ -916,7 +935,7 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	s = cp_line(f, "clock", line, size);
 	if (!s || sscanf(s, "%u %llu %llu %u %u %u %u", &v[0], (unsigned long long *)&seq,
 			 (unsigned long long *)&clk, &v[1], &v[2], &v[3], &v[4]) != 7 ||
-	    v[0] > 1 || v[3] > 1)
+	    v[0] > 1 || v[3] > 1 || (v1 && v[4] > 1))
 		goto out;
 	k->valid = v[0];
 	k->seq = seq;

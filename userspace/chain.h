@@ -65,6 +65,7 @@ struct imasnap_chain {
 	u64 body_from;
 	u8 body_digest[32];
 	bool check_prefix;		/* the live bytes [0, skip) digest to prefix */
+	bool history_unverified;	/* an anchor: [0, skip) is not verified */
 	u8 prefix[32];
 	u64 save_at;			/* where the newest (log) shard ends in the live log */
 	bool need_aggregate;		/* this boot followed a kexec */

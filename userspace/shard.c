@@ -285,6 +285,12 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 	memcpy(sh->boot_id, h.boot_id, sizeof(sh->boot_id));
 	memcpy(sh->prev_digest, h.prev_digest, sizeof(sh->prev_digest));
 	memcpy(sh->body_digest, h.body_digest, sizeof(sh->body_digest));
+	if (sh->log_offset > UINT64_MAX - sh->body_size ||
+	    sh->first_entry > UINT64_MAX - sh->entries) {
+		shard_reject(err, offsetof(struct imasnap_shard_hdr, first_entry),
+			     "shard offsets out of range");
+		goto out;
+	}
 	if (sh->kind != IMASNAP_SHARD_LOG && sh->kind != IMASNAP_SHARD_TAIL) {
 		shard_reject(err, offsetof(struct imasnap_shard_hdr, kind), "unknown shard kind");
 		goto out;

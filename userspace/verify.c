@@ -354,7 +354,7 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 		snprintf(from, sizeof(from), ", anchored on the quoted end of shard %llu",
 			 (unsigned long long)c->first);
 	if (c->skip && c->unverified)
-		snprintf(past, sizeof(past), " (%llu past shard %llu; %llu before it NOT verified)",
+		snprintf(past, sizeof(past), " (%llu past shard %llu; the %llu up to its end NOT verified)",
 			 (unsigned long long)rp->records, (unsigned long long)c->skip_seq,
 			 (unsigned long long)c->unverified);
 	else if (c->skip)

@@ -116,8 +116,12 @@ expect verify_of_a_pruned_archive_needs_a_trusted_start 5 \
 	'shards 0..0 are missing: verify from a checkpoint \(--from\) or a quoted shard \(--anchored\)' -- \
 	verify_q "$log" --dir "$T"
 expect verify_anchored_starts_at_the_oldest_quoted_shard 0 \
-	'^verified: 1 shard, live log of 7 records \(0 past shard 1; 4 before it NOT verified\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
-	verify_q "$log" --dir "$T" --anchored
+	'^verified: 1 shard, live log of 7 records \(0 past shard 1; the 7 up to its end NOT verified\), anchored on the quoted end of shard 1, quoted by the AK$' -- \
+	verify_q "$log" --dir "$T" --anchored --save-state "$tmp/cp-anchored"
+expect an_anchored_checkpoint_vouches_for_no_history 0 '^prefix -$' -- cat "$tmp/cp-anchored"
+expect verify_from_an_anchored_checkpoint_still_says_what_is_not_verified 0 \
+	'\(0 past shard 1; the 4 up to its end NOT verified\), from the checkpoint at shard 1' -- \
+	verify_q "$log" --dir "$T" --from "$tmp/cp-anchored"
 cp "$log" "$tmp/log-r5" && flip "$tmp/log-r5" 590	# a file name byte of record 5, in shard 1
 expect verify_anchored_checks_the_anchor_shards_bytes_in_the_live_log 5 \
 	'the live log differs from shard 1' -- \

@@ -432,9 +432,9 @@ static void checkpoint_read_rejects_what_is_not_one(void **state)
 {
 	static const char *const bad[] = {
 		"garbage\n",
-		"imasnap-checkpoint 2\n",
-		"imasnap-checkpoint 1\nseq 1\n",
-		"imasnap-checkpoint 1\nseq x\n",
+		"imasnap-checkpoint 3\n",
+		"imasnap-checkpoint 2\nseq 1\n",
+		"imasnap-checkpoint 2\nseq x\n",
 	};
 	struct chain_fixture *s = *state;
 	struct imasnap_checkpoint *cp = calloc(1, sizeof(*cp));
@@ -471,6 +471,27 @@ static void checkpoint_read_rejects_what_is_not_one(void **state)
 	fclose(f);
 	assert_int_equal(imasnap_checkpoint_read(path, cp), -EBADMSG);
 	assert_int_equal(imasnap_checkpoint_read("/nonexistent/checkpoint", cp), -ENOENT);
+	free(text);
+
+	/* Version 1 (no prefix line) still reads, as a checkpoint without a prefix. */
+	cp->shard = s->sh[0];
+	cp->has_prefix = true;
+	assert_int_equal(imasnap_checkpoint_write(path, cp), 0);
+	text = (char *)read_file(path, &len);
+	text = realloc(text, len + 1);
+	text[len] = 0;
+	text[strlen("imasnap-checkpoint ")] = '1';
+	{
+		char *p = strstr(text, "prefix "), *nl = strchr(p, '\n');
+
+		memmove(p, nl + 1, strlen(nl + 1) + 1);
+	}
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(imasnap_checkpoint_read(path, cp), 0);
+	assert_false(cp->has_prefix);
+	assert_memory_equal(cp->shard.digest, s->sh[0].digest, 32);
 	free(text);
 	free(cp);
 }
