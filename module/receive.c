@@ -39,7 +39,8 @@ static int consume_reject(struct imasnap_carried *out, const char *reason)
  * an unreadable one is left in the window for inspection.  Only a fresh
  * record whose tail the previous kernel verified is accepted.
  *
- * Return: 0 (accepted, or no record), -EBADMSG (rejected), -ENOMEM.
+ * Return: 0 (accepted, or no record: an empty window, or one without the
+ * record magic, as after a cold boot), -EBADMSG (rejected), -ENOMEM.
  */
 int imasnap_consume(void *window, size_t size, struct imasnap_tpm *tpm,
 		    const struct imasnap_hash_ops *ops,
@@ -53,8 +54,19 @@ int imasnap_consume(void *window, size_t size, struct imasnap_tpm *tpm,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (window_is_empty(window, min_t(size_t, size, sizeof(*h))))
+	if (window_is_empty(window, min_t(size_t, size, sizeof(*h)))) {
+		out->reason = "empty window";
 		return 0;
+	}
+	/*
+	 * Without the magic there is no record: after a cold boot the window
+	 * holds whatever RAM held.  Not an error; left as it is.
+	 */
+	if (size < sizeof(h->magic) || get_unaligned_le32(&h->magic) != IMASNAP_RECORD_MAGIC) {
+		out->reason = "no handoff record in the window";
+		pr_info("no handoff record in the window (a cold boot, or no kexec armed)\n");
+		return 0;
+	}
 	ret = imasnap_record_decode(window, size, &out->rec, ops, &err);
 	if (ret == -EBADMSG)
 		return consume_reject(out, err.reason);

@@ -132,14 +132,30 @@ static void consume_rejects_a_forged_record_and_leaves_it(struct kunit *test)
 	IMASNAP_EXPECT_MEMEQ(test, before, c->window, WINDOW_SIZE);
 }
 
-static void consume_rejects_garbage(struct kunit *test)
+static void consume_takes_a_window_without_magic_for_no_record(struct kunit *test)
+{
+	struct recv_ctx *c = recv_setup(test, 0);
+	u8 *before = kunit_kmalloc(test, WINDOW_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	memset(c->window, 0xa5, 512);	/* what RAM held at a cold boot */
+	memcpy(before, c->window, WINDOW_SIZE);
+	KUNIT_EXPECT_EQ(test, 0,
+			imasnap_consume(c->window, WINDOW_SIZE, &c->tpm->tpm, &c->h->ops, c->out));
+	KUNIT_EXPECT_EQ(test, c->out->state, IMASNAP_CARRIED_NONE);
+	KUNIT_EXPECT_STREQ(test, c->out->reason, "no handoff record in the window");
+	KUNIT_EXPECT_NULL(test, c->out->buf);
+	IMASNAP_EXPECT_MEMEQ(test, before, c->window, WINDOW_SIZE);
+}
+
+static void consume_rejects_a_record_of_another_version(struct kunit *test)
 {
 	struct recv_ctx *c = recv_setup(test, 0);
 
-	memset(c->window, 0xa5, 512);
+	c->window[4] ^= 0x7;	/* version, right after the magic */
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			imasnap_consume(c->window, WINDOW_SIZE, &c->tpm->tpm, &c->h->ops, c->out));
-	KUNIT_EXPECT_STREQ(test, c->out->reason, "bad record magic");
+	KUNIT_EXPECT_EQ(test, c->out->state, IMASNAP_CARRIED_REJECTED);
 }
 
 static void consume_rejects_a_tail_that_missed_the_tpm(struct kunit *test)
@@ -181,7 +197,8 @@ static struct kunit_case receive_test_cases[] = {
 	KUNIT_CASE(consume_rejects_a_record_from_before_a_tpm_reset),
 	KUNIT_CASE(consume_rejects_a_record_from_before_a_restart),
 	KUNIT_CASE(consume_rejects_a_forged_record_and_leaves_it),
-	KUNIT_CASE(consume_rejects_garbage),
+	KUNIT_CASE(consume_takes_a_window_without_magic_for_no_record),
+	KUNIT_CASE(consume_rejects_a_record_of_another_version),
 	KUNIT_CASE(consume_rejects_a_tail_that_missed_the_tpm),
 	KUNIT_CASE(consume_rejects_a_record_without_a_tpm_to_check_it),
 	KUNIT_CASE(consume_finds_nothing_in_an_empty_window),
