@@ -6,6 +6,7 @@
 #   make check      every test (installs what it needs first: scripts/deps.sh)
 #   make demo       boot Debian's kernel with a software TPM and show the story
 #   make bench      benchmarks
+#   make fuzz       the libFuzzer targets, FUZZ_TIME seconds each (make check runs fuzz-smoke)
 #   make install    imasnap.ko into /lib/modules/$(KVER)/updates, the tool into /usr/local
 
 CACHE ?= /var/cache/imasnap
@@ -32,6 +33,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/fuzz clean
 	$(MAKE) -C bench clean
 	$(MAKE) -C tests/qemu/helpers clean
 	rm -rf $(BUILD)
@@ -44,6 +46,14 @@ deps:
 unit: userspace
 	$(MAKE) -C tests/unit
 	$(MAKE) -C tests/unit SANITIZE=1
+
+# libFuzzer targets for every parser of untrusted input (clang, ASan, UBSan):
+# each over its seeds and a fixed number of inputs from a fixed seed.
+fuzz-smoke:
+	$(MAKE) -C tests/fuzz smoke
+
+fuzz:
+	$(MAKE) -C tests/fuzz fuzz
 
 cli: userspace
 	$(MAKE) -C userspace SANITIZE=1
@@ -93,6 +103,7 @@ kunit:
 check: deps
 	$(MAKE) userspace
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) kunit
 	$(MAKE) cli
 	$(MAKE) module-check
@@ -113,5 +124,6 @@ bench: userspace
 fixtures: userspace
 	tests/data/regenerate.sh
 
-.PHONY: all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
+PHONY_FUZZ := fuzz fuzz-smoke
+.PHONY: $(PHONY_FUZZ) all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures
