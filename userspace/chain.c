@@ -27,8 +27,8 @@
 
 #include "chain.h"
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
+/* "imasnap: verify: <message>" on stderr; returns @code. */
+int imasnap_verify_fail(int code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -94,16 +94,16 @@ static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard
 
 	*cold = false;
 	if (sh->seq != i)
-		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu", ull(i), ull(sh->seq));
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu", ull(i), ull(sh->seq));
 	/* snapshot never writes an empty shard; a tail may be empty. */
 	if (!sh->entries && sh->kind == IMASNAP_SHARD_LOG)
-		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds no record", ull(i));
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds no record", ull(i));
 	if (!state_empty(&sh->start) &&
 	    imasnap_state_banks(&sh->start) != imasnap_state_banks(&sh->end))
-		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu ends in other banks than it starts in",
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "shard %llu ends in other banks than it starts in",
 			    ull(i));
 	if (memcmp(sh->prev_digest, prev ? prev->digest : zero, 32))
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu does not link to shard %llu (prev digest differs)",
 			    ull(i), ull(i - 1));
 	if (sh->kind == IMASNAP_SHARD_TAIL) {
@@ -111,7 +111,7 @@ static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard
 		    sh->first_entry != prev->first_entry + prev->entries ||
 		    sh->log_offset != prev->log_offset + prev->body_size ||
 		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
-			return fail(IMASNAP_EXIT_MISMATCH, "tail shard %llu does not continue shard %llu",
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "tail shard %llu does not continue shard %llu",
 				    ull(i), ull(i - 1));
 		return 0;
 	}
@@ -119,22 +119,22 @@ static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard
 		if (sh->first_entry != prev->first_entry + prev->entries ||
 		    sh->log_offset != prev->log_offset + prev->body_size ||
 		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
-			return fail(IMASNAP_EXIT_MISMATCH,
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 				    "shard %llu does not start where shard %llu ends",
 				    ull(i), ull(i - 1));
 		return 0;
 	}
 	if (prev && prev->kind == IMASNAP_SHARD_TAIL && same_boot)
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu claims the boot that tail shard %llu left by kexec",
 			    ull(i), ull(i - 1));
 	if (sh->first_entry || sh->log_offset)
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu is the first of a boot but does not start at its log's start",
 			    ull(i));
 	*cold = !prev || prev->kind == IMASNAP_SHARD_LOG;
 	if (*cold ? !state_empty(&sh->start) : !!memcmp(&sh->start, &prev->end, sizeof(sh->start)))
-		return fail(IMASNAP_EXIT_MISMATCH, *cold ?
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, *cold ?
 			    "shard %llu starts a boot without a carried tail but not at zero" :
 			    "shard %llu does not start at the end of tail shard %llu",
 			    ull(i), ull(i - 1));
@@ -218,7 +218,7 @@ static int chain_end(const struct imasnap_replay *rp, const struct imasnap_shard
 				continue;
 		}
 		imasnap_chain_diff(rp, b, &sh->end, "the end state", true, diff, sizeof(diff));
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "shard %llu: its records do not replay to its %s end state%s",
 			    ull(sh->seq), imasnap_bank_info(b)->name, diff);
 	}
@@ -232,7 +232,7 @@ int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_IN
 	if (!c->clock.valid)
 		return 0;
 	if (imasnap_quote_follows(&c->clock.info, now, c->clock.cold_boots, &why))
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "the quote does not follow the quote of shard %llu: %s",
 			    ull(c->clock.seq), why);
 	return 0;
@@ -288,7 +288,7 @@ static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opt
 	int ret;
 
 	if (!sh->trailer_size)
-		return anchor ? fail(IMASNAP_EXIT_MISMATCH,
+		return anchor ? imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 				     "shard %llu has no quote in its trailer to anchor on",
 				     ull(sh->seq)) : 0;
 	q = calloc(1, sizeof(*q));
@@ -296,7 +296,7 @@ static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opt
 		return IMASNAP_EXIT_FAILURE;
 	ret = imasnap_shard_quote_check(sh, o->ak, q, &why);
 	if (ret)
-		ret = fail(ret, "shard %llu: its trailer quote: %s", ull(sh->seq), why);
+		ret = imasnap_verify_fail(ret, "shard %llu: its trailer quote: %s", ull(sh->seq), why);
 	if (ret)
 		goto out;
 	c->quoted++;
@@ -306,7 +306,7 @@ static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opt
 	c->signed_quotes++;
 	if (c->clock.valid &&
 	    imasnap_quote_follows(&c->clock.info, &q->attest.clockInfo, c->clock.cold_boots, &why)) {
-		ret = fail(IMASNAP_EXIT_MISMATCH,
+		ret = imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			   "shard %llu: its trailer quote does not follow the quote of shard %llu: %s",
 			   ull(sh->seq), ull(c->clock.seq), why);
 		goto out;
@@ -405,10 +405,10 @@ static int chain_read(const struct imasnap_chain_opts *o, struct imasnap_evp *ev
 		ret = imasnap_shard_read(path, sh, rp, &err);
 	}
 	if (ret == -EBADMSG)
-		return fail(IMASNAP_EXIT_MISMATCH, "shard %llu: %s (%s %llu)", ull(i), err.reason,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "shard %llu: %s (%s %llu)", ull(i), err.reason,
 			    err.index ? "record" : "byte", ull(err.index ? err.index : err.offset));
 	if (ret)
-		return fail(IMASNAP_EXIT_IO, "%s: %s", path, strerror(-ret));
+		return imasnap_verify_fail(IMASNAP_EXIT_IO, "%s: %s", path, strerror(-ret));
 	return 0;
 }
 
@@ -423,11 +423,11 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		const struct imasnap_shard *f = &o->from->shard;
 
 		if (n && first > f->seq + 1)
-			return fail(IMASNAP_EXIT_MISMATCH,
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 				    "shards %llu..%llu are missing: the archive starts at shard %llu",
 				    ull(f->seq + 1), ull(first - 1), ull(first));
 		if (!n || first + n < f->seq + 1)
-			return fail(IMASNAP_EXIT_MISMATCH,
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 				    "the archive ends before shard %llu, the checkpoint's (rolled back?)",
 				    ull(f->seq));
 		*prev = *f;
@@ -440,15 +440,15 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 	}
 	if (o->anchored) {
 		if (!n)
-			return fail(IMASNAP_EXIT_MISMATCH, "the archive holds no shard to anchor on");
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "the archive holds no shard to anchor on");
 		ret = chain_read(o, evp, first, prev, rp);
 		if (ret)
 			return ret;
 		if (prev->seq != first)
-			return fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu", ull(first),
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "shard %llu holds seq %llu", ull(first),
 				    ull(prev->seq));
 		if (prev->kind != IMASNAP_SHARD_LOG || !prev->entries)
-			return fail(IMASNAP_EXIT_MISMATCH,
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 				    "shard %llu cannot anchor: only a log shard with records can",
 				    ull(first));
 		ret = chain_end(rp, prev, scratch);
@@ -472,7 +472,7 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		return 0;
 	}
 	if (first)
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "shards 0..%llu are missing: verify from a checkpoint (--from) or a quoted shard (--anchored)",
 			    ull(first - 1));
 	*i = 0;
@@ -504,7 +504,7 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 	}
 	ret = imasnap_archive_range(o->dir, &first, &n);
 	if (ret) {
-		ret = fail(ret == -EBADMSG ? IMASNAP_EXIT_MISMATCH : IMASNAP_EXIT_IO, "%s: %s",
+		ret = imasnap_verify_fail(ret == -EBADMSG ? IMASNAP_EXIT_MISMATCH : IMASNAP_EXIT_IO, "%s: %s",
 			   o->dir, ret == -EBADMSG ? "a shard is missing (gap in the sequence)" :
 			   strerror(-ret));
 		goto out;
@@ -611,7 +611,7 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 	u8 digest[32];
 
 	if (end > c->skip)
-		return fail(IMASNAP_EXIT_MISMATCH, "live log record %llu crosses the end of shard %llu",
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "live log record %llu crosses the end of shard %llu",
 			    ull(rec->index), ull(c->skip_seq));
 	if (c->check_body && rec->offset >= c->body_from) {
 		if (!EVP_DigestUpdate(c->body_md, rec->raw, rec->size))
@@ -626,11 +626,11 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 		return 0;
 	if (c->check_body &&
 	    (!EVP_DigestFinal_ex(c->body_md, digest, NULL) || memcmp(digest, c->body_digest, 32)))
-		return fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
 			    ull(c->skip_seq));
 	if (c->check_prefix &&
 	    (digest_so_far(c->boot_md, digest) || memcmp(digest, c->prefix, 32)))
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "the live log's first %llu bytes are not those the checkpoint vouched for",
 			    ull(c->skip));
 	return 0;
@@ -676,7 +676,7 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 		if (!EVP_DigestUpdate(c->md, rec->raw, rec->size))
 			return -EIO;
 		if (rec->offset + rec->size > sl->end)
-			return fail(IMASNAP_EXIT_MISMATCH,
+			return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 				    "live log record %llu crosses the end of shard %llu",
 				    ull(rec->index), ull(sl->seq));
 		if (rec->offset + rec->size == sl->end) {
@@ -684,7 +684,7 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 			    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL))
 				return -EIO;
 			if (memcmp(digest, sl->digest, 32))
-				return fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
+				return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "the live log differs from shard %llu",
 					    ull(sl->seq));
 			c->slice++;
 		}
@@ -695,19 +695,19 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 int imasnap_chain_live_end(struct imasnap_chain *c)
 {
 	if (!c->live_records)
-		return fail(IMASNAP_EXIT_MISMATCH, "the live log holds no record");
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "the live log holds no record");
 	if (c->live_bytes < c->skip)
-		return fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
 			    ull(c->skip_seq));
 	if (c->slice < c->nr_slices)
-		return fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH, "the live log is shorter than shard %llu says",
 			    ull(c->slices[c->slice].seq));
 	if (c->need_aggregate && c->aggregates > 1)
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "the live log has %u snapshot_aggregate records: one is expected",
 			    c->aggregates);
 	if (c->need_aggregate && !c->bound)
-		return fail(IMASNAP_EXIT_MISMATCH,
+		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "the live log has no snapshot_aggregate naming shard %llu, its tail and the tail's end state",
 			    ull(c->agg.seq));
 	return 0;

@@ -86,6 +86,8 @@ struct imasnap_chain {
 	void *body_md;			/* ... of the trusted shard's body in it */
 };
 
+int imasnap_verify_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 void imasnap_chain_init(struct imasnap_chain *c);
 void imasnap_chain_free(struct imasnap_chain *c);
 /* Walk the archive.  0 or an exit code, the first failure named on stderr. */
