@@ -100,11 +100,17 @@ kexec: userspace module kexec-tools
 kunit:
 	tests/kunit/run.sh
 
+# The same suites in an x86_64 KUnit kernel under QEMU (TCG) with swtpm on a
+# TIS device, plus imasnap_tpm: the module's tpm.c against that real chip.
+kunit-tpm:
+	tests/kunit/run.sh --tpm
+
 check: deps
 	$(MAKE) userspace
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) kunit
+	$(MAKE) kunit-tpm
 	$(MAKE) cli
 	$(MAKE) module-check
 	$(MAKE) style
@@ -125,5 +131,5 @@ fixtures: userspace
 	tests/data/regenerate.sh
 
 PHONY_FUZZ := fuzz fuzz-smoke
-.PHONY: $(PHONY_FUZZ) all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
+.PHONY: $(PHONY_FUZZ) kunit-tpm all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures
