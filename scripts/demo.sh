@@ -56,8 +56,10 @@ say "6. The host verifies the same archive against kernel 2's live log and PCRs"
 for s in "$A"/shard-*.ims; do
 	echo "   $(basename "$s"): $("$IMASNAP" show "$s" | sed -n 's/^shard *//p; s/^records *//p' | paste -sd ' ')"
 done
-mkdir -p "$o/pruned" && cp "$A"/shard-00000002.ims "$o/pruned/"
-echo "   shards 0 and 1 pruned: verify --anchored trusts shard 2's quoted end state:"
+cp -r "$A" "$o/pruned"
+echo "   imasnap prune: delete the shards before the newest one whose end state the AK quoted:"
+"$IMASNAP" prune --dir "$o/pruned" | indent
+echo "   then verify --anchored trusts shard 2's quoted end state (the history before it is not verified):"
 "$IMASNAP" verify --dir "$o/pruned" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" \
 	--ak "$A/ak-rsa.pem" --anchored | indent
 echo "   without imasnap a verifier starts kernel 2's log at zero and fails:"
