@@ -15,66 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imasnap.h"
+#include "bench.h"
 
 #define B(x) (1U << IMASNAP_BANK_##x)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET))
-		return NULL;
-	buf = malloc((size_t)n);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Write records of @seed, round robin, until @records are written. */
-static int make_log(const unsigned char *seed, size_t len, unsigned long records,
-		    FILE *out, size_t *bytes)
-{
-	struct imasnap_log_record rec;
-	struct imasnap_log log;
-	struct imasnap_err err;
-	unsigned long n = 0;
-	size_t pos = 0;
-	int ret;
-
-	*bytes = 0;
-	imasnap_log_init(&log, IMASNAP_LOG_LE);
-	while (n < records) {
-		if (pos == len)
-			pos = 0;
-		ret = imasnap_log_next(&log, seed + pos, len - pos, true, &rec, &err);
-		if (ret <= 0)
-			return -1;
-		/* Skip boot_aggregate so the long log looks like a running host. */
-		if (pos) {
-			if (fwrite(seed + pos, 1, rec.size, out) != rec.size)
-				return -1;
-			*bytes += rec.size;
-			n++;
-		}
-		pos += rec.size;
-	}
-	return 0;
-}
 
 static double run(const char *path, const struct imasnap_hash_ops *ops, u32 banks,
 		  u32 padded, unsigned long *records)
@@ -92,7 +35,7 @@ static double run(const char *path, const struct imasnap_hash_ops *ops, u32 bank
 			imasnap_replay_add_lane(rp, b, (padded & (1U << b)) ?
 						IMASNAP_RULE_PADDED_SHA1 : IMASNAP_RULE_NORMAL);
 	imasnap_replay_start(rp, NULL);
-	t0 = now();
+	t0 = bench_now();
 	if (imasnap_logfile_open(&lf, path, IMASNAP_ORDER_LE))
 		exit(1);
 	*records = 0;
@@ -108,7 +51,7 @@ static double run(const char *path, const struct imasnap_hash_ops *ops, u32 bank
 		exit(1);
 	}
 	free(rp);
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -144,11 +87,11 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	snprintf(seedpath, sizeof(seedpath), "%s/binary_runtime_measurements", fixture);
-	seed = slurp(seedpath, &len);
+	seed = bench_slurp(seedpath, &len);
 	fd = mkstemp(path);
 	out = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	evp = imasnap_evp_new();
-	if (!seed || !out || !evp || make_log(seed, len, records, out, &bytes) || fclose(out)) {
+	if (!seed || !out || !evp || bench_make_log(seed, len, records, out, &bytes) || fclose(out)) {
 		fprintf(stderr, "replay_bench: cannot build the log from %s\n", seedpath);
 		return 1;
 	}

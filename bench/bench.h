@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the benchmarks share: a clock, a file reader and the long-log maker. */
+#ifndef _IMASNAP_BENCH_H
+#define _IMASNAP_BENCH_H
+
+#include <stdio.h>
+
+#include "imasnap.h"
+
+double bench_now(void);
+unsigned char *bench_slurp(const char *path, size_t *len);
+/*
+ * Write @records records of the log @seed to @out, round robin, without its
+ * boot_aggregate (a long-running host's log); @bytes: how many bytes.
+ */
+int bench_make_log(const unsigned char *seed, size_t len, unsigned long records,
+		   FILE *out, size_t *bytes);
+
+#endif
