@@ -49,24 +49,43 @@ finish() {
 
 # A software TPM on the host (sha1 and sha256 banks) for this test:
 # TSS2_TCTI points at it, $swtpm_ctrl is its control channel (swtpm_ioctl
-# --tcp), and it is stopped on exit.
+# --tcp), and it is stopped on exit.  The ports are picked free; another
+# process may take one before swtpm binds it, so a start that does not come
+# up is retried on new ports.
 start_swtpm() {
-	local port
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	local ports port ctrl try
 	mkdir -p "$tmp/tpm"
 	swtpm_setup --tpm2 --tpmstate "$tmp/tpm" --pcr-banks sha1,sha256 \
 		--config /etc/swtpm_setup.conf > "$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
-	swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" --flags not-need-init,startup-clear \
-		--server type=tcp,bindaddr=127.0.0.1,port=$port \
-		--ctrl type=tcp,bindaddr=127.0.0.1,port=$((port + 1)) &
-	swtpm_pid=$!
-	cleanup_hooks+=('kill "$swtpm_pid" 2>/dev/null')
-	swtpm_ctrl=127.0.0.1:$((port + 1))
-	export TSS2_TCTI="swtpm:host=127.0.0.1,port=$port"
-	for _ in $(seq 50); do
-		"$top/tests/cli/build/tpm-extend" "$TSS2_TCTI" /dev/null > /dev/null 2>&1 && return 0
-		sleep 0.1
+	cleanup_hooks+=('[ -n "${swtpm_pid:-}" ] && kill "$swtpm_pid" 2>/dev/null')
+	for try in 1 2 3 4 5; do
+		# The swtpm TCTI talks to the control channel on port + 1.
+		port=$(python3 -c 'import socket
+while True:
+    a, b = socket.socket(), socket.socket()
+    a.bind(("127.0.0.1", 0))
+    try:
+        b.bind(("127.0.0.1", a.getsockname()[1] + 1))
+        break
+    except OSError:
+        pass
+print(a.getsockname()[1])')
+		ctrl=$((port + 1))
+		swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" --flags not-need-init,startup-clear \
+			--server type=tcp,bindaddr=127.0.0.1,port=$port \
+			--ctrl type=tcp,bindaddr=127.0.0.1,port=$ctrl 2>> "$tmp/swtpm.log" &
+		swtpm_pid=$!
+		swtpm_ctrl=127.0.0.1:$ctrl
+		export TSS2_TCTI="swtpm:host=127.0.0.1,port=$port"
+		for _ in $(seq 50); do
+			kill -0 "$swtpm_pid" 2>/dev/null || break
+			"$top/tests/cli/build/tpm-extend" "$TSS2_TCTI" /dev/null > /dev/null 2>&1 && return 0
+			sleep 0.1
+		done
+		kill "$swtpm_pid" 2>/dev/null
+		wait "$swtpm_pid" 2>/dev/null
+		echo "swtpm did not come up on ports $port/$ctrl (try $try)" >&2
 	done
-	echo "swtpm did not come up" >&2
+	cat "$tmp/swtpm.log" >&2
 	exit 1
 }
