@@ -32,6 +32,7 @@ static void quote_usage(FILE *f)
 		"  --log FILE      the IMA log whose PCRs are quoted (default %s)\n"
 		"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
 		"  --banks LIST    quote only these banks (default: every bank the TPM has)\n"
+		"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n"
 		"  --json          machine-readable result on stdout\n", IMASNAP_IMA_LOG);
 }
 
@@ -67,6 +68,7 @@ struct quote_opts {
 	u32 banks;
 	bool shard;
 	bool json;
+	bool log_given;
 };
 
 static int quote_parse(int argc, char **argv, struct quote_opts *o)
@@ -101,7 +103,7 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 		case 'a': o->alg = optarg; break;
 		case 't': o->tcti = optarg; break;
 		case 's': o->shard = true; break;
-		case 'l': o->log = optarg; break;
+		case 'l': o->log = optarg; o->log_given = true; break;
 		case 'i': o->boot_id = optarg; break;
 		case 'j': o->json = true; break;
 		case 'p':
@@ -120,7 +122,8 @@ static int quote_parse(int argc, char **argv, struct quote_opts *o)
 	}
 	if (!o->dir || optind != argc || (strcmp(o->alg, "rsa") && strcmp(o->alg, "ecc")) ||
 	    (o->shard ? (o->nonce || o->out || o->pcrs || o->banks != ~0U) :
-			(!o->nonce || !o->out || o->boot_id))) {
+			(!o->nonce || !o->out || o->boot_id ||
+			 (o->pcrs && o->log_given)))) {
 		quote_usage(stderr);
 		return IMASNAP_EXIT_USAGE;
 	}

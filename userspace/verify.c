@@ -47,7 +47,8 @@ static int verify_usage(FILE *f, int ret)
 		"  --tcti CONF        read the PCRs from this TPM (default: $TSS2_TCTI, tctildr's default)\n"
 		"  --from STATE       start from a checkpoint an earlier verify saved (incremental)\n"
 		"  --anchored         start from the oldest shard's end, attested by its trailer quote\n"
-		"  --save-state STATE after success, save the newest shard as a checkpoint\n",
+		"  --save-state STATE after success, save the newest shard as a checkpoint\n"
+		"  --json             machine-readable result on stdout\n",
 		IMASNAP_IMA_LOG);
 	return ret;
 }

@@ -178,4 +178,16 @@ expect status_json_has_both 0 '"module":\{"version":"1".*"archive":\{"shards":3'
 expect status_says_when_the_module_is_not_loaded 0 '^module=not loaded' -- \
 	"$IMASNAP" status --securityfs "$tmp/nonexistent"
 
+# The systemd units, as systemd reads them (the binary path pointed at this build).
+if command -v systemd-analyze > /dev/null; then
+	mkdir -p "$tmp/units"
+	for u in "$top"/userspace/systemd/*.service; do
+		sed "s|/usr/local/sbin/imasnap|$IMASNAP|" "$u" > "$tmp/units/${u##*/}"
+	done
+	expect systemd_units_pass_systemd_analyze_verify 0 '' -- \
+		systemd-analyze verify --man=no "$tmp"/units/*.service
+	expect snapshot_unit_runs_before_the_kexec_itself 0 '' -- \
+		grep -qE '^Before=.*systemd-kexec\.service' "$top/userspace/systemd/imasnap-snapshot.service"
+fi
+
 finish archive

@@ -72,6 +72,8 @@ expect quote_refuses_a_nonce_shorter_than_16_bytes 2 'takes 16 to 64 bytes' -- \
 	"$IMASNAP" quote --dir "$A" --nonce 00112233445566778899aabbccddee --out "$tmp/qs" --log "$log"
 expect verify_refuses_a_nonce_shorter_than_16_bytes 2 'takes 16 to 64 bytes' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-rsa" --ak "$A/ak-rsa.pem" --nonce 0011
+expect quote_pcrs_and_log_exclude_each_other 2 'Usage' -- \
+	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/qx" --pcrs 10 --log "$log"
 expect quote_without_a_readable_log_asks_for_pcrs 3 'give --pcrs, or --log' -- \
 	"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/qn" --log "$tmp/nonexistent"
 
