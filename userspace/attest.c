@@ -306,8 +306,8 @@ out:
 	return ret;
 }
 
-/* Every PCR of every bank in @st, in bank order (a shard's end state). */
-void imasnap_quote_select_state(const struct imasnap_state *st, TPML_PCR_SELECTION *sel)
+/* PCRs @mask[b] of every bank b with any, in bank order. */
+void imasnap_quote_select(const u32 mask[IMASNAP_NR_BANKS], TPML_PCR_SELECTION *sel)
 {
 	u32 p;
 	int b;
@@ -316,13 +316,13 @@ void imasnap_quote_select_state(const struct imasnap_state *st, TPML_PCR_SELECTI
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		TPMS_PCR_SELECTION *s;
 
-		if (!st->pcr_mask[b])
+		if (!mask[b])
 			continue;
 		s = &sel->pcrSelections[sel->count++];
 		s->hash = imasnap_bank_info(b)->alg_id;
 		s->sizeofSelect = 3;
 		for (p = 0; p < IMASNAP_NR_PCRS; p++)
-			if (st->pcr_mask[b] & (1U << p))
+			if (mask[b] & (1U << p))
 				s->pcrSelect[p / 8] |= 1U << (p % 8);
 	}
 }

@@ -544,7 +544,7 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 	c->newest.shard.trailer_size = 0;
 	/* A checkpoint of a log shard keeps the digest of its boot's log up to it. */
 	c->newest.has_prefix = false;
-	if (c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
+	if (o->save && c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
 		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
 	c->md = EVP_MD_CTX_new();
 	c->boot_md = EVP_MD_CTX_new();
@@ -646,7 +646,8 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 
 	c->live_records++;
 	c->live_bytes = rec->offset + rec->size;
-	if (!EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
+	/* The log from its start is hashed only for a checkpoint, to check or to save. */
+	if ((c->check_prefix || c->save_at) && !EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
 		return -EIO;
 	/* A checkpoint vouches only for bytes this run checked. */
 	if (c->save_at && c->live_bytes == c->save_at && !c->unverified) {

@@ -20,6 +20,8 @@ struct imasnap_chain_opts {
 	const struct imasnap_checkpoint *from;
 	/* Quote-anchored: trust the oldest shard's end by its trailer quote. */
 	bool anchored;
+	/* The caller saves a checkpoint: keep the digest of the log up to it. */
+	bool save;
 	/* Trailer quotes' signatures are checked with it; NULL: not checked. */
 	EVP_PKEY *ak;
 };

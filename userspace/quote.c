@@ -183,7 +183,7 @@ static int quote_selection(const struct quote_opts *o, struct imasnap_tpm2 *tpm,
 			   TPML_PCR_SELECTION *sel, u32 *pcrs)
 {
 	struct imasnap_shard *newest;
-	u32 banks, b, p;
+	u32 banks, b, mask[IMASNAP_NR_BANKS];
 	u64 count;
 	int ret = 0;
 
@@ -205,19 +205,9 @@ static int quote_selection(const struct quote_opts *o, struct imasnap_tpm2 *tpm,
 	if (imasnap_tpm2_banks(tpm, &banks))
 		return IMASNAP_EXIT_FAILURE;
 	banks &= o->banks;
-	memset(sel, 0, sizeof(*sel));
-	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		TPMS_PCR_SELECTION *s;
-
-		if (!(banks & (1U << b)))
-			continue;
-		s = &sel->pcrSelections[sel->count++];
-		s->hash = imasnap_bank_info(b)->alg_id;
-		s->sizeofSelect = 3;
-		for (p = 0; p < IMASNAP_NR_PCRS; p++)
-			if (*pcrs & (1U << p))
-				s->pcrSelect[p / 8] |= 1U << (p % 8);
-	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		mask[b] = (banks & (1U << b)) ? *pcrs : 0;
+	imasnap_quote_select(mask, sel);
 	return 0;
 }
 
@@ -255,7 +245,7 @@ static int quote_shard(const struct quote_opts *o, struct imasnap_tpm2 *tpm, ESY
 		ret = IMASNAP_EXIT_USAGE;
 		goto out;
 	}
-	imasnap_quote_select_state(&sh->end, &sel);
+	imasnap_quote_select(sh->end.pcr_mask, &sel);
 	ret = imasnap_tpm2_quote(tpm, ak, sh->body_digest, 32, &sel, sh->trailer,
 				 sizeof(sh->trailer), &len);
 	if (ret)

@@ -29,7 +29,7 @@ int imasnap_quote_read(const char *path, struct imasnap_quote *q);
 int imasnap_quote_check_signature(const struct imasnap_quote *q, EVP_PKEY *ak, const char **why);
 EVP_PKEY *imasnap_read_ak(const char *path);
 
-void imasnap_quote_select_state(const struct imasnap_state *st, TPML_PCR_SELECTION *sel);
+void imasnap_quote_select(const u32 mask[IMASNAP_NR_BANKS], TPML_PCR_SELECTION *sel);
 int imasnap_quote_state_digest(const struct imasnap_state *st, const TPML_PCR_SELECTION *sel,
 			       u8 out[32]);
 int imasnap_quote_follows(const TPMS_CLOCK_INFO *prev, const TPMS_CLOCK_INFO *cur,

@@ -476,20 +476,9 @@ out:
 }
 
 /*
- * Number of shards in @dir; they must be shard-00000000.. without a gap
- * (-EBADMSG).  -errno when @dir cannot be read.
+ * The shards in @dir: @first..@first + @count - 1, without a gap (-EBADMSG).
+ * -errno when @dir cannot be read.
  */
-int imasnap_archive_count(const char *dir, u64 *count)
-{
-	u64 first;
-	int ret;
-
-	ret = imasnap_archive_range(dir, &first, count);
-	if (!ret && first)
-		return -EBADMSG;	/* the oldest shards are missing */
-	return ret;
-}
-
 int imasnap_archive_range(const char *dir, u64 *first, u64 *count)
 {
 	unsigned long long seq, max = 0, min = ULLONG_MAX;

@@ -99,12 +99,9 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 /* The shard file name for @seq: "shard-%08llu.ims". */
 void imasnap_shard_name(u64 seq, char *buf, size_t size);
 
-/* The archive: shards in @dir by seq, 0..n-1 (a gap: -EBADMSG). */
-int imasnap_archive_count(const char *dir, u64 *count);
 /*
- * The same for an archive whose oldest shards were pruned: shards
- * @first..@first + @count - 1 without a gap (-EBADMSG); @first = 0 and
- * @count = 0 when there is none.
+ * The archive: shards @first..@first + @count - 1 in @dir, without a gap
+ * (-EBADMSG); @first > 0 after a prune; @first = @count = 0 when empty.
  */
 int imasnap_archive_range(const char *dir, u64 *first, u64 *count);
 

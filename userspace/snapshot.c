@@ -203,7 +203,7 @@ static int snap_quote(struct imasnap_tpm2 *tpm, ESYS_TR ak, struct imasnap_shard
 
 	if (!q)
 		return IMASNAP_EXIT_FAILURE;
-	imasnap_quote_select_state(&sh->end, &sel);
+	imasnap_quote_select(sh->end.pcr_mask, &sel);
 	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, &v, 1, sh->body_digest) ?
 	      IMASNAP_EXIT_FAILURE : 0;
 	if (!ret)

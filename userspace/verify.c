@@ -185,41 +185,26 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
 	return imasnap_chain_clock_check(x, &q->attest.clockInfo);
 }
 
-/* pcrDigest: SHA-256 of the selected PCRs, bank by bank, PCR by PCR. */
+/*
+ * The quote's pcrDigest from one lane per bank (@lane_of): the lanes' PCRs
+ * as a state, digested as the TPM does.  -ENOENT: the selection names a
+ * PCR the log does not account for.
+ */
 static int quote_digest(const struct imasnap_replay *rp, const TPML_PCR_SELECTION *sel,
-			const int lane_of[IMASNAP_NR_BANKS], u8 out[32])
+			const int lane_of[IMASNAP_NR_BANKS], struct imasnap_state *st, u8 out[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	u32 i, p;
-	int ret = -EINVAL;
+	int b;
 
-	if (!md || !EVP_DigestInit_ex2(md, EVP_sha256(), NULL))
-		goto out;
-	for (i = 0; i < sel->count; i++) {
-		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
-		int b = imasnap_bank_by_alg(s->hash);
-		const struct imasnap_lane *l;
-
-		if (b < 0 || lane_of[b] < 0)
-			goto out;
-		l = &rp->lane[lane_of[b]];
-		for (p = 0; p < IMASNAP_NR_PCRS && p / 8 < s->sizeofSelect; p++) {
-			if (!(s->pcrSelect[p / 8] & (1U << (p % 8))))
-				continue;
-			if (!((l->touched | l->start_mask) & (1U << p)))
-				goto out;	/* a PCR the log does not account for */
-			if (!EVP_DigestUpdate(md, l->pcr[p], imasnap_bank_info(b)->size))
-				goto out;
-		}
-	}
-	ret = EVP_DigestFinal_ex(md, out, NULL) ? 0 : -EIO;
-out:
-	EVP_MD_CTX_free(md);
-	return ret;
+	imasnap_state_init(st);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (lane_of[b] >= 0)
+			imasnap_replay_state(rp, (unsigned int)lane_of[b], st);
+	return imasnap_quote_state_digest(st, sel, out);
 }
 
 /* Does the replay give the quote's pcrDigest under one rule per bank? */
-static int verify_quote_digest(const struct imasnap_replay *rp, const struct imasnap_quote *q)
+static int verify_quote_digest(const struct imasnap_replay *rp, const struct imasnap_quote *q,
+			       struct imasnap_state *st)
 {
 	const TPMS_QUOTE_INFO *qi = &q->attest.attested.quote;
 	int lanes[IMASNAP_NR_BANKS][2], lane_of[IMASNAP_NR_BANKS];
@@ -259,14 +244,14 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 	for (combo = 0; combo < (1U << nb); combo++) {
 		for (i = 0; i < nb; i++)
 			lane_of[which[i]] = lanes[which[i]][(combo >> i) & 1];
-		if (!quote_digest(rp, &qi->pcrSelect, lane_of, digest) &&
+		if (!quote_digest(rp, &qi->pcrSelect, lane_of, st, digest) &&
 		    !memcmp(digest, qi->pcrDigest.buffer, 32))
 			return 0;
 	}
 	/* Expected vs got under the normal rule. */
 	for (i = 0; i < nb; i++)
 		lane_of[which[i]] = lanes[which[i]][0];
-	if (quote_digest(rp, &qi->pcrSelect, lane_of, digest))
+	if (quote_digest(rp, &qi->pcrSelect, lane_of, st, digest))
 		return imasnap_verify_fail(IMASNAP_EXIT_MISMATCH,
 			    "the live log (%llu records) does not give the quote's PCR digest: the quote selects a PCR the log does not account for",
 			    (unsigned long long)rp->records);
@@ -407,6 +392,7 @@ int verify_main(int argc, char **argv)
 	imasnap_chain_init(c);
 	co.dir = o.dir;
 	co.anchored = o.anchored;
+	co.save = o.save;
 	if (o.ak) {
 		ak = imasnap_read_ak(o.ak);
 		if (!ak) {
@@ -462,7 +448,7 @@ int verify_main(int argc, char **argv)
 	if (!ret)
 		ret = imasnap_chain_live_end(c);
 	if (!ret && o.quote)
-		ret = verify_quote_digest(rp, q);
+		ret = verify_quote_digest(rp, q, tpm_pcrs);	/* a quote reads no TPM: scratch */
 	if (ret)
 		goto out;
 	if (bad >= 0) {

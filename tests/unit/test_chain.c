@@ -298,7 +298,7 @@ static void walk_from_a_checkpoint_skips_the_archived_prefix(void **state)
 {
 	struct chain_fixture *s = *state;
 	struct imasnap_checkpoint cp = { .shard = s->sh[0] };
-	struct imasnap_chain_opts o = { .dir = s->dir, .from = &cp };
+	struct imasnap_chain_opts o = { .dir = s->dir, .from = &cp, .save = true };
 	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
 	struct imasnap_chain c;
 	char p[128];
@@ -549,7 +549,7 @@ static void quote_pcr_digest_is_the_selected_values_in_order(void **state)
 
 	(void)state;
 	assert_non_null(md);
-	imasnap_quote_select_state(&f->pcrs, &sel);
+	imasnap_quote_select(f->pcrs.pcr_mask, &sel);
 	imasnap_quote_masks(&sel, mask);
 	assert_memory_equal(mask, f->pcrs.pcr_mask, sizeof(mask));
 	assert_int_equal(imasnap_quote_state_digest(&f->pcrs, &sel, got), 0);
@@ -563,7 +563,7 @@ static void quote_pcr_digest_is_the_selected_values_in_order(void **state)
 	/* A selection naming a PCR the state has no value for. */
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		f->pcrs.pcr_mask[b] &= 1U << IMASNAP_IMA_PCR;
-	imasnap_quote_select_state(&f->pcrs, &sel);
+	imasnap_quote_select(f->pcrs.pcr_mask, &sel);
 	assert_int_equal(imasnap_quote_state_digest(&f->pcrs, &sel, got), 0);
 	sel.pcrSelections[0].pcrSelect[0] |= 1;
 	assert_int_equal(imasnap_quote_state_digest(&f->pcrs, &sel, got), -ENOENT);

@@ -165,17 +165,24 @@ static void shard_write_never_replaces_a_shard(void **state)
 	free(got);
 }
 
-static void archive_count_finds_a_gap(void **state)
+static void archive_range_takes_a_pruned_start_and_finds_a_gap(void **state)
 {
 	struct shard_fixture *s = *state;
-	u64 n;
+	u64 first, n;
 
-	assert_int_equal(imasnap_archive_count(s->dir, &n), 0);
+	assert_int_equal(imasnap_archive_range(s->dir, &first, &n), 0);
+	assert_int_equal(first, 0);
 	assert_int_equal(n, 1);
-	s->sh.seq = 2;
+	s->sh.seq = 1;
 	assert_int_equal(imasnap_shard_write(s->dir, &s->sh, s->f->log, test_hash_ops()), 0);
-	assert_int_equal(imasnap_archive_count(s->dir, &n), -EBADMSG);
-	assert_int_equal(imasnap_archive_count("/nonexistent/imasnap", &n), -ENOENT);
+	assert_int_equal(unlink(s->path), 0);	/* shard 0 pruned */
+	assert_int_equal(imasnap_archive_range(s->dir, &first, &n), 0);
+	assert_int_equal(first, 1);
+	assert_int_equal(n, 1);
+	s->sh.seq = 3;
+	assert_int_equal(imasnap_shard_write(s->dir, &s->sh, s->f->log, test_hash_ops()), 0);
+	assert_int_equal(imasnap_archive_range(s->dir, &first, &n), -EBADMSG);
+	assert_int_equal(imasnap_archive_range("/nonexistent/imasnap", &first, &n), -ENOENT);
 }
 
 int main(void)
@@ -186,7 +193,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(shard_any_flipped_byte_is_caught, setup, teardown),
 		cmocka_unit_test_setup_teardown(shard_read_rejects_every_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(shard_write_never_replaces_a_shard, setup, teardown),
-		cmocka_unit_test_setup_teardown(archive_count_finds_a_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(archive_range_takes_a_pruned_start_and_finds_a_gap,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("imasnap_shard", tests, NULL, NULL);
