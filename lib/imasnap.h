@@ -134,8 +134,6 @@ void imasnap_state_set(struct imasnap_state *st, enum imasnap_bank bank,
 		       u32 pcr, const u8 *digest);
 bool imasnap_state_has(const struct imasnap_state *st, enum imasnap_bank bank,
 		       u32 pcr);
-const u8 *imasnap_state_get(const struct imasnap_state *st,
-			    enum imasnap_bank bank, u32 pcr);
 /* enum imasnap_bank bits of the banks @st has a value in. */
 u32 imasnap_state_banks(const struct imasnap_state *st);
 /* States as arrays of struct imasnap_pcr_value (the record and shard format). */

@@ -68,12 +68,6 @@ bool imasnap_state_has(const struct imasnap_state *st, enum imasnap_bank bank,
 	return st->pcr_mask[bank] & (1U << pcr);
 }
 
-const u8 *imasnap_state_get(const struct imasnap_state *st,
-			    enum imasnap_bank bank, u32 pcr)
-{
-	return imasnap_state_has(st, bank, pcr) ? st->pcr[bank][pcr] : NULL;
-}
-
 static int state_reject(struct imasnap_err *err, u64 at, const char *reason)
 {
 	err->reason = reason;
