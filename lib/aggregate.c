@@ -5,7 +5,7 @@
  * the parser accepts only that form, so a text has exactly one meaning and
  * build(parse(x)) == x.
  */
-#include "imasnap.h"
+#include "core.h"
 
 struct out {
 	char *buf;

@@ -3,7 +3,10 @@
  * The only place where the lib/ core differs between the kernel module and
  * the userspace tool: types, byte order helpers and the few string/memory
  * functions the core uses.  Everything else in lib/ is built unchanged on
- * both sides.
+ * both sides, and includes nothing outside lib/ and include/.  In the
+ * kernel it covers Debian 12's 6.1 up to sid's 7.x: the one difference
+ * between them it sees, where <linux/unaligned.h> lives, is detected by
+ * Kbuild from the kernel's own headers, not by version number.
  */
 #ifndef _IMASNAP_ENV_H
 #define _IMASNAP_ENV_H
@@ -14,7 +17,12 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/types.h>
-#include "../module/compat.h"	/* get_unaligned_le32() and friends */
+/* get_unaligned_le32() and friends: <linux/unaligned.h> since 6.12 (Kbuild looks). */
+#ifdef IMASNAP_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
 
 #else /* userspace */
 

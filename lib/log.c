@@ -14,7 +14,7 @@
  * record is either returned whole and consistent or rejected with its offset,
  * index and reason.
  */
-#include "imasnap.h"
+#include "core.h"
 
 #define LOG_HDR_SIZE	(4 + IMASNAP_SHA1_DIGEST_SIZE + 4)
 #define LEGACY_NAME	"ima"

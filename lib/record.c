@@ -5,7 +5,7 @@
  * nothing: every count and size is checked against the bytes that are there
  * before it is used, and the self-digest covers the whole record.
  */
-#include "imasnap.h"
+#include "core.h"
 
 #define HDR_SIZE	sizeof(struct imasnap_record_hdr)
 #define VALUE_SIZE	sizeof(struct imasnap_pcr_value)

@@ -18,7 +18,7 @@
  * The SHA-1 template digest in the log is recomputed and must match: that is
  * what binds the log bytes to what was extended.
  */
-#include "imasnap.h"
+#include "core.h"
 
 static const u8 zeros[IMASNAP_IMA_NAME_HASHED];
 

@@ -2,7 +2,7 @@
 /*
  * PCR banks, PCR state sets and hex: the vocabulary the rest of lib/ uses.
  */
-#include "imasnap.h"
+#include "core.h"
 
 #define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
 

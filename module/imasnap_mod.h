@@ -7,7 +7,7 @@
 #include <linux/mutex.h>
 #include <linux/tpm.h>
 
-#include "../lib/imasnap.h"
+#include "../lib/core.h"
 
 /* hash.c: the core's hash operations on crypto_shash. */
 struct imasnap_khash {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../lib/imasnap.h"
+#include "../lib/core.h"
 
 /* Stable exit codes: scripts may test for them (documented in imasnap(8)). */
 enum imasnap_exit {

@@ -7,8 +7,8 @@
  * struct imasnap_hash_ops (crypto_shash in the kernel, OpenSSL 3 EVP in
  * userspace).
  */
-#ifndef _IMASNAP_LIB_H
-#define _IMASNAP_LIB_H
+#ifndef _IMASNAP_CORE_H
+#define _IMASNAP_CORE_H
 
 #include "imasnap_env.h"
 #include "../include/uapi/linux/imasnap.h"
@@ -247,4 +247,4 @@ int imasnap_aggregate_parse(enum imasnap_aggregate_kind kind, const char *buf,
 			    size_t len, struct imasnap_aggregate *agg,
 			    struct imasnap_err *err);
 
-#endif /* _IMASNAP_LIB_H */
+#endif /* _IMASNAP_CORE_H */
