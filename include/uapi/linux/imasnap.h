@@ -92,7 +92,6 @@ enum imasnap_bank {
  * struct imasnap_pcr_value - one PCR of one bank
  * @bank:	enum imasnap_bank
  * @pcr:	PCR index, < IMASNAP_NR_PCRS
- * @reserved:	zero
  * @alg_id:	TPM_ALG_ID of @bank (redundant, checked)
  * @reserved2:	zero
  * @digest:	the PCR value; bytes past the bank's digest size are zero
@@ -121,6 +120,7 @@ struct imasnap_pcr_value {
  * @nr_pcrs:		imasnap_pcr_value entries read from the TPM at capture
  * @reset_count:	TPM2_ReadClock resetCount at capture
  * @restart_count:	TPM2_ReadClock restartCount at capture
+ * @reserved0:		zero
  * @capture_ns:		time the capture took, nanoseconds
  * @reserved:		zero
  * @shard_digest:	SHA-256 of the archived shard (the cut)
