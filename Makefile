@@ -59,7 +59,7 @@ cli: userspace
 	$(MAKE) -C userspace SANITIZE=1
 	@mkdir -p tests/cli/build
 	for h in forge-shard tpm-extend; do \
-		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace -Iinclude \
+		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace/lib \
 		-o tests/cli/build/$$h tests/cli/$$h.c userspace/build/libimasnap.a \
 		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) || exit 1; \
 	done

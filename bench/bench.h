@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "imasnap.h"
+#include "libimasnap.h"
 
 double bench_now(void);
 unsigned char *bench_slurp(const char *path, size_t *len);

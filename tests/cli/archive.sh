@@ -178,6 +178,21 @@ expect status_json_has_both 0 '"module":\{"version":"1".*"archive":\{"shards":3'
 expect status_says_when_the_module_is_not_loaded 0 '^module=not loaded' -- \
 	"$IMASNAP" status --securityfs "$tmp/nonexistent"
 
+# One exit code per kind of failure: a state the command cannot work from
+# is not a typo.
+mkdir -p "$tmp/empty"
+expect arm_before_any_snapshot_is_a_state_error 6 "run 'imasnap snapshot --dir" -- \
+	"$IMASNAP" arm --dir "$tmp/empty" --boot-id $BOOT1 --print
+expect snapshot_names_the_options_that_conflict 2 'snapshot: --pcrs and --tcti conflict' -- \
+	"$IMASNAP" snapshot --dir "$A" --pcrs "$d/pcrs.txt" --tcti swtpm
+expect verify_says_which_option_is_missing 2 'verify: --ak PEM is required with --quote' -- \
+	"$IMASNAP" verify --dir "$A" --quote "$tmp/q" --nonce 00112233445566778899aabbccddeeff
+expect version_names_the_tool 0 '^imasnap [0-9a-f]' -- "$IMASNAP" --version
+# The first shard starts the chain: a prev digest there is a lie.
+cp -r "$A" "$tmp/prev0"
+flip "$tmp/prev0/shard-00000000.ims" 88
+expect verify_rejects_a_first_shard_with_a_prev_digest 5 'shard 0 has a non-zero prev digest: it must start the chain' -- \
+	"$IMASNAP" verify --dir "$tmp/prev0" --log "$log" --pcrs "$d/pcrs.txt"
 # The systemd units, as systemd reads them (the binary path pointed at this build).
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"

@@ -58,7 +58,7 @@ digest1=$("$IMASNAP" show "$A/shard-00000001.ims" | awk '/^digest/ { print $2 }'
 expect quote_shard_adds_a_trailer_to_the_newest_shard 0 \
 	'^shard 1: its end state quoted over its body digest with the rsa AK' -- \
 	"$IMASNAP" quote --dir "$A" --shard --boot-id $B1
-expect quote_shard_refuses_a_shard_of_another_boot 2 'is not of this boot' -- \
+expect quote_shard_of_another_boot_is_a_state_error 6 'is not of this boot' -- \
 	"$IMASNAP" quote --dir "$A" --shard --boot-id $B2
 expect a_trailer_does_not_change_the_shard_digest 0 "$digest1" -- \
 	"$IMASNAP" show "$A/shard-00000001.ims"
@@ -74,7 +74,7 @@ expect verify_checks_every_trailer_quote_with_the_ak 0 \
 expect verify_without_ak_says_trailer_signatures_were_not_checked 0 \
 	'signatures NOT checked \(no --ak\)' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log"
-expect snapshot_quote_needs_a_tpm 2 'not --pcrs' -- \
+expect snapshot_quote_needs_a_tpm 2 'snapshot: --quote and --pcrs conflict' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$log" --pcrs /dev/null --quote rsa
 
 # Tampered trailers, each on a copy of the archive.
@@ -209,7 +209,7 @@ expect prune_dry_run_names_what_it_would_delete 0 \
 	'^would delete shards 0\.\.2 \([0-9]+ bytes\); the archive starts at shard 3' -- \
 	"$IMASNAP" prune --dir "$T" --dry-run
 expect prune_dry_run_deletes_nothing 0 '' -- test -e "$T/shard-00000000.ims"
-expect prune_refuses_a_shard_that_does_not_exist 2 'holds shards 0\.\.3: there is no shard 9' -- \
+expect prune_before_a_shard_that_does_not_exist_is_a_state_error 6 'holds shards 0\.\.3: there is no shard 9' -- \
 	"$IMASNAP" prune --dir "$T" --before 9
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout > "$tmp/other.pem"
 expect prune_refuses_a_quote_another_key_signed 5 \

@@ -10,14 +10,14 @@
  */
 #include <stdlib.h>
 
-#include "archive.h"
+#include "libimasnap.h"
 
 static u8 *slurp(const char *path, size_t *len)
 {
 	u8 *buf = NULL;
 
 	*len = 0;
-	if (strcmp(path, "-") && archive_read_file(path, &buf, len))
+	if (strcmp(path, "-") && imasnap_read_file(path, SIZE_MAX, false, &buf, len))
 		exit(3);
 	return buf;
 }
@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	sh->seq = strtoull(argv[2], NULL, 10);
 	sh->kind = strcmp(argv[3], "tail") ? IMASNAP_SHARD_LOG : IMASNAP_SHARD_TAIL;
 	sh->order = IMASNAP_LOG_LE;
-	if (archive_parse_boot_id(argv[4], sh->boot_id))
+	if (imasnap_parse_boot_id(argv[4], sh->boot_id))
 		return 2;
 	sh->first_entry = strtoull(argv[5], NULL, 10);
 	sh->log_offset = strtoull(argv[6], NULL, 10);

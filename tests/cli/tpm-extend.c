@@ -15,7 +15,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
 
-#include "imasnap.h"
+#include "libimasnap.h"
 
 int main(int argc, char **argv)
 {

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "chain.h"
 #include "fuzz.h"
 
 static int memfile(const uint8_t *data, size_t size, char *path, size_t psize)

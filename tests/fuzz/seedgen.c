@@ -8,8 +8,6 @@
  */
 #include <unistd.h>
 
-#include "archive.h"
-#include "chain.h"
 #include "fuzz.h"
 
 static void put(const char *dir, const char *name, u8 prefix, const void *p, size_t n)
@@ -30,7 +28,7 @@ static u8 *slurp(const char *path, size_t *len)
 {
 	u8 *buf = NULL;
 
-	if (archive_read_file(path, &buf, len)) {
+	if (imasnap_read_file(path, SIZE_MAX, false, &buf, len)) {
 		fprintf(stderr, "seedgen: cannot read %s\n", path);
 		exit(1);
 	}

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "imasnap.h"
+#include "libimasnap.h"
 
 struct fixture {
 	const char *name;

@@ -45,10 +45,7 @@ static void rm_dir(const char *dir)
 
 static void shard_path(const struct chain_fixture *s, u64 seq, char *buf, size_t size)
 {
-	char name[64];
-
-	imasnap_shard_name(seq, name, sizeof(name));
-	snprintf(buf, size, "%s/%s", s->dir, name);
+	assert_int_equal(imasnap_shard_path(s->dir, seq, buf, size), 0);
 }
 
 /* Cut the fixture's log into PARTS shards at record bounds, as snapshot would. */
@@ -215,7 +212,7 @@ static void walk_rejects_shards_in_the_wrong_order(void **state)
 	assert_int_equal(rename(a, t), 0);
 	assert_int_equal(rename(b, a), 0);
 	assert_int_equal(rename(t, b), 0);
-	assert_int_equal(walk(s, &c, NULL), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, NULL), -IMASNAP_EVERIFY);
 	assert_error_has("shard 1 holds seq 2");
 	imasnap_chain_free(&c);
 }
@@ -229,7 +226,7 @@ static void walk_rejects_a_gap(void **state)
 	write_archive(s, "ima-ng-sha1-sha256");
 	shard_path(s, 1, p, sizeof(p));
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(walk(s, &c, NULL), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, NULL), -IMASNAP_EVERIFY);
 	assert_error_has("a shard is missing");
 	imasnap_chain_free(&c);
 }
@@ -251,7 +248,7 @@ static void walk_rejects_a_start_that_is_not_the_previous_end(void **state)
 				    &sh->start, &sh->end, &err), 0);
 	assert_int_equal(imasnap_shard_write(s->dir, sh, s->f->log + s->cut[2],
 					     test_hash_ops()), 0);
-	assert_int_equal(walk(s, &c, NULL), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, NULL), -IMASNAP_EVERIFY);
 	assert_error_has("shard 2 does not start where shard 1 ends");
 	imasnap_chain_free(&c);
 }
@@ -269,7 +266,7 @@ static void walk_rejects_an_end_state_the_body_does_not_reach(void **state)
 	sh->end.pcr[IMASNAP_BANK_SHA256][IMASNAP_IMA_PCR][0] ^= 1;
 	assert_int_equal(imasnap_shard_write(s->dir, sh, s->f->log + s->cut[1],
 					     test_hash_ops()), 0);
-	assert_int_equal(walk(s, &c, NULL), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, NULL), -IMASNAP_EVERIFY);
 	assert_error_has("shard 1: its records do not replay to its sha256 end state; PCR 10: replayed ");
 	assert_error_has(", the end state has ");
 	imasnap_chain_free(&c);
@@ -285,11 +282,11 @@ static void pruned_archive_needs_a_trusted_start(void **state)
 	write_archive(s, "ima-ng-sha1-sha256");
 	shard_path(s, 0, p, sizeof(p));
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(walk(s, &c, NULL), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, NULL), -IMASNAP_EVERIFY);
 	assert_error_has("shards 0..0 are missing");
 	imasnap_chain_free(&c);
 	o.anchored = true;
-	assert_int_equal(walk(s, &c, &o), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, &o), -IMASNAP_EVERIFY);
 	assert_error_has("shard 1 has no quote in its trailer to anchor on");
 	imasnap_chain_free(&c);
 }
@@ -326,14 +323,14 @@ static void walk_from_a_checkpoint_skips_the_archived_prefix(void **state)
 	cp.prefix[0] ^= 1;
 	assert_int_equal(walk(s, &c, &o), 0);
 	assert_int_equal(feed_live(&c, s->f->log, s->f->log_len, rp, s->f, s->evp),
-			 IMASNAP_EXIT_MISMATCH);
+			 -IMASNAP_EVERIFY);
 	assert_error_has("are not those the checkpoint vouched for");
 	imasnap_chain_free(&c);
 	cp.has_prefix = false;
 
 	/* A checkpoint of another shard 0 is not what shard 1 links to. */
 	cp.shard.digest[0] ^= 1;
-	assert_int_equal(walk(s, &c, &o), IMASNAP_EXIT_MISMATCH);
+	assert_int_equal(walk(s, &c, &o), -IMASNAP_EVERIFY);
 	assert_error_has("shard 1 does not link to shard 0");
 	imasnap_chain_free(&c);
 	free(rp);
@@ -350,7 +347,7 @@ static void live_log_must_hold_the_archived_shards(void **state)
 	/* Cut short inside the archive. */
 	assert_int_equal(walk(s, &c, NULL), 0);
 	assert_int_equal(feed_live(&c, s->f->log, s->cut[2], rp, s->f, s->evp),
-			 IMASNAP_EXIT_MISMATCH);
+			 -IMASNAP_EVERIFY);
 	assert_error_has("the live log is shorter than shard 2 says");
 	imasnap_chain_free(&c);
 	/* Shard 1's records in another order: the bytes differ. */
@@ -394,7 +391,7 @@ static void after_a_tail_the_live_log_must_name_it(void **state)
 	assert_int_equal(c.nr_slices, 0);
 	/* The next boot's log, without the snapshot_aggregate record. */
 	assert_int_equal(feed_live(&c, s->f->log, s->cut[1], rp, s->f, s->evp),
-			 IMASNAP_EXIT_MISMATCH);
+			 -IMASNAP_EVERIFY);
 	assert_error_has("no snapshot_aggregate naming shard 1");
 	imasnap_chain_free(&c);
 	free(rp);

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap replay: replay an IMA binary log into PCR values for every bank,
+ * from zero or from a given start state, and compare them with the TPM's.
+ */
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "cmd.h"
+
+#define DEFAULT_BANKS ((1U << IMASNAP_BANK_SHA1) | (1U << IMASNAP_BANK_SHA256))
+
+struct replay_opts {
+	const char *log;
+	const char *start;
+	const char *pcrs;
+	u32 banks;
+	u32 padded;
+	enum imasnap_order_opt order;
+	bool json;
+};
+
+/*
+ * Per bank: the lane to print and, with --pcrs, the padded-SHA-1 lane to try
+ * when the template-hash lane does not match the TPM.
+ */
+struct bank_result {
+	int lane;	/* lane index or -1: bank not replayed */
+	int alt;	/* lane index or -1 */
+	u32 compared;
+	u32 mismatch;
+};
+
+static const char *rule_name(enum imasnap_rule rule)
+{
+	return rule == IMASNAP_RULE_PADDED_SHA1 ? "padded-sha1" : "template-hash";
+}
+
+static int replay_opt(void *priv, int c, const char *arg)
+{
+	struct replay_opts *o = priv;
+
+	switch (c) {
+	case 's':
+		o->start = arg;
+		break;
+	case 'b':
+		return imasnap_parse_banks(arg, &o->banks);
+	case 'P':
+		return imasnap_parse_banks(arg, &o->padded);
+	case 'o':
+		if (imasnap_parse_order(arg, &o->order)) {
+			imasnap_errorf("--order takes auto, le or be");
+			return -EINVAL;
+		}
+		break;
+	}
+	return 0;
+}
+
+static const struct option replay_longopts[] = {
+	{ "start", required_argument, NULL, 's' },
+	{ "banks", required_argument, NULL, 'b' },
+	{ "padded-sha1", required_argument, NULL, 'P' },
+	{ "order", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cmd replay_cmd = {
+	.name = "replay",
+	.usage =
+	"Usage: imasnap replay --log FILE [--start FILE] [--pcrs FILE]\n"
+	"                      [--banks LIST] [--padded-sha1 LIST]\n"
+	"                      [--order auto|le|be] [--json]\n"
+	"\n"
+	"  --log FILE          binary_runtime_measurements to replay\n"
+	"  --start FILE        start state, lines \"<alg> <pcr> <hex>\" (default: zeros)\n"
+	"  --pcrs FILE         TPM PCR values, same format: compare and print match/MISMATCH\n"
+	"  --banks LIST        banks to print without --pcrs (default sha1,sha256)\n"
+	"  --padded-sha1 LIST  banks IMA extended with the zero-padded SHA-1 digest\n"
+	"  --order ORDER       byte order of the log (default auto)\n"
+	"  --json              machine-readable output on stdout\n",
+	.common = CMD_LOG | CMD_PCRS | CMD_JSON,
+	.own = replay_longopts,
+	.opt = replay_opt,
+};
+
+static int replay_parse(int argc, char **argv, struct replay_opts *o)
+{
+	struct cmd_common co;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = cmd_parse(&replay_cmd, argc, argv, &co, o);
+	if (ret)
+		return ret;
+	o->log = co.log_given ? co.log : NULL;
+	o->pcrs = co.pcrs;
+	o->json = co.json;
+	if (!o->log)
+		return cmd_usage_error(&replay_cmd, "--log FILE is required");
+	if (o->pcrs && (o->banks || o->padded))
+		return cmd_usage_error(&replay_cmd,
+				       "--pcrs decides the banks and rules; drop --banks/--padded-sha1");
+	return 0;
+}
+
+/* Decide per bank which rule the TPM agrees with: IMA uses one per bank. */
+static void compare(const struct imasnap_replay *rp, struct bank_result *res,
+		    const struct imasnap_state *tpm)
+{
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		struct bank_result *r = &res[b];
+		u8 size = imasnap_bank_info(b)->size;
+		u32 miss = 0, miss_alt = 0, p;
+
+		if (r->lane < 0)
+			continue;
+		r->compared = tpm->pcr_mask[b] & rp->lane[r->lane].touched;
+		for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+			if (!(r->compared & (1U << p)))
+				continue;
+			if (memcmp(rp->lane[r->lane].pcr[p], tpm->pcr[b][p], size))
+				miss |= 1U << p;
+			if (r->alt < 0 ||
+			    memcmp(rp->lane[r->alt].pcr[p], tpm->pcr[b][p], size))
+				miss_alt |= 1U << p;
+		}
+		r->mismatch = miss;
+		if (miss && r->alt >= 0 &&
+		    __builtin_popcount(miss_alt) < __builtin_popcount(miss)) {
+			r->lane = r->alt;
+			r->mismatch = miss_alt;
+		}
+	}
+}
+
+static int emit(const struct replay_opts *o, const struct imasnap_replay *rp,
+		const struct bank_result *res, const struct imasnap_state *tpm,
+		bool *all_match)
+{
+	json_object *root = NULL, *arr = NULL;
+	char hex[2 * IMASNAP_MAX_DIGEST_SIZE + 1], thex[sizeof(hex)];
+	u32 compared = 0;
+	int b;
+
+	*all_match = true;
+	if (o->json) {
+		root = json_object_new_object();
+		arr = json_object_new_array();
+		if (!root || !arr) {
+			json_object_put(root);
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+		json_object_object_add(root, "records", json_object_new_int64((int64_t)rp->records));
+		json_object_object_add(root, "violations", json_object_new_int64((int64_t)rp->violations));
+		json_object_object_add(root, "pcrs", arr);
+	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		const struct bank_result *r = &res[b];
+		const char *name = imasnap_bank_info(b)->name;
+		u8 size = imasnap_bank_info(b)->size;
+		int lane = r->lane;
+		const char *rule;
+		u32 p, mask;
+
+		if (lane < 0)
+			continue;
+		rule = rule_name(rp->lane[lane].rule);
+		mask = tpm ? r->compared : rp->lane[lane].touched;
+		compared |= mask;
+		for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+			bool ok;
+
+			if (!(mask & (1U << p)))
+				continue;
+			imasnap_hex_encode(rp->lane[lane].pcr[p], size, hex);
+			ok = !(r->mismatch & (1U << p));
+			if (!ok)
+				*all_match = false;
+			if (tpm)
+				imasnap_hex_encode(tpm->pcr[b][p], size, thex);
+			if (o->json) {
+				json_object *e = json_object_new_object();
+
+				json_object_object_add(e, "bank", json_object_new_string(name));
+				json_object_object_add(e, "pcr", json_object_new_int((int)p));
+				json_object_object_add(e, "value", json_object_new_string(hex));
+				json_object_object_add(e, "rule", json_object_new_string(rule));
+				if (tpm) {
+					json_object_object_add(e, "tpm", json_object_new_string(thex));
+					json_object_object_add(e, "match", json_object_new_boolean(ok));
+				}
+				json_object_array_add(arr, e);
+			} else if (!tpm) {
+				printf("%s %u %s\n", name, p, hex);
+			} else if (ok) {
+				printf("%s %u match %s\n", name, p, rule);
+			} else {
+				printf("%s %u MISMATCH %s replay=%s tpm=%s\n", name, p,
+				       rule, hex, thex);
+			}
+		}
+	}
+	if (tpm && !compared) {
+		imasnap_errorf("replay: the PCR file names no bank and PCR that the log extends");
+		*all_match = false;
+	}
+	if (o->json) {
+		json_object_object_add(root, "match", json_object_new_boolean(*all_match));
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+		json_object_put(root);
+	}
+	return 0;
+}
+
+int replay_main(int argc, char **argv)
+{
+	struct imasnap_state *start = NULL, *tpm = NULL;
+	struct bank_result res[IMASNAP_NR_BANKS];
+	struct imasnap_replay *rp = NULL;
+	struct imasnap_evp *evp = NULL;
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	struct replay_opts o;
+	bool all_match, opened = false;
+	int ret, b;
+
+	ret = replay_parse(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? ret : 0;
+
+	start = calloc(1, sizeof(*start));
+	tpm = calloc(1, sizeof(*tpm));
+	rp = calloc(1, sizeof(*rp));
+	evp = imasnap_evp_new();
+	if (!start || !tpm || !rp || !evp) {
+		imasnap_errorf("replay: cannot set up OpenSSL digests");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = o.start ? imasnap_pcrfile_read(o.start, start) : 0;
+	if (!ret && o.pcrs)
+		ret = imasnap_pcrfile_read(o.pcrs, tpm);
+	if (ret)
+		goto out;
+
+	if (o.pcrs) {
+		o.banks = imasnap_state_banks(tpm);
+		o.padded = o.banks & ~(1U << IMASNAP_BANK_SHA1);
+	} else if (!o.banks) {
+		o.banks = o.start ? imasnap_state_banks(start) : DEFAULT_BANKS;
+		o.banks |= o.padded;
+	}
+
+	imasnap_replay_init(rp, imasnap_evp_ops(evp));
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		bool padded = (o.padded & (1U << b)) && b != IMASNAP_BANK_SHA1;
+
+		res[b].lane = res[b].alt = -1;
+		res[b].compared = res[b].mismatch = 0;
+		if (!(o.banks & (1U << b)))
+			continue;
+		if (!imasnap_evp_has(evp, b)) {
+			imasnap_errorf("replay: OpenSSL has no %s digest",
+				       imasnap_bank_info(b)->name);
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		if (o.pcrs) {
+			res[b].lane = imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
+			if (padded)
+				res[b].alt = imasnap_replay_add_lane(rp, b,
+								     IMASNAP_RULE_PADDED_SHA1);
+		} else {
+			res[b].lane = imasnap_replay_add_lane(rp, b, padded ?
+							      IMASNAP_RULE_PADDED_SHA1 :
+							      IMASNAP_RULE_NORMAL);
+		}
+	}
+	imasnap_replay_start(rp, o.start ? start : NULL);
+
+	ret = imasnap_logfile_open(&lf, o.log, o.order);
+	if (ret) {
+		imasnap_errorf("replay: %s: %s", o.log, strerror(-ret));
+		goto out;
+	}
+	opened = true;
+	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+		ret = imasnap_replay_record(rp, &rec, &err);
+		if (ret && ret != -EBADMSG) {
+			imasnap_errorf("replay: record %llu: %s (%s)",
+				       (unsigned long long)err.index, err.reason,
+				       strerror(-ret));
+			goto out;
+		}
+		if (ret)
+			break;
+	}
+	if (ret == -EBADMSG)
+		imasnap_errorf("replay: %s: record %llu at offset %llu: %s", o.log,
+			       (unsigned long long)err.index,
+			       (unsigned long long)err.offset, err.reason);
+	else if (ret)
+		imasnap_errorf("replay: %s: %s", o.log, strerror(-ret));
+	if (ret)
+		goto out;
+
+	if (o.pcrs)
+		compare(rp, res, tpm);
+	ret = emit(&o, rp, res, o.pcrs ? tpm : NULL, &all_match);
+	if (!ret && !all_match)
+		ret = -IMASNAP_EVERIFY;
+out:
+	if (opened)
+		imasnap_logfile_close(&lf);
+	imasnap_evp_free(evp);
+	free(rp);
+	free(tpm);
+	free(start);
+	return ret;
+}

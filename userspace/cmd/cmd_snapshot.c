@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap snapshot: archive IMA's log from where the archive ends as the
+ * next shard, after checking that the archived records replay to the TPM's
+ * PCRs.  Records measured while the PCRs are read are picked up and the
+ * check repeated (bounded).  Running it again after a crash continues where
+ * the newest complete shard ends: no record is lost or archived twice.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cmd.h"
+
+#define SNAPSHOT_TRIES	5
+
+struct snap_opts {
+	const char *quote_alg;
+};
+
+/* Where this shard starts: the archive's end in this boot, or a new boot. */
+struct snap_start {
+	struct imasnap_state state;
+	u64 first_entry;
+	u64 offset;
+	u8 prev[32];
+	u64 seq;
+	const char *why;
+};
+
+/* The records read so far from the start's offset, and how far they parse. */
+struct snap_buf {
+	u8 *p;
+	size_t len;
+	size_t cap;
+	size_t parsed;
+};
+
+/* Everything a snapshot works with. */
+struct snap {
+	const struct cmd_common *co;
+	const struct snap_opts *o;
+	struct snap_start s;
+	struct imasnap_evp *evp;
+	struct imasnap_tpm2 *tpm;
+	u32 banks;			/* the TPM's (or the PCR file's), that OpenSSL has */
+	struct imasnap_state tpm_pcrs;
+	struct imasnap_replay rp;
+	struct imasnap_log log;
+	struct snap_buf body;
+	ESYS_TR ak;
+	EVP_PKEY *ak_pkey;
+	char pem[4096];
+	struct imasnap_shard sh;
+};
+
+static int snap_opt(void *priv, int c, const char *arg)
+{
+	struct snap_opts *o = priv;
+
+	if (c == 'q')
+		o->quote_alg = arg;
+	return 0;
+}
+
+static const struct option snap_longopts[] = {
+	{ "quote", required_argument, NULL, 'q' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cmd snap_cmd = {
+	.name = "snapshot",
+	.usage =
+	"Usage: imasnap snapshot --dir DIR [--log FILE] [--pcrs FILE | --tcti CONF]\n"
+	"                        [--boot-id ID] [--quote rsa|ecc] [--json]\n"
+	"\n"
+	"  --dir DIR       the archive (shard-NNNNNNNN.ims files)\n"
+	"  --log FILE      IMA's binary log (default: " IMASNAP_IMA_LOG ")\n"
+	"  --pcrs FILE     PCR values \"<alg> <pcr> <hex>\" instead of asking the TPM\n"
+	"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n"
+	"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
+	"  --quote ALG     put a TPM quote of the end state over the body digest in the\n"
+	"                  shard's trailer, with the archive's rsa or ecc AK\n"
+	"  --json          machine-readable result on stdout\n",
+	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_BOOT_ID | CMD_JSON,
+	.need_dir = true,
+	.own = snap_longopts,
+	.opt = snap_opt,
+};
+
+static int snap_check(const struct cmd_common *co, const struct snap_opts *o)
+{
+	int ret = cmd_conflict(&snap_cmd, "--pcrs", co->pcrs, "--tcti", co->tcti);
+
+	ret = ret ?: cmd_conflict(&snap_cmd, "--quote", o->quote_alg, "--pcrs", co->pcrs);
+	if (!ret && o->quote_alg && strcmp(o->quote_alg, "rsa") && strcmp(o->quote_alg, "ecc"))
+		ret = cmd_usage_error(&snap_cmd, "--quote takes rsa or ecc");
+	return ret;
+}
+
+/* Decide where the new shard starts (see Documentation/design.md). */
+static int snap_where(const char *dir, const u8 boot[16], struct snap_start *s)
+{
+	struct imasnap_shard *last = calloc(1, sizeof(*last));
+	u64 count;
+	int ret;
+
+	if (!last)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	ret = imasnap_archive_newest(dir, &count, last);
+	if (ret)
+		goto out;
+	s->seq = count;
+	if (!count) {
+		s->why = "first shard, from cold boot";
+	} else if (!memcmp(last->boot_id, boot, 16) && last->kind == IMASNAP_SHARD_LOG) {
+		s->state = last->end;
+		s->first_entry = last->first_entry + last->entries;
+		s->offset = last->log_offset + last->body_size;
+		s->why = "continues this boot's newest shard";
+	} else if (last->kind == IMASNAP_SHARD_TAIL && memcmp(last->boot_id, boot, 16)) {
+		s->state = last->end;
+		s->why = "first shard of this boot, after kexec";
+	} else if (last->kind == IMASNAP_SHARD_TAIL) {
+		imasnap_errorf("snapshot: the newest shard is a tail carried out of this boot: was this boot kexec'd into itself?");
+		ret = -EBADMSG;
+		goto out;
+	} else {
+		s->why = "first shard of this boot, from cold boot (no kexec tail archived)";
+	}
+	if (s->seq > IMASNAP_SHARD_SEQ_MAX) {
+		imasnap_errorf("snapshot: %s is full: shard numbers end at %llu", dir,
+			       IMASNAP_SHARD_SEQ_MAX);
+		ret = -IMASNAP_ESTATE;
+	}
+	if (count)
+		memcpy(s->prev, last->digest, 32);
+out:
+	free(last);
+	return ret;
+}
+
+/* The PCR source, the replay's lanes from the start state, and the AK. */
+static int snap_setup(struct snap *sn)
+{
+	int ret, b;
+
+	ret = cmd_pcr_source(sn->co, &sn->tpm_pcrs, &sn->tpm, &sn->banks);
+	if (ret)
+		return ret;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (!imasnap_evp_has(sn->evp, b))
+			sn->banks &= ~(1U << b);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (sn->s.state.pcr_mask[b] && !(sn->banks & (1U << b))) {
+			imasnap_errorf("snapshot: the archive ends in a %s state, but the TPM (or OpenSSL) has no %s bank",
+				       imasnap_bank_info(b)->name, imasnap_bank_info(b)->name);
+			return -IMASNAP_EVERIFY;
+		}
+	imasnap_replay_init(&sn->rp, imasnap_evp_ops(sn->evp));
+	imasnap_replay_add_banks(&sn->rp, sn->banks);
+	imasnap_replay_start(&sn->rp, &sn->s.state);
+	imasnap_log_init(&sn->log, IMASNAP_LOG_NATIVE);
+	if (!sn->o->quote_alg)
+		return 0;
+	ret = imasnap_ak_create(sn->tpm, sn->o->quote_alg, &sn->ak, &sn->ak_pkey);
+	if (!ret)
+		ret = imasnap_ak_keep(sn->co->dir, sn->o->quote_alg, sn->ak_pkey, sn->pem,
+				      sizeof(sn->pem));
+	return ret;
+}
+
+/* Append what the log holds past the start's offset + what was read. */
+static int snap_read_log(struct snap *sn)
+{
+	struct snap_buf *buf = &sn->body;
+	int fd, ret;
+
+	fd = open(sn->co->log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* securityfs seq_files seek by re-reading; a regular file seeks. */
+	if (lseek(fd, (off_t)(sn->s.offset + buf->len), SEEK_SET) < 0)
+		ret = -errno;
+	else
+		ret = imasnap_append_fd(fd, &buf->p, &buf->len, &buf->cap, SIZE_MAX);
+	close(fd);
+out:
+	if (ret)
+		imasnap_errorf("snapshot: %s: %s", sn->co->log, strerror(-ret));
+	return ret;
+}
+
+/* Parse and replay the records read since the last call. */
+static int snap_replay(struct snap *sn)
+{
+	struct snap_buf *b = &sn->body;
+	struct imasnap_log_record rec;
+	struct imasnap_err err;
+	int ret;
+
+	if (!sn->s.offset && !b->parsed && b->len)
+		imasnap_log_guess_order(b->p, b->len, &sn->log.order);
+	while ((ret = imasnap_log_next(&sn->log, b->p + b->parsed, b->len - b->parsed, true,
+				       &rec, &err)) > 0) {
+		ret = imasnap_replay_record(&sn->rp, &rec, &err);
+		if (ret)
+			break;
+		b->parsed += rec.size;
+	}
+	if (ret)
+		imasnap_errorf("snapshot: %s: record %llu at offset %llu: %s", sn->co->log,
+			       (unsigned long long)(sn->s.first_entry + err.index),
+			       (unsigned long long)(sn->s.offset + err.offset), err.reason);
+	return ret;
+}
+
+/* The banks whose replay does not reach the PCRs (read again, from the TPM). */
+static int snap_compare(struct snap *sn, u32 *bad)
+{
+	u32 touched = 0;
+	unsigned int i;
+	int ret, b;
+
+	for (i = 0; i < sn->rp.nr_lanes; i++)
+		touched |= sn->rp.lane[i].touched | sn->rp.lane[i].start_mask;
+	imasnap_state_init(&sn->tpm_pcrs);
+	ret = sn->co->pcrs ? imasnap_pcrfile_read(sn->co->pcrs, &sn->tpm_pcrs) :
+	      imasnap_tpm2_read_pcrs(sn->tpm, sn->banks, touched, &sn->tpm_pcrs);
+	if (ret)
+		return ret;
+	*bad = 0;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((sn->banks & (1U << b)) && imasnap_replay_pick(&sn->rp, b, &sn->tpm_pcrs) < 0)
+			*bad |= 1U << b;
+	return 0;
+}
+
+/* The end state: in every bank, the lane (rule) that reached the TPM. */
+static void snap_end(struct snap *sn)
+{
+	int b, lane;
+
+	imasnap_state_init(&sn->sh.end);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		lane = imasnap_replay_pick(&sn->rp, b, &sn->tpm_pcrs);
+		if (lane >= 0)
+			imasnap_replay_state(&sn->rp, (unsigned int)lane, &sn->sh.end);
+	}
+}
+
+/*
+ * The trailer: a quote of the end state over the body digest.  -ESTALE
+ * when the TPM's PCRs moved on meanwhile (the caller reads on).
+ */
+static int snap_quote(struct snap *sn)
+{
+	struct imasnap_shard *sh = &sn->sh;
+	struct imasnap_quote *q = calloc(1, sizeof(*q));
+	TPML_PCR_SELECTION sel;
+	const char *why;
+	u8 want[32];
+	size_t len;
+	int ret;
+
+	if (!q)
+		return -ENOMEM;
+	imasnap_quote_select(sh->end.pcr_mask, &sel);
+	ret = imasnap_sha256(sn->evp, sn->body.p, sh->body_size, sh->body_digest);
+	if (!ret)
+		ret = imasnap_tpm2_quote(sn->tpm, sn->ak, sh->body_digest, 32, &sel, sh->trailer,
+					 sizeof(sh->trailer), &len);
+	if (!ret && imasnap_quote_parse(sh->trailer, len, q, &why))
+		ret = -IMASNAP_ETPM;
+	if (!ret)
+		ret = imasnap_quote_state_digest(&sh->end, &sel, want);
+	if (!ret && (q->attest.attested.quote.pcrDigest.size != 32 ||
+		     memcmp(q->attest.attested.quote.pcrDigest.buffer, want, 32)))
+		ret = -ESTALE;
+	if (!ret)
+		sh->trailer_size = (u32)len;
+	free(q);
+	return ret;
+}
+
+/*
+ * Read the log and the PCRs until they agree (records may arrive while the
+ * PCRs are read: read on, check again), and quote the end with --quote.
+ */
+static int snap_cut(struct snap *sn)
+{
+	u32 bad = 0;
+	int ret = 0, try, b;
+
+	for (try = 0; try < SNAPSHOT_TRIES; try++) {
+		ret = snap_read_log(sn);
+		if (!ret)
+			ret = snap_replay(sn);
+		if (!ret)
+			ret = snap_compare(sn, &bad);
+		if (ret)
+			return ret;
+		if (bad && !sn->co->pcrs)
+			continue;
+		if (bad || !sn->o->quote_alg || !sn->log.index)
+			break;
+		/* The quote must see the same PCRs, or read on. */
+		sn->sh.body_size = sn->body.parsed;
+		snap_end(sn);
+		ret = snap_quote(sn);
+		if (ret != -ESTALE)
+			return ret;
+		bad = sn->banks;
+	}
+	if (ret == -ESTALE) {
+		imasnap_errorf("snapshot: the TPM's PCRs moved on while quoting, %d times: records keep arriving; try again",
+			       SNAPSHOT_TRIES);
+		return ret;
+	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (bad & (1U << b))
+			imasnap_errorf("snapshot: %llu records from %s do not replay to the TPM's %s PCRs",
+				       (unsigned long long)sn->log.index, sn->s.why,
+				       imasnap_bank_info(b)->name);
+	return bad ? -IMASNAP_EVERIFY : 0;
+}
+
+static void snap_report(const struct snap *sn)
+{
+	const struct imasnap_shard *sh = &sn->sh;
+	json_object *j;
+	char hex[65];
+
+	imasnap_hex_encode(sh->digest, 32, hex);
+	if (!sn->co->json) {
+		printf("shard %llu: %llu records (%llu..%llu), %llu bytes, sha256:%s (%s)\n",
+		       (unsigned long long)sh->seq, (unsigned long long)sh->entries,
+		       (unsigned long long)sh->first_entry,
+		       (unsigned long long)(sh->first_entry + sh->entries - 1),
+		       (unsigned long long)sh->body_size, hex, sn->s.why);
+		if (sh->trailer_size)
+			printf("shard %llu: end state quoted by the %s AK (%s), %u-byte trailer\n",
+			       (unsigned long long)sh->seq, sn->o->quote_alg, sn->pem,
+			       sh->trailer_size);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "written", json_object_new_boolean(1));
+	json_object_object_add(j, "seq", json_object_new_int64((int64_t)sh->seq));
+	json_object_object_add(j, "entries", json_object_new_int64((int64_t)sh->entries));
+	json_object_object_add(j, "first_entry", json_object_new_int64((int64_t)sh->first_entry));
+	json_object_object_add(j, "bytes", json_object_new_int64((int64_t)sh->body_size));
+	json_object_object_add(j, "digest", json_object_new_string(hex));
+	json_object_object_add(j, "start", json_object_new_string(sn->s.why));
+	json_object_object_add(j, "quoted", json_object_new_boolean(sh->trailer_size > 0));
+	cmd_json_print(j);
+}
+
+/* The shard of what snap_cut() read, written atomically. */
+static int snap_write(struct snap *sn)
+{
+	struct imasnap_shard *sh = &sn->sh;
+	int ret;
+
+	if (!sn->log.index) {
+		if (sn->co->json)
+			printf("{\"written\":false,\"seq\":%llu}\n", (unsigned long long)sn->s.seq);
+		else
+			printf("nothing new since the archive's end (%s)\n",
+			       sn->s.seq ? "its newest shard" : "no shard yet");
+		return 0;
+	}
+	sh->order = sn->log.order;
+	sh->entries = sn->log.index;
+	sh->body_size = sn->body.parsed;
+	snap_end(sn);
+	ret = imasnap_shard_write(sn->co->dir, sh, sn->body.p, imasnap_evp_ops(sn->evp));
+	if (ret) {
+		imasnap_errorf("snapshot: writing shard %llu into %s: %s",
+			       (unsigned long long)sh->seq, sn->co->dir, strerror(-ret));
+		return ret;
+	}
+	snap_report(sn);
+	return 0;
+}
+
+int snapshot_main(int argc, char **argv)
+{
+	struct snap *sn = calloc(1, sizeof(*sn));
+	struct snap_opts o = { 0 };
+	struct cmd_common co;
+	u8 boot[16];
+	int ret;
+
+	ret = cmd_parse(&snap_cmd, argc, argv, &co, &o);
+	if (!ret)
+		ret = snap_check(&co, &o);
+	if (ret)
+		goto out;
+	if (!sn) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sn->co = &co;
+	sn->o = &o;
+	sn->ak = ESYS_TR_NONE;
+	sn->evp = imasnap_evp_new();
+	ret = sn->evp ? imasnap_boot_id(co.boot_id, boot) : -ENOMEM;
+	if (!ret)
+		ret = snap_where(co.dir, boot, &sn->s);
+	if (!ret)
+		ret = snap_setup(sn);
+	if (ret)
+		goto out;
+	sn->sh.seq = sn->s.seq;
+	sn->sh.kind = IMASNAP_SHARD_LOG;
+	sn->sh.first_entry = sn->s.first_entry;
+	sn->sh.log_offset = sn->s.offset;
+	memcpy(sn->sh.boot_id, boot, 16);
+	memcpy(sn->sh.prev_digest, sn->s.prev, 32);
+	sn->sh.start = sn->s.state;
+	ret = snap_cut(sn);
+	if (!ret)
+		ret = snap_write(sn);
+out:
+	if (sn) {
+		if (sn->tpm && sn->ak != ESYS_TR_NONE)
+			Esys_FlushContext(imasnap_tpm2_esys(sn->tpm), sn->ak);
+		EVP_PKEY_free(sn->ak_pkey);
+		imasnap_tpm2_close(sn->tpm);
+		imasnap_evp_free(sn->evp);
+		free(sn->body.p);
+		free(sn);
+	}
+	return ret < 0 ? ret : 0;
+}

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap verify: the archive and the live log against the TPM's PCRs, or
+ * against a quote signed by the AK.  chain.c walks the archive from a
+ * trusted start (zero at cold boot, --from a checkpoint, or --anchored on
+ * a quoted shard end) and live.c checks the live log record by record;
+ * here the result is compared with the TPM, a PCR file or a quote
+ * (signature, nonce, magic and type, PCR selection, pcrDigest, clock
+ * counters).  The first failure is named (shard, record, bank).  Memory
+ * does not grow with the log or the archive.
+ */
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <json-c/json.h>
+
+#include "cmd.h"
+
+struct verify_opts {
+	const char *quote;
+	const char *ak;
+	const char *nonce;
+	const char *from;
+	const char *save;
+	bool anchored;
+	/* From the shared options. */
+	const char *dir;
+	const char *log;
+	const char *pcrs;
+	const char *tcti;
+	bool json;
+};
+
+static int verify_opt(void *priv, int c, const char *arg)
+{
+	struct verify_opts *o = priv;
+
+	switch (c) {
+	case 'q': o->quote = arg; break;
+	case 'k': o->ak = arg; break;
+	case 'n': o->nonce = arg; break;
+	case 'f': o->from = arg; break;
+	case 's': o->save = arg; break;
+	case 'a': o->anchored = true; break;
+	}
+	return 0;
+}
+
+static const struct option verify_longopts[] = {
+	{ "quote", required_argument, NULL, 'q' },
+	{ "ak", required_argument, NULL, 'k' },
+	{ "nonce", required_argument, NULL, 'n' },
+	{ "from", required_argument, NULL, 'f' },
+	{ "save-state", required_argument, NULL, 's' },
+	{ "anchored", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cmd verify_cmd = {
+	.name = "verify",
+	.usage =
+	"Usage: imasnap verify --dir DIR [--log FILE] [--json]\n"
+	"                      [--quote FILE --ak PEM --nonce HEX | --pcrs FILE | --tcti CONF]\n"
+	"                      [--from STATE | --anchored] [--ak PEM] [--save-state STATE]\n"
+	"  --dir DIR          the archive\n"
+	"  --log FILE         the live IMA log (default " IMASNAP_IMA_LOG ")\n"
+	"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
+	"  --ak PEM           the attestation key (also checks shard trailer quotes), over\n"
+	"  --nonce HEX        the verifier's nonce\n"
+	"  --pcrs FILE        PCR values to verify against instead (no signature)\n"
+	"  --tcti CONF        read the PCRs from this TPM (default: $TSS2_TCTI, tctildr's default)\n"
+	"  --from STATE       start from a checkpoint an earlier verify saved (incremental)\n"
+	"  --anchored         start from the oldest shard's end, attested by its trailer quote\n"
+	"  --save-state STATE after success, save the newest shard as a checkpoint\n"
+	"  --json             machine-readable result on stdout\n",
+	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON,
+	.need_dir = true,
+	.own = verify_longopts,
+	.opt = verify_opt,
+};
+
+/* What verify_main() works with: the chain, the replay, the PCRs to reach. */
+struct verify {
+	struct verify_opts o;
+	struct imasnap_chain c;
+	struct imasnap_checkpoint from;
+	struct imasnap_replay rp;
+	struct imasnap_state tpm_pcrs;	/* from the TPM or the PCR file; with a quote, scratch */
+	struct imasnap_quote q;
+	struct imasnap_evp *evp;
+	struct imasnap_tpm2 *tpm;
+	EVP_PKEY *ak;
+	u32 banks;			/* the banks compared */
+	int bad;			/* the first bank that does not reach the TPM, or -1 */
+};
+
+static int verify_parse(int argc, char **argv, struct verify_opts *o)
+{
+	const struct cmd *c = &verify_cmd;
+	struct cmd_common co;
+	int ret;
+
+	ret = cmd_parse(c, argc, argv, &co, o);
+	if (ret)
+		return ret;
+	o->dir = co.dir;
+	o->log = co.log;
+	o->pcrs = co.pcrs;
+	o->tcti = co.tcti;
+	o->json = co.json;
+	ret = cmd_conflict(c, "--pcrs", o->pcrs, "--tcti", o->tcti);
+	ret = ret ?: cmd_conflict(c, "--quote", o->quote, "--pcrs", o->pcrs);
+	ret = ret ?: cmd_conflict(c, "--quote", o->quote, "--tcti", o->tcti);
+	ret = ret ?: cmd_conflict(c, "--from", o->from, "--anchored", o->anchored);
+	if (!ret && o->quote)
+		ret = cmd_need(c, "--ak PEM", o->ak, "with --quote");
+	if (!ret && o->quote)
+		ret = cmd_need(c, "--nonce HEX", o->nonce, "with --quote");
+	if (!ret && o->nonce)
+		ret = cmd_need(c, "--quote FILE", o->quote, "with --nonce");
+	if (!ret && o->anchored)
+		ret = cmd_need(c, "--ak PEM", o->ak, "with --anchored");
+	if (!ret && o->save && o->pcrs) {
+		imasnap_errorf("verify: --save-state needs PCRs from the TPM or a signed quote, not a PCR file");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/* The AK and the checkpoint, read; and the archive, walked. */
+static int verify_archive(struct verify *v)
+{
+	struct imasnap_chain_opts co = {
+		.dir = v->o.dir,
+		.anchored = v->o.anchored,
+		.save = v->o.save,
+	};
+	int ret;
+
+	if (v->o.ak) {
+		ret = imasnap_read_ak(v->o.ak, &v->ak);
+		if (ret)
+			return ret;
+		co.ak = v->ak;
+	}
+	if (v->o.from) {
+		ret = imasnap_checkpoint_read(v->o.from, &v->from);
+		if (ret)
+			return imasnap_verify_fail(ret, "%s: %s", v->o.from, ret == -EBADMSG ?
+						   "not an imasnap checkpoint" : strerror(-ret));
+		co.from = &v->from;
+	}
+	return imasnap_chain_walk(&v->c, &co, v->evp);
+}
+
+#define VERIFY_TRIES	3
+
+/*
+ * The first bank whose replay does not reach @tpm, or -1.  A bank must have
+ * PCR 10 (IMA's) among the PCRs compared: an empty comparison proves nothing.
+ */
+static int verify_live_banks(const struct imasnap_replay *rp, u32 banks,
+			     const struct imasnap_state *tpm)
+{
+	int b, lane;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		const struct imasnap_lane *l;
+
+		if (!(banks & (1U << b)))
+			continue;
+		lane = imasnap_replay_pick(rp, b, tpm);
+		if (lane < 0)
+			return b;
+		l = &rp->lane[lane];
+		if (!((l->touched | l->start_mask) & (1U << IMASNAP_IMA_PCR)))
+			return b;
+	}
+	return -1;
+}
+
+/*
+ * Load and check everything of a quote that does not need the replay:
+ * magic, type, nonce, signature, and a PCR selection with PCR 10 in every
+ * bank the archive vouches for.  @banks: the banks it selects.
+ */
+static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *q,
+			     EVP_PKEY *ak, u32 *banks, const struct imasnap_chain *x)
+{
+	const TPMS_QUOTE_INFO *qi = &q->attest.attested.quote;
+	const char *why;
+	u8 nonce[64];
+	size_t nlen = strlen(o->nonce);
+	u32 i, need;
+	int b, ret;
+
+	if (nlen % 2 || nlen > 2 * sizeof(nonce) || nlen < 2 * IMASNAP_NONCE_MIN ||
+	    imasnap_hex_decode(o->nonce, nlen, nonce))
+		return imasnap_verify_fail(-EINVAL, "--nonce takes %u to 64 bytes in hex", IMASNAP_NONCE_MIN);
+	ret = imasnap_quote_read(o->quote, q);
+	if (ret)
+		return ret;
+	if (q->attest.magic != TPM2_GENERATED_VALUE)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the quote was not generated by a TPM (magic %#x)",
+			    q->attest.magic);
+	if (q->attest.type != TPM2_ST_ATTEST_QUOTE)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the attestation is not a quote (type %#x)",
+			    q->attest.type);
+	if (q->attest.extraData.size != nlen / 2 ||
+	    memcmp(q->attest.extraData.buffer, nonce, nlen / 2))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the quote is not over this nonce (an old quote?)");
+	ret = imasnap_quote_check_signature(q, ak, &why);
+	if (ret)
+		return imasnap_verify_fail(ret, "the quote: %s", why);
+	*banks = 0;
+	for (i = 0; i < qi->pcrSelect.count; i++) {
+		const TPMS_PCR_SELECTION *s = &qi->pcrSelect.pcrSelections[i];
+
+		b = imasnap_bank_by_alg(s->hash);
+		if (b < 0 || s->sizeofSelect < 2 || !(s->pcrSelect[1] & (1U << (IMASNAP_IMA_PCR - 8))))
+			continue;
+		*banks |= 1U << b;
+	}
+	/* Every bank the archive follows must be quoted. */
+	need = imasnap_state_banks(&x->start) | x->banks;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((need & (1U << b)) && !(*banks & (1U << b)))
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "the quote's PCR selection misses PCR 10 of the %s bank",
+				    imasnap_bank_info(b)->name);
+	if (!*banks)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the quote selects PCR 10 of no known bank");
+	if (!q->attest.clockInfo.safe)
+		imasnap_errorf("verify: warning: the quote's clock is not safe (it may have been rolled back)");
+	return imasnap_chain_clock_check(x, &q->attest.clockInfo);
+}
+
+/*
+ * The quote's pcrDigest from one lane per bank (@lane_of): the lanes' PCRs
+ * as a state, digested as the TPM does.  -ENOENT: the selection names a
+ * PCR the log does not account for.
+ */
+static int quote_digest(const struct imasnap_replay *rp, const TPML_PCR_SELECTION *sel,
+			const int lane_of[IMASNAP_NR_BANKS], struct imasnap_state *st, u8 out[32])
+{
+	int b;
+
+	imasnap_state_init(st);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (lane_of[b] >= 0)
+			imasnap_replay_state(rp, (unsigned int)lane_of[b], st);
+	return imasnap_quote_state_digest(st, sel, out);
+}
+
+/* Does the replay give the quote's pcrDigest under one rule per bank? */
+static int verify_quote_digest(const struct imasnap_replay *rp, const struct imasnap_quote *q,
+			       struct imasnap_state *st)
+{
+	const TPMS_QUOTE_INFO *qi = &q->attest.attested.quote;
+	int lanes[IMASNAP_NR_BANKS][2], lane_of[IMASNAP_NR_BANKS];
+	unsigned int i, combo, nb = 0, which[IMASNAP_NR_BANKS];
+	char got[17], want[17];
+	u32 sel[IMASNAP_NR_BANKS], miss;
+	u8 digest[32];
+	int b;
+
+	/*
+	 * Every PCR the live log (or its start) accounts for must be quoted:
+	 * a record for an unquoted PCR would be checked against nothing.
+	 */
+	imasnap_quote_masks(&qi->pcrSelect, sel);
+	for (i = 0; i < rp->nr_lanes; i++) {
+		const struct imasnap_lane *l = &rp->lane[i];
+
+		miss = (l->touched | l->start_mask) & ~sel[l->bank];
+		if (miss)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "the quote does not select PCR %d of the %s bank, which the live log extends",
+				    __builtin_ctz(miss), imasnap_bank_info(l->bank)->name);
+	}
+
+	if (qi->pcrDigest.size != 32)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the quote's PCR digest is not SHA-256");
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		lanes[b][0] = lanes[b][1] = -1;
+		lane_of[b] = -1;
+	}
+	for (i = 0; i < rp->nr_lanes; i++)
+		lanes[rp->lane[i].bank][rp->lane[i].rule] = (int)i;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (lanes[b][0] >= 0)
+			which[nb++] = (unsigned int)b;
+	/* IMA follows one rule per bank: try every combination (at most 32). */
+	for (combo = 0; combo < (1U << nb); combo++) {
+		for (i = 0; i < nb; i++)
+			lane_of[which[i]] = lanes[which[i]][(combo >> i) & 1];
+		if (!quote_digest(rp, &qi->pcrSelect, lane_of, st, digest) &&
+		    !memcmp(digest, qi->pcrDigest.buffer, 32))
+			return 0;
+	}
+	/* Expected vs got under the normal rule. */
+	for (i = 0; i < nb; i++)
+		lane_of[which[i]] = lanes[which[i]][0];
+	if (quote_digest(rp, &qi->pcrSelect, lane_of, st, digest))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log (%llu records) does not give the quote's PCR digest: the quote selects a PCR the log does not account for",
+			    (unsigned long long)rp->records);
+	imasnap_hex_encode(digest, 8, got);
+	imasnap_hex_encode(qi->pcrDigest.buffer, 8, want);
+	return imasnap_verify_fail(-IMASNAP_EVERIFY,
+		    "the live log (%llu records) does not give the quote's PCR digest (replayed %s..., quoted %s...)",
+		    (unsigned long long)rp->records, got, want);
+}
+
+/*
+ * What the live log must reach: a quote, or the TPM's (or a PCR file's)
+ * PCRs in every bank that OpenSSL can hash; the archive must vouch for no
+ * other bank.
+ */
+static int verify_target(struct verify *v)
+{
+	const struct imasnap_chain *c = &v->c;
+	struct cmd_common co = { .pcrs = v->o.pcrs, .tcti = v->o.tcti };
+	u32 start_banks = imasnap_state_banks(&c->start);
+	int ret, b;
+
+	if (v->o.quote)
+		ret = verify_quote_load(&v->o, &v->q, v->ak, &v->banks, c);
+	else
+		ret = cmd_pcr_source(&co, &v->tpm_pcrs, &v->tpm, &v->banks);
+	if (ret)
+		return ret;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((v->banks & (1U << b)) && !imasnap_evp_has(v->evp, b)) {
+			imasnap_errorf("verify: OpenSSL has no %s: that bank is not checked",
+				       imasnap_bank_info(b)->name);
+			v->banks &= ~(1U << b);
+		}
+	if (!v->banks)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "no PCR bank to check");
+	if ((start_banks && start_banks != v->banks) || (c->banks & ~v->banks))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+					   "the archive vouches for other PCR banks than the TPM has");
+	return 0;
+}
+
+/* Name a record the log parser or the live check found malformed. */
+static int verify_malformed(const struct verify *v, const struct imasnap_err *err)
+{
+	return imasnap_verify_fail(-EBADMSG, "live log %s: record %llu at offset %llu: %s",
+				   v->o.log, (unsigned long long)err->index,
+				   (unsigned long long)err->offset, err->reason);
+}
+
+/* Read the live log from where the last read ended, record by record. */
+static int verify_live_read(struct verify *v, struct imasnap_logfile *lf)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_err err;
+	int more, ret;
+
+	while ((more = imasnap_logfile_next(lf, &rec, &err)) > 0) {
+		ret = imasnap_chain_live_record(&v->c, &lf->log, &rec, &v->rp, &err);
+		if (ret == -EBADMSG)
+			return verify_malformed(v, &err);
+		if (ret)
+			return ret;
+	}
+	if (more == -EBADMSG)
+		return verify_malformed(v, &err);
+	if (more)
+		return imasnap_verify_fail(more, "live log %s: %s", v->o.log, strerror(-more));
+	return 0;
+}
+
+/*
+ * The live log, streamed, from the state the archive vouches for; against
+ * the TPM, read again while records arrive as its PCRs are read (bounded).
+ */
+static int verify_live(struct verify *v)
+{
+	struct imasnap_logfile lf;
+	unsigned int i;
+	u32 touched;
+	int try, ret;
+
+	imasnap_replay_init(&v->rp, imasnap_evp_ops(v->evp));
+	imasnap_replay_add_banks(&v->rp, v->banks);
+	imasnap_replay_start(&v->rp, &v->c.start);
+	ret = imasnap_logfile_open(&lf, v->o.log, IMASNAP_ORDER_AUTO);
+	if (ret)
+		return imasnap_verify_fail(ret, "%s: %s", v->o.log, strerror(-ret));
+	v->bad = -1;
+	for (try = 0; try < VERIFY_TRIES; try++) {
+		ret = verify_live_read(v, &lf);
+		if (ret || v->o.quote)
+			break;
+		touched = 0;
+		for (i = 0; i < v->rp.nr_lanes; i++)
+			touched |= v->rp.lane[i].touched | v->rp.lane[i].start_mask;
+		if (v->tpm) {
+			ret = imasnap_tpm2_read_pcrs(v->tpm, v->banks, touched, &v->tpm_pcrs);
+			if (ret)
+				break;
+		}
+		v->bad = verify_live_banks(&v->rp, v->banks, &v->tpm_pcrs);
+		/* Records measured while the PCRs were read: read on, check again. */
+		if (v->bad < 0 || v->o.pcrs)
+			break;
+		lf.eof = false;
+	}
+	imasnap_logfile_close(&lf);
+	if (!ret)
+		ret = imasnap_chain_live_end(&v->c);
+	return ret;
+}
+
+/* The replay against what it must reach: the quote's digest, or the PCRs. */
+static int verify_compare(struct verify *v)
+{
+	char diff[160];
+
+	if (v->o.quote)
+		return verify_quote_digest(&v->rp, &v->q, &v->tpm_pcrs);
+	if (v->bad < 0)
+		return 0;
+	imasnap_chain_diff(&v->rp, v->bad, &v->tpm_pcrs, v->o.pcrs ? "the PCR file" : "the TPM",
+			   false, diff, sizeof(diff));
+	return imasnap_verify_fail(-IMASNAP_EVERIFY,
+		   "the live log (%llu records) does not replay to the TPM's %s PCRs from %s%s",
+		   (unsigned long long)v->rp.records, imasnap_bank_info(v->bad)->name,
+		   v->c.have_newest ? "the state the archive vouches for" : "zero", diff);
+}
+
+static int verify_save(const struct verify *v)
+{
+	int ret;
+
+	if (!v->c.have_newest)
+		return imasnap_verify_fail(-IMASNAP_ESTATE,
+					   "--save-state: the archive holds no shard to keep");
+	ret = imasnap_checkpoint_write(v->o.save, &v->c.newest);
+	if (ret)
+		return imasnap_verify_fail(ret, "%s: %s", v->o.save, strerror(-ret));
+	return 0;
+}
+
+static void verify_report(const struct verify_opts *o, const struct imasnap_chain *c,
+			  const struct imasnap_replay *rp)
+{
+	char from[96] = "", past[96] = "";
+
+	if (o->from)
+		snprintf(from, sizeof(from), ", from the checkpoint at shard %llu",
+			 (unsigned long long)(c->first - 1));
+	else if (o->anchored)
+		snprintf(from, sizeof(from), ", anchored on the quoted end of shard %llu",
+			 (unsigned long long)c->first);
+	if (c->skip && c->unverified)
+		snprintf(past, sizeof(past), " (%llu past shard %llu; the %llu up to its end NOT verified)",
+			 (unsigned long long)rp->records, (unsigned long long)c->skip_seq,
+			 (unsigned long long)c->unverified);
+	else if (c->skip)
+		snprintf(past, sizeof(past), " (%llu past shard %llu)",
+			 (unsigned long long)rp->records, (unsigned long long)c->skip_seq);
+	if (o->json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "verified", json_object_new_boolean(1));
+		json_object_object_add(j, "shards", json_object_new_int64((int64_t)c->count));
+		json_object_object_add(j, "first_shard", json_object_new_int64((int64_t)c->first));
+		json_object_object_add(j, "mode", json_object_new_string(o->from ? "incremental" :
+					o->anchored ? "anchored" : "full"));
+		json_object_object_add(j, "trailer_quotes", json_object_new_int64((int64_t)c->quoted));
+		json_object_object_add(j, "live_records",
+				       json_object_new_int64((int64_t)c->live_records));
+		json_object_object_add(j, "replayed_records",
+				       json_object_new_int64((int64_t)rp->records));
+		json_object_object_add(j, "unverified_records",
+				       json_object_new_int64((int64_t)c->unverified));
+		json_object_object_add(j, "after_kexec", json_object_new_boolean(c->need_aggregate));
+		json_object_object_add(j, "quoted", json_object_new_boolean(!!o->quote));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+		return;
+	}
+	printf("verified: %llu shard%s, live log of %llu records%s%s%s%s\n",
+	       (unsigned long long)c->count, c->count == 1 ? "" : "s",
+	       (unsigned long long)c->live_records, past, from,
+	       c->need_aggregate ? ", re-seeded by snapshot_aggregate after kexec" : "",
+	       o->quote ? ", quoted by the AK" : "");
+	if (c->quoted)
+		printf("trailer quotes: %llu shard%s, %s\n", (unsigned long long)c->quoted,
+		       c->quoted == 1 ? "" : "s",
+		       c->signed_quotes == c->quoted ? "signatures checked with the AK" :
+		       "signatures NOT checked (no --ak)");
+}
+
+int verify_main(int argc, char **argv)
+{
+	struct verify *v = calloc(1, sizeof(*v));
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	ret = verify_parse(argc, argv, &v->o);
+	if (ret)
+		goto out;
+	imasnap_chain_init(&v->c);
+	v->evp = imasnap_evp_new();
+	ret = v->evp ? verify_archive(v) : -ENOMEM;
+	if (!ret)
+		ret = verify_target(v);
+	if (!ret)
+		ret = verify_live(v);
+	if (!ret)
+		ret = verify_compare(v);
+	if (!ret && v->o.save)
+		ret = verify_save(v);
+	if (!ret)
+		verify_report(&v->o, &v->c, &v->rp);
+	imasnap_chain_free(&v->c);
+out:
+	imasnap_tpm2_close(v->tpm);
+	imasnap_evp_free(v->evp);
+	EVP_PKEY_free(v->ak);
+	free(v);
+	return ret < 0 ? ret : 0;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imasnap window suggest: pick a carry window in RAM from /proc/iomem and
+ * print the kernel arguments that reserve it and name it to the module.
+ *
+ * The window goes into the largest System RAM range below 4 GiB, at its
+ * middle (1 MiB aligned), clear of the running kernel's image and of a
+ * crash kernel reservation.  The bootloader puts the initrd near the top
+ * of that range and KASLR keeps the kernel out of memmap= regions, so the
+ * middle is the least contended place.  It must be the same on every kernel
+ * of a kexec chain: choose once, then keep it on the command line.
+ */
+#include <stdlib.h>
+
+#include "cmd.h"
+
+#define MiB		(1ULL << 20)
+#define LOW_4G		(1ULL << 32)
+
+struct range {
+	u64 start, end;		/* inclusive */
+};
+
+static u64 parse_size(const char *s)
+{
+	char *end;
+	u64 v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	default: break;
+	}
+	return *end ? 0 : v;
+}
+
+static bool overlaps(u64 a, u64 alen, const struct range *r)
+{
+	return a <= r->end && r->start <= a + alen - 1;
+}
+
+static int suggest(const char *iomem, u64 size, bool json)
+{
+	struct range ram = { 0, 0 }, avoid[64];
+	unsigned int navoid = 0, i;
+	u64 best = 0, addr;
+	char line[256];
+	FILE *f;
+
+	f = fopen(iomem, "re");
+	if (!f) {
+		imasnap_errorf("window: %s: %s", iomem, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		char *name = strstr(line, " : ");
+
+		if (!name || sscanf(line, " %llx-%llx", &s, &e) != 2)
+			continue;
+		name += 3;
+		name[strcspn(name, "\n")] = 0;
+		if (line[0] != ' ' && !strcmp(name, "System RAM") && e < LOW_4G &&
+		    e - s + 1 > best) {
+			best = e - s + 1;
+			ram.start = s;
+			ram.end = e;
+		}
+		if (line[0] == ' ' && navoid < 64 &&
+		    (!strncmp(name, "Kernel ", 7) || !strcmp(name, "Crash kernel"))) {
+			avoid[navoid].start = s;
+			avoid[navoid++].end = e;
+		}
+	}
+	fclose(f);
+	if (!best || !ram.end) {
+		imasnap_errorf("window: no System RAM below 4 GiB in %s (reading /proc/iomem needs root)",
+			       iomem);
+		return -EBADMSG;
+	}
+	if (best < 64 * MiB) {
+		imasnap_errorf("window: the largest RAM range below 4 GiB is only %llu MiB",
+			       (unsigned long long)(best / MiB));
+		return -IMASNAP_EVERIFY;
+	}
+	addr = (ram.start + best / 2) & ~(MiB - 1);
+	/* Step down past anything in the way, staying in the range. */
+	for (i = 0; i < navoid; i++) {
+		if (overlaps(addr, size, &avoid[i])) {
+			addr = (avoid[i].start - size) & ~(MiB - 1);
+			i = (unsigned int)-1;
+			if (addr < ram.start + 16 * MiB) {
+				imasnap_errorf("window: no room clear of the kernel image");
+				return -IMASNAP_EVERIFY;
+			}
+		}
+	}
+	if (json)
+		printf("{\"address\":\"0x%llx\",\"size\":%llu,\"memmap\":\"memmap=%lluK$0x%llx\",\"module\":\"imasnap.window=%lluK@0x%llx\"}\n",
+		       (unsigned long long)addr, (unsigned long long)size,
+		       (unsigned long long)(size >> 10), (unsigned long long)addr,
+		       (unsigned long long)(size >> 10), (unsigned long long)addr);
+	else
+		printf("memmap=%lluK$0x%llx imasnap.window=%lluK@0x%llx\n",
+		       (unsigned long long)(size >> 10), (unsigned long long)addr,
+		       (unsigned long long)(size >> 10), (unsigned long long)addr);
+	return 0;
+}
+
+struct window_opts {
+	const char *iomem;
+	u64 size;
+};
+
+static const struct cmd window_cmd;
+
+static int window_opt(void *priv, int c, const char *arg)
+{
+	struct window_opts *o = priv;
+
+	if (c == 'i') {
+		o->iomem = arg;
+		return 0;
+	}
+	o->size = parse_size(arg);
+	if (o->size < 4096 || o->size > IMASNAP_RECORD_MAX_SIZE || o->size % 4096)
+		return cmd_usage_error(&window_cmd, "--size takes 4K..16M in 4K steps, e.g. 64K");
+	return 0;
+}
+
+static const struct option window_longopts[] = {
+	{ "size", required_argument, NULL, 's' },
+	{ "iomem", required_argument, NULL, 'i' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cmd window_cmd = {
+	.name = "window",
+	.usage =
+	"Usage: imasnap window suggest [--size 64K] [--iomem FILE] [--json]\n"
+	"  --size SIZE    the window, 4K..16M in 4K steps (default 64K)\n"
+	"  --iomem FILE   the memory map (default /proc/iomem)\n"
+	"  --json         machine-readable result on stdout\n",
+	.common = CMD_JSON,
+	.nargs = 1,
+	.own = window_longopts,
+	.opt = window_opt,
+};
+
+int window_main(int argc, char **argv)
+{
+	struct window_opts o = { .iomem = "/proc/iomem", .size = 64 << 10 };
+	struct cmd_common co;
+	int ret;
+
+	ret = cmd_parse(&window_cmd, argc, argv, &co, &o);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (strcmp(co.args[0], "suggest"))
+		return cmd_usage_error(&window_cmd, "the only action is 'suggest'");
+	return suggest(o.iomem, o.size, co.json);
+}

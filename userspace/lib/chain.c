@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verifier's core: the archive walked shard by shard from a trusted
+ * start, and the live log checked against what the archive says it holds.
+ *
+ *  1. every shard: its own digests and bounds, its link to the previous
+ *     shard, a start state that is the previous end (or zero at cold boot),
+ *     a body that replays from that start to its end, and its trailer quote
+ *     if it has one (over its body digest, of its end state, signed by the
+ *     AK, with a clock that follows the previous quote's);
+ *  2. the live log: after a kexec it must hold a snapshot_aggregate naming
+ *     the archived shard, the carried tail and the tail's end state; in a
+ *     boot with shards, its first bytes must be those shards' bodies;
+ *  3. the live log replays from the state the archive vouches for (the
+ *     caller compares the result with the TPM).
+ *
+ * This file does 1 and says what 2 and 3 must find (struct imasnap_chain's
+ * second part); live.c checks the live log against it.  The
+ * snapshot_aggregate is a pointer, not an anchor: the start state comes
+ * from the archive replayed from a trusted state, never from the record.
+ * Memory does not grow with the log: shards and the log are streamed.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+#include "archive.h"
+#include "chain.h"
+#include "error.h"
+
+/* "imasnap: verify: <message>" on stderr; returns @err, a -errno. */
+int imasnap_verify_fail(int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	imasnap_errorf("verify: %s", msg);
+	return err;
+}
+
+static unsigned long long ull(u64 v)
+{
+	return (unsigned long long)v;
+}
+
+static bool state_empty(const struct imasnap_state *st)
+{
+	return !imasnap_state_banks(st);
+}
+
+void imasnap_chain_init(struct imasnap_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void imasnap_chain_free(struct imasnap_chain *c)
+{
+	free(c->slices);
+	EVP_MD_CTX_free(c->md);
+	EVP_MD_CTX_free(c->boot_md);
+	EVP_MD_CTX_free(c->body_md);
+	c->slices = NULL;
+	c->md = NULL;
+	c->boot_md = NULL;
+	c->body_md = NULL;
+}
+
+/* Shard @sh against @prev, the shard before it (NULL: none, full mode). */
+static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard *prev,
+		      u64 i, bool *cold)
+{
+	static const u8 zero[32];
+	bool same_boot = prev && !memcmp(prev->boot_id, sh->boot_id, 16);
+
+	*cold = false;
+	if (sh->seq != i)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds seq %llu", ull(i), ull(sh->seq));
+	/* snapshot never writes an empty shard; a tail may be empty. */
+	if (!sh->entries && sh->kind == IMASNAP_SHARD_LOG)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds no record", ull(i));
+	if (!state_empty(&sh->start) &&
+	    imasnap_state_banks(&sh->start) != imasnap_state_banks(&sh->end))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu ends in other banks than it starts in",
+			    ull(i));
+	if (!prev && memcmp(sh->prev_digest, zero, 32))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu has a non-zero prev digest: it must start the chain", ull(i));
+	if (prev && memcmp(sh->prev_digest, prev->digest, 32))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu does not link to shard %llu (prev digest differs)",
+			    ull(i), ull(i - 1));
+	if (sh->kind == IMASNAP_SHARD_TAIL) {
+		if (!prev || prev->kind != IMASNAP_SHARD_LOG || !same_boot ||
+		    sh->first_entry != prev->first_entry + prev->entries ||
+		    sh->log_offset != prev->log_offset + prev->body_size ||
+		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
+			return imasnap_verify_fail(-IMASNAP_EVERIFY, "tail shard %llu does not continue shard %llu",
+				    ull(i), ull(i - 1));
+		return 0;
+	}
+	if (prev && prev->kind == IMASNAP_SHARD_LOG && same_boot) {
+		if (sh->first_entry != prev->first_entry + prev->entries ||
+		    sh->log_offset != prev->log_offset + prev->body_size ||
+		    memcmp(&sh->start, &prev->end, sizeof(sh->start)))
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "shard %llu does not start where shard %llu ends",
+				    ull(i), ull(i - 1));
+		return 0;
+	}
+	if (prev && prev->kind == IMASNAP_SHARD_TAIL && same_boot)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu claims the boot that tail shard %llu left by kexec",
+			    ull(i), ull(i - 1));
+	if (sh->first_entry || sh->log_offset)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu is the first of a boot but does not start at its log's start",
+			    ull(i));
+	*cold = !prev || prev->kind == IMASNAP_SHARD_LOG;
+	if (*cold ? !state_empty(&sh->start) : !!memcmp(&sh->start, &prev->end, sizeof(sh->start)))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, *cold ?
+			    "shard %llu starts a boot without a carried tail but not at zero" :
+			    "shard %llu does not start at the end of tail shard %llu",
+			    ull(i), ull(i - 1));
+	return 0;
+}
+
+/**
+ * imasnap_chain_diff() - the first PCR where a replay and a state part
+ * @rp:		the replay
+ * @bank:	the bank
+ * @want:	what it should have reached
+ * @whose:	who says so ("the TPM", "the end state")
+ * @exact:	@want must have no PCR the replay did not reach (an end state);
+ *		else only the PCRs the replay reached are compared (the TPM)
+ * @buf:	"; PCR 10: replayed 3a5f0c..., the TPM has 9b21e4..." or ""
+ * @size:	its size
+ *
+ * Under the normal rule (the padded rule only where the bank has no other).
+ */
+void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
+			const struct imasnap_state *want, const char *whose, bool exact,
+			char *buf, size_t size)
+{
+	const struct imasnap_lane *l = NULL;
+	char got[17], exp[17];
+	unsigned int i;
+	u32 p, mask;
+
+	buf[0] = 0;
+	for (i = 0; i < rp->nr_lanes; i++)
+		if ((int)rp->lane[i].bank == bank &&
+		    (!l || rp->lane[i].rule == IMASNAP_RULE_NORMAL))
+			l = &rp->lane[i];
+	if (!l)
+		return;
+	mask = l->touched | l->start_mask;
+	for (p = 0; p < IMASNAP_NR_PCRS; p++) {
+		bool have = mask & (1U << p), has = want->pcr_mask[bank] & (1U << p);
+
+		if (!have && (!has || !exact))
+			continue;
+		if (have)
+			imasnap_hex_encode(l->pcr[p], 8, got);
+		if (has)
+			imasnap_hex_encode(want->pcr[bank][p], 8, exp);
+		if (have && has && !memcmp(l->pcr[p], want->pcr[bank][p],
+					   imasnap_bank_info(bank)->size))
+			continue;
+		if (!have)
+			snprintf(buf, size, "; PCR %u: nothing replayed into it, %s has %s...",
+				 p, whose, exp);
+		else if (!has)
+			snprintf(buf, size, "; PCR %u: replayed %s..., %s has no value for it",
+				 p, got, whose);
+		else
+			snprintf(buf, size, "; PCR %u: replayed %s..., %s has %s...",
+				 p, got, whose, exp);
+		return;
+	}
+}
+
+/*
+ * The body replayed from the start must give exactly the end state: in every
+ * bank of the end, the same PCRs with the same values (a PCR nothing
+ * extended cannot be smuggled into an end state).
+ */
+static int chain_end(const struct imasnap_replay *rp, const struct imasnap_shard *sh,
+		     struct imasnap_state *scratch)
+{
+	char diff[160];
+	int b, lane;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!sh->end.pcr_mask[b])
+			continue;
+		lane = imasnap_replay_pick(rp, b, &sh->end);
+		if (lane >= 0) {
+			imasnap_state_init(scratch);
+			imasnap_replay_state(rp, (unsigned int)lane, scratch);
+			if (scratch->pcr_mask[b] == sh->end.pcr_mask[b])
+				continue;
+		}
+		imasnap_chain_diff(rp, b, &sh->end, "the end state", true, diff, sizeof(diff));
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu: its records do not replay to its %s end state%s",
+			    ull(sh->seq), imasnap_bank_info(b)->name, diff);
+	}
+	return 0;
+}
+
+int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_INFO *now)
+{
+	const char *why;
+
+	if (!c->clock.valid)
+		return 0;
+	if (imasnap_quote_follows(&c->clock.info, now, c->clock.cold_boots, &why))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the quote does not follow the quote of shard %llu: %s",
+			    ull(c->clock.seq), why);
+	return 0;
+}
+
+/*
+ * A shard's trailer (imasnap_shard_quote_check()), and with the AK, a clock
+ * later than the quote before it.
+ */
+static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+			 const struct imasnap_shard *sh, bool anchor)
+{
+	struct imasnap_quote *q;
+	const char *why = NULL;
+	int ret;
+
+	if (!sh->trailer_size)
+		return anchor ? imasnap_verify_fail(-IMASNAP_EVERIFY,
+				     "shard %llu has no quote in its trailer to anchor on",
+				     ull(sh->seq)) : 0;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	ret = imasnap_shard_quote_check(sh, o->ak, q, &why);
+	if (ret)
+		ret = imasnap_verify_fail(ret, "shard %llu: its trailer quote: %s", ull(sh->seq), why);
+	if (ret)
+		goto out;
+	c->quoted++;
+	/* An unsigned quote's clock is anyone's word: it neither counts nor is kept. */
+	if (!o->ak)
+		goto out;
+	c->signed_quotes++;
+	if (c->clock.valid &&
+	    imasnap_quote_follows(&c->clock.info, &q->attest.clockInfo, c->clock.cold_boots, &why)) {
+		ret = imasnap_verify_fail(-IMASNAP_EVERIFY,
+			   "shard %llu: its trailer quote does not follow the quote of shard %llu: %s",
+			   ull(sh->seq), ull(c->clock.seq), why);
+		goto out;
+	}
+	c->clock.valid = true;
+	c->clock.seq = sh->seq;
+	c->clock.info = q->attest.clockInfo;
+	c->clock.cold_boots = 0;
+out:
+	free(q);
+	return ret;
+}
+
+/* A new boot in the live expectations, starting at @start; @prev: the shard before. */
+static void expect_boot(struct imasnap_chain *c, const struct imasnap_state *start,
+			const struct imasnap_shard *prev)
+{
+	c->start = *start;
+	c->skip = 0;
+	c->check_body = false;
+	c->check_prefix = false;
+	c->nr_slices = 0;
+	c->need_aggregate = prev && prev->kind == IMASNAP_SHARD_TAIL;
+	memset(&c->agg, 0, sizeof(c->agg));
+	if (!c->need_aggregate)
+		return;
+	c->agg.seq = prev->seq - 1;
+	c->agg.entries = prev->first_entry + prev->entries;
+	c->agg.tail_entries = prev->entries;
+	memcpy(c->agg.shard, prev->prev_digest, 32);
+	memcpy(c->agg.tail, prev->body_digest, 32);
+	c->agg.state = prev->end;
+}
+
+/*
+ * The live expectations when the walk starts at trusted shard @t: after a
+ * tail, a boot after kexec; else the live log goes on in @t's boot, and
+ * its bytes up to @t's end are history, not replayed: @t's own bytes must
+ * be its body, and with a checkpoint's @prefix, all of them must be what
+ * that earlier verification accepted.  Without (an anchor), the bytes
+ * before @t are not checked, and said so.
+ */
+static void expect_trusted(struct imasnap_chain *c, const struct imasnap_shard *t,
+			   const u8 *prefix)
+{
+	if (t->kind == IMASNAP_SHARD_TAIL) {
+		expect_boot(c, &t->end, t);
+		return;
+	}
+	expect_boot(c, &t->end, NULL);
+	c->skip = t->log_offset + t->body_size;
+	c->skip_seq = t->seq;
+	c->check_body = true;
+	c->body_from = t->log_offset;
+	memcpy(c->body_digest, t->body_digest, 32);
+	if (prefix) {
+		c->check_prefix = true;
+		memcpy(c->prefix, prefix, 32);
+	}
+}
+
+static int expect_slice(struct imasnap_chain *c, const struct imasnap_shard *sh,
+			const struct imasnap_shard *prev)
+{
+	struct imasnap_chain_slice *sl;
+
+	if (!prev || prev->kind == IMASNAP_SHARD_TAIL || memcmp(prev->boot_id, sh->boot_id, 16))
+		expect_boot(c, &sh->start, prev);
+	sl = realloc(c->slices, (c->nr_slices + 1) * sizeof(*sl));
+	if (!sl)
+		return -ENOMEM;
+	c->slices = sl;
+	sl[c->nr_slices].seq = sh->seq;
+	sl[c->nr_slices].end = sh->log_offset + sh->body_size;
+	memcpy(sl[c->nr_slices].digest, sh->body_digest, 32);
+	c->nr_slices++;
+	return 0;
+}
+
+/* Read shard @i of @dir, replaying its body from its start. */
+static int chain_read(const struct imasnap_chain_opts *o, struct imasnap_evp *evp, u64 i,
+		      struct imasnap_shard *sh, struct imasnap_replay *rp)
+{
+	struct imasnap_err err;
+	char path[4096];
+	int ret;
+
+	ret = imasnap_shard_path(o->dir, i, path, sizeof(path));
+	/* The lanes depend on the start state: read the header first. */
+	if (!ret)
+		ret = imasnap_shard_read(path, sh, NULL, &err);
+	if (!ret) {
+		imasnap_replay_init(rp, imasnap_evp_ops(evp));
+		imasnap_replay_add_banks(rp, imasnap_state_banks(&sh->start) |
+					 imasnap_state_banks(&sh->end));
+		ret = imasnap_shard_read(path, sh, rp, &err);
+	}
+	/* A shard that does not read is a broken chain, not a malformed input. */
+	if (ret == -EBADMSG)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu: %s (%s %llu)", ull(i), err.reason,
+			    err.index ? "record" : "byte", ull(err.index ? err.index : err.offset));
+	if (ret)
+		return imasnap_verify_fail(ret, "%s: %s", path, strerror(-ret));
+	return 0;
+}
+
+/* Where the walk starts: shard @*i, after @prev (trusted) or from zero. */
+static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+		       struct imasnap_evp *evp, u64 first, u64 n, struct imasnap_shard *prev,
+		       struct imasnap_replay *rp, struct imasnap_state *scratch, u64 *i)
+{
+	int ret;
+
+	if (o->from) {
+		const struct imasnap_shard *f = &o->from->shard;
+
+		if (n && first > f->seq + 1)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "shards %llu..%llu are missing: the archive starts at shard %llu",
+				    ull(f->seq + 1), ull(first - 1), ull(first));
+		if (!n || first + n < f->seq + 1)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "the archive ends before shard %llu, the checkpoint's (rolled back?)",
+				    ull(f->seq));
+		*prev = *f;
+		c->clock = o->from->clock;
+		c->newest = *o->from;
+		c->have_newest = true;
+		expect_trusted(c, prev, o->from->has_prefix ? o->from->prefix : NULL);
+		*i = f->seq + 1;
+		return 0;
+	}
+	if (o->anchored) {
+		if (!n)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY, "the archive holds no shard to anchor on");
+		ret = chain_read(o, evp, first, prev, rp);
+		if (ret)
+			return ret;
+		if (prev->seq != first)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds seq %llu", ull(first),
+				    ull(prev->seq));
+		if (prev->kind != IMASNAP_SHARD_LOG || !prev->entries)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "shard %llu cannot anchor: only a log shard with records can",
+				    ull(first));
+		ret = chain_end(rp, prev, scratch);
+		if (!ret)
+			ret = chain_trailer(c, o, prev, true);
+		if (ret)
+			return ret;
+		c->newest.shard = *prev;
+		c->newest.clock = c->clock;
+		c->have_newest = true;
+		c->count = 1;
+		expect_trusted(c, prev, NULL);
+		/*
+		 * Its header is not quoted: only a shard that starts its boot from
+		 * zero makes its body verified history (a chain from zero to the
+		 * quoted end); any other anchor's bytes are its body, no more.
+		 */
+		c->history_unverified = !state_empty(&prev->start) || prev->log_offset ||
+					prev->first_entry;
+		*i = first + 1;
+		return 0;
+	}
+	if (first)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shards 0..%llu are missing: verify from a checkpoint (--from) or a quoted shard (--anchored)",
+			    ull(first - 1));
+	*i = 0;
+	return 0;
+}
+
+/**
+ * imasnap_chain_walk() - walk the archive from a trusted start
+ * @c:		the chain, imasnap_chain_init()ed
+ * @o:		the archive and the mode
+ * @evp:	hashes
+ *
+ * Return: 0, or -errno with the first failure named on stderr
+ * (-IMASNAP_EVERIFY: the archive does not verify).
+ */
+int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+		       struct imasnap_evp *evp)
+{
+	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
+	struct imasnap_shard *prev = calloc(1, sizeof(*prev));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_state *scratch = calloc(1, sizeof(*scratch));
+	bool have_prev, cold;
+	u64 first, n, i = 0;
+	int ret;
+
+	if (!sh || !prev || !rp || !scratch) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = imasnap_archive_range(o->dir, &first, &n);
+	if (ret) {
+		ret = imasnap_verify_fail(ret == -EBADMSG ? -IMASNAP_EVERIFY : ret, "%s: %s",
+			   o->dir, ret == -EBADMSG ? "a shard is missing (gap in the sequence)" :
+			   strerror(-ret));
+		goto out;
+	}
+	ret = chain_begin(c, o, evp, first, n, prev, rp, scratch, &i);
+	if (ret)
+		goto out;
+	c->first = i - (o->anchored ? 1 : 0);
+	have_prev = o->from || o->anchored;
+	for (; i < first + n; i++) {
+		ret = chain_read(o, evp, i, sh, rp);
+		if (!ret)
+			ret = chain_link(sh, have_prev ? prev : NULL, i, &cold);
+		if (!ret)
+			ret = chain_end(rp, sh, scratch);
+		if (ret)
+			goto out;
+		if (cold)
+			c->clock.cold_boots++;
+		ret = chain_trailer(c, o, sh, false);
+		if (!ret && sh->kind == IMASNAP_SHARD_LOG)
+			ret = expect_slice(c, sh, have_prev ? prev : NULL);
+		if (ret)
+			goto out;
+		c->count++;
+		*prev = *sh;
+		have_prev = true;
+		c->newest.shard = *sh;
+		c->newest.clock = c->clock;
+		c->have_newest = true;
+	}
+	if (have_prev)
+		c->banks = imasnap_state_banks(&prev->end);
+	/* A tail is newest: this boot has no shard yet and starts at its end. */
+	if (have_prev && prev->kind == IMASNAP_SHARD_TAIL)
+		expect_boot(c, &prev->end, prev);
+	c->newest.shard.trailer_size = 0;
+	/* A checkpoint of a log shard keeps the digest of its boot's log up to it. */
+	c->newest.has_prefix = false;
+	if (o->save && c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
+		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
+	c->md = EVP_MD_CTX_new();
+	c->boot_md = EVP_MD_CTX_new();
+	c->body_md = EVP_MD_CTX_new();
+	if (!c->md || !c->boot_md || !c->body_md ||
+	    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex2(c->body_md, EVP_sha256(), NULL))
+		ret = imasnap_ossl_fail("SHA-256");
+out:
+	free(sh);
+	free(prev);
+	free(rp);
+	free(scratch);
+	return ret;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The verifier's core (chain.c): walk the archive from a trusted start,
+ * then check the live log against what the archive says it must show.
+ *
+ * A start is trusted when it is zero at cold boot (full mode), a checkpoint
+ * the verifier stored after an earlier verification (incremental mode), or
+ * the end state of the oldest shard kept, attested by a TPM quote in that
+ * shard's trailer signed by the AK (quote-anchored mode).  The walk says
+ * what the live log must hold; live.h checks it.
+ */
+#ifndef _IMASNAP_CHAIN_H
+#define _IMASNAP_CHAIN_H
+
+#include "checkpoint.h"
+#include "evp.h"
+#include "quote.h"
+
+struct imasnap_chain_opts {
+	const char *dir;
+	/* Incremental: the newest shard of an earlier verification. */
+	const struct imasnap_checkpoint *from;
+	/* Quote-anchored: trust the oldest shard's end by its trailer quote. */
+	bool anchored;
+	/* The caller saves a checkpoint: keep the digest of the log up to it. */
+	bool save;
+	/* Trailer quotes' signatures are checked with it; NULL: not checked. */
+	EVP_PKEY *ak;
+};
+
+struct imasnap_chain_slice {
+	u64 seq;
+	u64 end;			/* byte offset in the live log where it ends */
+	u8 digest[32];			/* its body digest */
+};
+
+struct imasnap_chain {
+	/* The archive walked. */
+	u64 first;			/* oldest shard walked */
+	u64 count;			/* shards walked */
+	u64 quoted;			/* shards with a trailer quote, checked */
+	u64 signed_quotes;		/* ... whose signature was checked */
+	struct imasnap_checkpoint newest;	/* valid when count or from */
+	bool have_newest;
+	struct imasnap_chain_clock clock;
+
+	/* What the live log must show. */
+	struct imasnap_state start;	/* its replay starts from this state ... */
+	u64 skip;			/* ... at this byte offset (records before are archived) */
+	u64 skip_seq;			/* the trusted shard that ends there */
+	bool check_body;		/* the live bytes [body_from, skip) are its body */
+	u64 body_from;
+	u8 body_digest[32];
+	bool check_prefix;		/* the live bytes [0, skip) digest to prefix */
+	bool history_unverified;	/* an anchor: [0, skip) is not verified */
+	u8 prefix[32];
+	u64 save_at;			/* where the newest (log) shard ends in the live log */
+	bool need_aggregate;		/* this boot followed a kexec */
+	struct imasnap_aggregate agg;	/* what its snapshot_aggregate must say */
+	struct imasnap_chain_slice *slices;	/* this boot's shards after skip, oldest first */
+	u64 nr_slices;
+	u32 banks;			/* the banks the newest shard ends in */
+
+	/* The live log walk. */
+	u64 slice;
+	u64 live_bytes;
+	u64 live_records;
+	u64 unverified;			/* records before a quoted anchor: not checked */
+	unsigned int aggregates;
+	bool bound;
+	void *md;			/* EVP_MD_CTX of the current slice */
+	void *boot_md;			/* ... of the live log from its start */
+	void *body_md;			/* ... of the trusted shard's body in it */
+};
+
+/* "imasnap: verify: <message>" on stderr; returns @err, a -errno. */
+int imasnap_verify_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void imasnap_chain_init(struct imasnap_chain *c);
+void imasnap_chain_free(struct imasnap_chain *c);
+/*
+ * Walk the archive.  0 or -errno, the first failure named on stderr
+ * (-IMASNAP_EVERIFY: the archive does not verify).
+ */
+int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+		       struct imasnap_evp *evp);
+/* A quote taken after the archive's newest trailer quote: its clock must follow (0 or -IMASNAP_EVERIFY). */
+int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_INFO *now);
+/* "; PCR p: replayed ..., @whose has ..." for the first PCR of @bank that differs. */
+void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
+			const struct imasnap_state *want, const char *whose, bool exact,
+			char *buf, size_t size);
+
+#endif /* _IMASNAP_CHAIN_H */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The lib/ core's hash operations (struct imasnap_hash_ops) on OpenSSL 3 EVP. */
+#ifndef _IMASNAP_EVP_H
+#define _IMASNAP_EVP_H
+
+#include <stdbool.h>
+
+#include "../../lib/core.h"
+
+struct imasnap_evp;
+
+/* Every digest fetched once; NULL when SHA-1 or SHA-256 is missing. */
+struct imasnap_evp *imasnap_evp_new(void);
+void imasnap_evp_free(struct imasnap_evp *evp);
+const struct imasnap_hash_ops *imasnap_evp_ops(struct imasnap_evp *evp);
+/* Does OpenSSL have @bank's hash (SM3 is missing in a FIPS build)? */
+bool imasnap_evp_has(const struct imasnap_evp *evp, enum imasnap_bank bank);
+/* SHA-256 of @len bytes at @p. */
+int imasnap_sha256(struct imasnap_evp *evp, const void *p, size_t len, u8 out[32]);
+
+#endif /* _IMASNAP_EVP_H */

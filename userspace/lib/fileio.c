@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Files for libimasnap (fileio.h): full reads and writes that go on after
+ * EINTR and short counts, whole-file reads with a bound, and the one
+ * atomic writer every file of the archive and every checkpoint goes
+ * through.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+int imasnap_write_all(int fd, const void *p, size_t n)
+{
+	const u8 *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int imasnap_read_full(int fd, void *p, size_t n)
+{
+	u8 *b = p;
+
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return -ENODATA;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int imasnap_append_fd(int fd, u8 **buf, size_t *len, size_t *cap, size_t max)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (!*buf || *cap - *len < 4096 + 1) {
+			size_t ncap = 2 * *cap + 65536;
+			u8 *b = realloc(*buf, ncap);
+			if (!b)
+				return -ENOMEM;
+			*buf = b;
+			*cap = ncap;
+		}
+		n = read(fd, *buf + *len, *cap - *len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return 0;
+		*len += (size_t)n;
+		/* The buffer grows at most one step past @max. */
+		if (*len > max)
+			return -EFBIG;
+	}
+}
+
+int imasnap_read_file(const char *path, size_t max, bool regular, u8 **buf, size_t *len)
+{
+	struct stat st;
+	size_t cap = 0;
+	int fd, ret;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
+	if (fd < 0)
+		return -errno;
+	ret = 0;
+	if (regular && fstat(fd, &st))
+		ret = -errno;
+	else if (regular && !S_ISREG(st.st_mode))
+		ret = -EBADMSG;
+	else if (regular && (u64)st.st_size > max)
+		ret = -EFBIG;
+	if (!ret)
+		ret = imasnap_append_fd(fd, buf, len, &cap, max);
+	close(fd);
+	if (ret) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+		return ret;
+	}
+	(*buf)[*len] = 0;
+	return 0;
+}
+
+int imasnap_write_file(const char *path, const void *text, size_t len)
+{
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+int imasnap_fsync_dir(const char *dir)
+{
+	int dfd, ret;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	ret = fsync(dfd) ? -errno : 0;
+	close(dfd);
+	return ret;
+}
+
+int imasnap_atomic_open(struct imasnap_atomic *a, const char *path,
+			enum imasnap_atomic_mode mode)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+
+	a->fd = -1;
+	a->mode = mode;
+	a->tmp[0] = 0;
+	if (!*base || strlen(path) >= sizeof(a->path) - 16)
+		return -ENAMETOOLONG;
+	strcpy(a->path, path);
+	if (!slash)
+		strcpy(a->dir, ".");
+	else if (!dlen)
+		strcpy(a->dir, "/");
+	else
+		snprintf(a->dir, sizeof(a->dir), "%.*s", (int)dlen, path);
+	/* A temp name of its own in the same folder: two writers never share a file. */
+	snprintf(a->tmp, sizeof(a->tmp), "%.*s.%s.XXXXXX", (int)(slash ? dlen + 1 : 0),
+		 path, base);
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (a->fd < 0) {
+		a->tmp[0] = 0;
+		return -errno;
+	}
+	return 0;
+}
+
+void imasnap_atomic_abort(struct imasnap_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp[0])
+		unlink(a->tmp);
+	a->tmp[0] = 0;
+}
+
+int imasnap_atomic_commit(struct imasnap_atomic *a)
+{
+	int ret = 0;
+
+	if (fsync(a->fd))
+		ret = -errno;
+	if (close(a->fd) && !ret)
+		ret = -errno;
+	a->fd = -1;
+	/* link() never replaces: a file of that name written meanwhile wins. */
+	if (!ret && a->mode == IMASNAP_ATOMIC_NEW && link(a->tmp, a->path))
+		ret = -errno;
+	if (!ret && a->mode == IMASNAP_ATOMIC_REPLACE && rename(a->tmp, a->path))
+		ret = -errno;
+	if (ret || a->mode == IMASNAP_ATOMIC_NEW)
+		unlink(a->tmp);
+	a->tmp[0] = 0;
+	if (ret)
+		return ret;
+	/* In place: only its durability is in doubt now. */
+	return imasnap_fsync_dir(a->dir);
+}

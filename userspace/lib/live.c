@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live log against what the archive walk (chain.c) says it must hold:
+ * record by record, the bytes before the trusted shard's end are that
+ * shard's body (and, from a checkpoint, the digest it kept), this boot's
+ * shards are the live log's first bytes, and after a kexec exactly one
+ * snapshot_aggregate names the archived shard, the carried tail and the
+ * tail's end state.  The records past the archive are replayed into the
+ * caller's replay; Documentation/design.md gives the rules and why.
+ */
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+#include "error.h"
+#include "live.h"
+
+static unsigned long long ull(u64 v)
+{
+	return (unsigned long long)v;
+}
+
+/* The text of an ima-buf record named snapshot_aggregate; NULL otherwise. */
+static const u8 *aggregate_of(const struct imasnap_log *log,
+			      const struct imasnap_log_record *rec, u32 *len)
+{
+	static const char name[] = IMASNAP_AGGREGATE_EVENT;
+	const u8 *n, *d;
+	u32 nl;
+
+	if (rec->name_len != 7 || memcmp(rec->name, "ima-buf", 7) ||
+	    imasnap_log_field(log, rec, 1, &n, &nl) || nl != sizeof(name) ||
+	    memcmp(n, name, sizeof(name)) || imasnap_log_field(log, rec, 2, &d, len))
+		return NULL;
+	return d;
+}
+
+static bool aggregate_matches(const struct imasnap_aggregate *want, const u8 *text, u32 len)
+{
+	struct imasnap_aggregate *got = calloc(1, sizeof(*got));
+	struct imasnap_err err;
+	bool ok;
+
+	if (!got)
+		return false;
+	ok = !imasnap_aggregate_parse(IMASNAP_AGG_SNAPSHOT, (const char *)text, len, got, &err) &&
+	     got->seq == want->seq && got->entries == want->entries &&
+	     got->tail_entries == want->tail_entries &&
+	     !memcmp(got->shard, want->shard, 32) && !memcmp(got->tail, want->tail, 32) &&
+	     !memcmp(&got->state, &want->state, sizeof(got->state));
+	free(got);
+	return ok;
+}
+
+/* The SHA-256 of what @md has seen so far; @md goes on. */
+static int digest_so_far(void *md, u8 out[32])
+{
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	int ok = copy && EVP_MD_CTX_copy_ex(copy, md) && EVP_DigestFinal_ex(copy, out, NULL);
+
+	EVP_MD_CTX_free(copy);
+	return ok ? 0 : -EIO;
+}
+
+/* A live record before the trusted shard's end (c->skip). */
+static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_record *rec)
+{
+	u64 end = rec->offset + rec->size;
+	u8 digest[32];
+
+	if (end > c->skip)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "live log record %llu crosses the end of shard %llu",
+			    ull(rec->index), ull(c->skip_seq));
+	if (c->check_body && rec->offset >= c->body_from) {
+		if (!EVP_DigestUpdate(c->body_md, rec->raw, rec->size))
+			return imasnap_ossl_fail("SHA-256");
+		/* An anchor's own bytes are its body, but from a start nobody vouched for. */
+		if (c->history_unverified)
+			c->unverified++;
+	} else if (!c->check_prefix) {
+		c->unverified++;
+	}
+	if (end != c->skip)
+		return 0;
+	if (c->check_body &&
+	    (!EVP_DigestFinal_ex(c->body_md, digest, NULL) || memcmp(digest, c->body_digest, 32)))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
+			    ull(c->skip_seq));
+	if (c->check_prefix &&
+	    (digest_so_far(c->boot_md, digest) || memcmp(digest, c->prefix, 32)))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log's first %llu bytes are not those the checkpoint vouched for",
+			    ull(c->skip));
+	return 0;
+}
+
+int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log *log,
+			      const struct imasnap_log_record *rec,
+			      struct imasnap_replay *rp, struct imasnap_err *err)
+{
+	const u8 *text;
+	u32 len;
+	int ret;
+
+	c->live_records++;
+	c->live_bytes = rec->offset + rec->size;
+	/* The log from its start is hashed only for a checkpoint, to check or to save. */
+	if ((c->check_prefix || c->save_at) && !EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
+		return imasnap_ossl_fail("SHA-256");
+	/* A checkpoint vouches only for bytes this run checked. */
+	if (c->save_at && c->live_bytes == c->save_at && !c->unverified) {
+		ret = digest_so_far(c->boot_md, c->newest.prefix);
+		if (ret)
+			return ret;
+		c->newest.has_prefix = true;
+	}
+	/* History before a trusted shard's end: checked by digests, not replayed. */
+	if (rec->offset < c->skip)
+		return chain_live_history(c, rec);
+	text = aggregate_of(log, rec, &len);
+	if (text) {
+		c->aggregates++;
+		/* Only IMA's own record counts: PCR 10, not a violation. */
+		if (rec->pcr == IMASNAP_IMA_PCR && !imasnap_log_is_violation(rec) &&
+		    c->need_aggregate && aggregate_matches(&c->agg, text, len))
+			c->bound = true;
+	}
+	ret = imasnap_replay_record(rp, rec, err);
+	if (ret && ret != -EBADMSG)
+		imasnap_verify_fail(ret, "live log record %llu: %s", ull(rec->index), err->reason);
+	if (ret)
+		return ret;
+	if (c->slice < c->nr_slices) {
+		const struct imasnap_chain_slice *sl = &c->slices[c->slice];
+		u8 digest[32];
+
+		if (!EVP_DigestUpdate(c->md, rec->raw, rec->size))
+			return imasnap_ossl_fail("SHA-256");
+		if (rec->offset + rec->size > sl->end)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "live log record %llu crosses the end of shard %llu",
+				    ull(rec->index), ull(sl->seq));
+		if (rec->offset + rec->size == sl->end) {
+			if (!EVP_DigestFinal_ex(c->md, digest, NULL) ||
+			    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL))
+				return imasnap_ossl_fail("SHA-256");
+			if (memcmp(digest, sl->digest, 32))
+				return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
+					    ull(sl->seq));
+			c->slice++;
+		}
+	}
+	return 0;
+}
+
+int imasnap_chain_live_end(struct imasnap_chain *c)
+{
+	if (!c->live_records)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log holds no record");
+	if (c->live_bytes < c->skip)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log is shorter than shard %llu says",
+			    ull(c->skip_seq));
+	if (c->slice < c->nr_slices)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log is shorter than shard %llu says",
+			    ull(c->slices[c->slice].seq));
+	if (c->need_aggregate && c->aggregates > 1)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log has %u snapshot_aggregate records: one is expected",
+			    c->aggregates);
+	if (c->need_aggregate && !c->bound)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log has no snapshot_aggregate naming shard %llu, its tail and the tail's end state",
+			    ull(c->agg.seq));
+	return 0;
+}
