@@ -193,6 +193,20 @@ cp -r "$A" "$tmp/prev0"
 flip "$tmp/prev0/shard-00000000.ims" 88
 expect verify_rejects_a_first_shard_with_a_prev_digest 5 'shard 0 has a non-zero prev digest: it must start the chain' -- \
 	"$IMASNAP" verify --dir "$tmp/prev0" --log "$log" --pcrs "$d/pcrs.txt"
+# IMA extends a bank under one rule for a whole boot: a second shard of the
+# boot that only reaches the PCRs under the other rule is refused.
+P=$tmp/rules
+mkdir -p "$P"
+tail -c +$(($(stat -c %s "$tmp/prefix") + 1)) "$log" > "$tmp/rest"
+"$IMASNAP" replay --log "$tmp/rest" --start "$tmp/prefix.pcrs" --padded-sha1 sha256 > "$tmp/switch.pcrs"
+awk 'NR == FNR { seen[$1 " " $2] = 1; print; next } !seen[$1 " " $2]' \
+	"$tmp/switch.pcrs" "$tmp/prefix.pcrs" > "$tmp/switch-all.pcrs"
+"$IMASNAP" snapshot --dir "$P" --log "$tmp/prefix" --pcrs "$tmp/prefix.pcrs" --boot-id $BOOT1 > /dev/null
+expect snapshot_refuses_to_switch_a_banks_rule_within_a_boot 5 \
+	'sha256 bank reaches the TPM only under the padded-SHA-1 rule, but shard 0 of this boot was extended under the template-hash rule' -- \
+	"$IMASNAP" snapshot --dir "$P" --log "$log" --pcrs "$tmp/switch-all.pcrs" --boot-id $BOOT1
+[ ! -e "$P/shard-00000001.ims" ] && ok snapshot_writes_no_shard_that_switches_a_rule ||
+	ko snapshot_writes_no_shard_that_switches_a_rule
 # The systemd units, as systemd reads them (the binary path pointed at this build).
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"
