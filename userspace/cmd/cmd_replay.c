@@ -138,72 +138,72 @@ static void compare(const struct imasnap_replay *rp, struct bank_result *res,
 	}
 }
 
+/* One PCR of the result: a JSON entry into @arr, or a line. */
+static void emit_pcr(json_object *arr, int b, u32 p, const char *rule, const u8 *value,
+		     const u8 *tpm_value, bool ok)
+{
+	char hex[2 * IMASNAP_MAX_DIGEST_SIZE + 1], thex[sizeof(hex)];
+	const char *name = imasnap_bank_info(b)->name;
+	u8 size = imasnap_bank_info(b)->size;
+	json_object *e;
+
+	imasnap_hex_encode(value, size, hex);
+	if (tpm_value)
+		imasnap_hex_encode(tpm_value, size, thex);
+	if (!arr) {
+		if (!tpm_value)
+			printf("%s %u %s\n", name, p, hex);
+		else if (ok)
+			printf("%s %u match %s\n", name, p, rule);
+		else
+			printf("%s %u MISMATCH %s replay=%s tpm=%s\n", name, p, rule, hex, thex);
+		return;
+	}
+	e = json_object_new_object();
+	json_object_object_add(e, "bank", json_object_new_string(name));
+	json_object_object_add(e, "pcr", json_object_new_int((int)p));
+	json_object_object_add(e, "value", json_object_new_string(hex));
+	json_object_object_add(e, "rule", json_object_new_string(rule));
+	if (tpm_value) {
+		json_object_object_add(e, "tpm", json_object_new_string(thex));
+		json_object_object_add(e, "match", json_object_new_boolean(ok));
+	}
+	json_object_array_add(arr, e);
+}
+
+/* The replayed PCRs (and with @tpm, whether each matches), as text or JSON. */
 static int emit(const struct replay_opts *o, const struct imasnap_replay *rp,
 		const struct bank_result *res, const struct imasnap_state *tpm,
 		bool *all_match)
 {
 	json_object *root = NULL, *arr = NULL;
-	char hex[2 * IMASNAP_MAX_DIGEST_SIZE + 1], thex[sizeof(hex)];
-	u32 compared = 0;
+	u32 compared = 0, p, mask;
 	int b;
 
 	*all_match = true;
 	if (o->json) {
 		root = json_object_new_object();
 		arr = json_object_new_array();
-		if (!root || !arr) {
-			json_object_put(root);
-			json_object_put(arr);
-			return -ENOMEM;
-		}
 		json_object_object_add(root, "records", json_object_new_int64((int64_t)rp->records));
 		json_object_object_add(root, "violations", json_object_new_int64((int64_t)rp->violations));
 		json_object_object_add(root, "pcrs", arr);
 	}
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		const struct bank_result *r = &res[b];
-		const char *name = imasnap_bank_info(b)->name;
-		u8 size = imasnap_bank_info(b)->size;
-		int lane = r->lane;
-		const char *rule;
-		u32 p, mask;
+		const struct imasnap_lane *l;
 
-		if (lane < 0)
+		if (r->lane < 0)
 			continue;
-		rule = rule_name(rp->lane[lane].rule);
-		mask = tpm ? r->compared : rp->lane[lane].touched;
+		l = &rp->lane[r->lane];
+		mask = tpm ? r->compared : l->touched;
 		compared |= mask;
 		for (p = 0; p < IMASNAP_NR_PCRS; p++) {
-			bool ok;
-
 			if (!(mask & (1U << p)))
 				continue;
-			imasnap_hex_encode(rp->lane[lane].pcr[p], size, hex);
-			ok = !(r->mismatch & (1U << p));
-			if (!ok)
+			if (r->mismatch & (1U << p))
 				*all_match = false;
-			if (tpm)
-				imasnap_hex_encode(tpm->pcr[b][p], size, thex);
-			if (o->json) {
-				json_object *e = json_object_new_object();
-
-				json_object_object_add(e, "bank", json_object_new_string(name));
-				json_object_object_add(e, "pcr", json_object_new_int((int)p));
-				json_object_object_add(e, "value", json_object_new_string(hex));
-				json_object_object_add(e, "rule", json_object_new_string(rule));
-				if (tpm) {
-					json_object_object_add(e, "tpm", json_object_new_string(thex));
-					json_object_object_add(e, "match", json_object_new_boolean(ok));
-				}
-				json_object_array_add(arr, e);
-			} else if (!tpm) {
-				printf("%s %u %s\n", name, p, hex);
-			} else if (ok) {
-				printf("%s %u match %s\n", name, p, rule);
-			} else {
-				printf("%s %u MISMATCH %s replay=%s tpm=%s\n", name, p,
-				       rule, hex, thex);
-			}
+			emit_pcr(arr, b, p, rule_name(l->rule), l->pcr[p],
+				 tpm ? tpm->pcr[b][p] : NULL, !(r->mismatch & (1U << p)));
 		}
 	}
 	if (tpm && !compared) {
@@ -212,67 +212,42 @@ static int emit(const struct replay_opts *o, const struct imasnap_replay *rp,
 	}
 	if (o->json) {
 		json_object_object_add(root, "match", json_object_new_boolean(*all_match));
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
-		json_object_put(root);
+		cmd_json_print(root);
 	}
 	return 0;
 }
 
-int replay_main(int argc, char **argv)
+/*
+ * One lane per bank under its rule; with --pcrs, both rules where there
+ * are two, the TPM decides (compare()).
+ */
+static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start,
+			const struct imasnap_state *tpm, struct imasnap_evp *evp,
+			struct imasnap_replay *rp, struct bank_result *res)
 {
-	struct imasnap_state *start = NULL, *tpm = NULL;
-	struct bank_result res[IMASNAP_NR_BANKS];
-	struct imasnap_replay *rp = NULL;
-	struct imasnap_evp *evp = NULL;
-	struct imasnap_log_record rec;
-	struct imasnap_logfile lf;
-	struct imasnap_err err;
-	struct replay_opts o;
-	bool all_match, opened = false;
-	int ret, b;
+	int b;
 
-	ret = replay_parse(argc, argv, &o);
-	if (ret)
-		return ret < 0 ? ret : 0;
-
-	start = calloc(1, sizeof(*start));
-	tpm = calloc(1, sizeof(*tpm));
-	rp = calloc(1, sizeof(*rp));
-	evp = imasnap_evp_new();
-	if (!start || !tpm || !rp || !evp) {
-		imasnap_errorf("replay: cannot set up OpenSSL digests");
-		ret = -ENOMEM;
-		goto out;
+	if (o->pcrs) {
+		o->banks = imasnap_state_banks(tpm);
+		o->padded = o->banks & ~(1U << IMASNAP_BANK_SHA1);
+	} else if (!o->banks) {
+		o->banks = o->start ? imasnap_state_banks(start) : DEFAULT_BANKS;
+		o->banks |= o->padded;
 	}
-	ret = o.start ? imasnap_pcrfile_read(o.start, start) : 0;
-	if (!ret && o.pcrs)
-		ret = imasnap_pcrfile_read(o.pcrs, tpm);
-	if (ret)
-		goto out;
-
-	if (o.pcrs) {
-		o.banks = imasnap_state_banks(tpm);
-		o.padded = o.banks & ~(1U << IMASNAP_BANK_SHA1);
-	} else if (!o.banks) {
-		o.banks = o.start ? imasnap_state_banks(start) : DEFAULT_BANKS;
-		o.banks |= o.padded;
-	}
-
 	imasnap_replay_init(rp, imasnap_evp_ops(evp));
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
-		bool padded = (o.padded & (1U << b)) && b != IMASNAP_BANK_SHA1;
+		bool padded = (o->padded & (1U << b)) && b != IMASNAP_BANK_SHA1;
 
 		res[b].lane = res[b].alt = -1;
 		res[b].compared = res[b].mismatch = 0;
-		if (!(o.banks & (1U << b)))
+		if (!(o->banks & (1U << b)))
 			continue;
 		if (!imasnap_evp_has(evp, b)) {
 			imasnap_errorf("replay: OpenSSL has no %s digest",
 				       imasnap_bank_info(b)->name);
-			ret = -EOPNOTSUPP;
-			goto out;
+			return -EOPNOTSUPP;
 		}
-		if (o.pcrs) {
+		if (o->pcrs) {
 			res[b].lane = imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
 			if (padded)
 				res[b].alt = imasnap_replay_add_lane(rp, b,
@@ -283,14 +258,23 @@ int replay_main(int argc, char **argv)
 							      IMASNAP_RULE_NORMAL);
 		}
 	}
-	imasnap_replay_start(rp, o.start ? start : NULL);
+	imasnap_replay_start(rp, o->start ? start : NULL);
+	return 0;
+}
 
-	ret = imasnap_logfile_open(&lf, o.log, o.order);
+/* The log, streamed through the replay. */
+static int replay_log(const struct replay_opts *o, struct imasnap_replay *rp)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	int ret;
+
+	ret = imasnap_logfile_open(&lf, o->log, o->order);
 	if (ret) {
-		imasnap_errorf("replay: %s: %s", o.log, strerror(-ret));
-		goto out;
+		imasnap_errorf("replay: %s: %s", o->log, strerror(-ret));
+		return ret;
 	}
-	opened = true;
 	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
 		ret = imasnap_replay_record(rp, &rec, &err);
 		if (ret && ret != -EBADMSG) {
@@ -303,25 +287,53 @@ int replay_main(int argc, char **argv)
 			break;
 	}
 	if (ret == -EBADMSG)
-		imasnap_errorf("replay: %s: record %llu at offset %llu: %s", o.log,
+		imasnap_errorf("replay: %s: record %llu at offset %llu: %s", o->log,
 			       (unsigned long long)err.index,
 			       (unsigned long long)err.offset, err.reason);
 	else if (ret)
-		imasnap_errorf("replay: %s: %s", o.log, strerror(-ret));
+		imasnap_errorf("replay: %s: %s", o->log, strerror(-ret));
+out:
+	imasnap_logfile_close(&lf);
+	return ret;
+}
+
+int replay_main(int argc, char **argv)
+{
+	struct imasnap_state *start = calloc(1, sizeof(*start));
+	struct imasnap_state *tpm = calloc(1, sizeof(*tpm));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_evp *evp = imasnap_evp_new();
+	struct bank_result res[IMASNAP_NR_BANKS];
+	struct replay_opts o;
+	bool all_match;
+	int ret;
+
+	ret = replay_parse(argc, argv, &o);
 	if (ret)
 		goto out;
-
+	if (!start || !tpm || !rp || !evp) {
+		imasnap_errorf("replay: cannot set up OpenSSL digests");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = o.start ? imasnap_pcrfile_read(o.start, start) : 0;
+	if (!ret && o.pcrs)
+		ret = imasnap_pcrfile_read(o.pcrs, tpm);
+	if (!ret)
+		ret = replay_lanes(&o, start, tpm, evp, rp, res);
+	if (!ret)
+		ret = replay_log(&o, rp);
+	if (ret)
+		goto out;
 	if (o.pcrs)
 		compare(rp, res, tpm);
 	ret = emit(&o, rp, res, o.pcrs ? tpm : NULL, &all_match);
 	if (!ret && !all_match)
 		ret = -IMASNAP_EVERIFY;
 out:
-	if (opened)
-		imasnap_logfile_close(&lf);
 	imasnap_evp_free(evp);
 	free(rp);
 	free(tpm);
 	free(start);
-	return ret;
+	return ret < 0 ? ret : 0;
 }

@@ -362,70 +362,139 @@ static int chain_read(const struct imasnap_chain_opts *o, struct imasnap_evp *ev
 	return 0;
 }
 
+/* From a checkpoint: the walk goes on after the shard it kept. */
+static int chain_begin_from(struct imasnap_chain *c, const struct imasnap_checkpoint *from,
+			    u64 first, u64 n, struct imasnap_shard *prev, u64 *i)
+{
+	const struct imasnap_shard *f = &from->shard;
+
+	if (n && first > f->seq + 1)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shards %llu..%llu are missing: the archive starts at shard %llu",
+			    ull(f->seq + 1), ull(first - 1), ull(first));
+	if (!n || first + n < f->seq + 1)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the archive ends before shard %llu, the checkpoint's (rolled back?)",
+			    ull(f->seq));
+	*prev = *f;
+	c->clock = from->clock;
+	c->newest = *from;
+	c->have_newest = true;
+	expect_trusted(c, prev, from->has_prefix ? from->prefix : NULL);
+	*i = f->seq + 1;
+	return 0;
+}
+
+/* Quote-anchored: the oldest shard's end, attested by its trailer quote. */
+static int chain_begin_anchored(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+				struct imasnap_evp *evp, u64 first, u64 n,
+				struct imasnap_shard *prev, struct imasnap_replay *rp,
+				struct imasnap_state *scratch, u64 *i)
+{
+	int ret;
+
+	if (!n)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the archive holds no shard to anchor on");
+	ret = chain_read(o, evp, first, prev, rp);
+	if (ret)
+		return ret;
+	if (prev->seq != first)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds seq %llu", ull(first),
+			    ull(prev->seq));
+	if (prev->kind != IMASNAP_SHARD_LOG || !prev->entries)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu cannot anchor: only a log shard with records can",
+			    ull(first));
+	ret = chain_end(rp, prev, scratch);
+	if (!ret)
+		ret = chain_trailer(c, o, prev, true);
+	if (ret)
+		return ret;
+	c->newest.shard = *prev;
+	c->newest.clock = c->clock;
+	c->have_newest = true;
+	c->count = 1;
+	expect_trusted(c, prev, NULL);
+	/*
+	 * Its header is not quoted: only a shard that starts its boot from
+	 * zero makes its body verified history (a chain from zero to the
+	 * quoted end); any other anchor's bytes are its body, no more.
+	 */
+	c->history_unverified = !state_empty(&prev->start) || prev->log_offset ||
+				prev->first_entry;
+	*i = first + 1;
+	return 0;
+}
+
 /* Where the walk starts: shard @*i, after @prev (trusted) or from zero. */
 static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
 		       struct imasnap_evp *evp, u64 first, u64 n, struct imasnap_shard *prev,
 		       struct imasnap_replay *rp, struct imasnap_state *scratch, u64 *i)
 {
-	int ret;
-
-	if (o->from) {
-		const struct imasnap_shard *f = &o->from->shard;
-
-		if (n && first > f->seq + 1)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY,
-				    "shards %llu..%llu are missing: the archive starts at shard %llu",
-				    ull(f->seq + 1), ull(first - 1), ull(first));
-		if (!n || first + n < f->seq + 1)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY,
-				    "the archive ends before shard %llu, the checkpoint's (rolled back?)",
-				    ull(f->seq));
-		*prev = *f;
-		c->clock = o->from->clock;
-		c->newest = *o->from;
-		c->have_newest = true;
-		expect_trusted(c, prev, o->from->has_prefix ? o->from->prefix : NULL);
-		*i = f->seq + 1;
-		return 0;
-	}
-	if (o->anchored) {
-		if (!n)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY, "the archive holds no shard to anchor on");
-		ret = chain_read(o, evp, first, prev, rp);
-		if (ret)
-			return ret;
-		if (prev->seq != first)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds seq %llu", ull(first),
-				    ull(prev->seq));
-		if (prev->kind != IMASNAP_SHARD_LOG || !prev->entries)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY,
-				    "shard %llu cannot anchor: only a log shard with records can",
-				    ull(first));
-		ret = chain_end(rp, prev, scratch);
-		if (!ret)
-			ret = chain_trailer(c, o, prev, true);
-		if (ret)
-			return ret;
-		c->newest.shard = *prev;
-		c->newest.clock = c->clock;
-		c->have_newest = true;
-		c->count = 1;
-		expect_trusted(c, prev, NULL);
-		/*
-		 * Its header is not quoted: only a shard that starts its boot from
-		 * zero makes its body verified history (a chain from zero to the
-		 * quoted end); any other anchor's bytes are its body, no more.
-		 */
-		c->history_unverified = !state_empty(&prev->start) || prev->log_offset ||
-					prev->first_entry;
-		*i = first + 1;
-		return 0;
-	}
+	if (o->from)
+		return chain_begin_from(c, o->from, first, n, prev, i);
+	if (o->anchored)
+		return chain_begin_anchored(c, o, evp, first, n, prev, rp, scratch, i);
 	if (first)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 			    "shards 0..%llu are missing: verify from a checkpoint (--from) or a quoted shard (--anchored)",
 			    ull(first - 1));
 	*i = 0;
+	return 0;
+}
+
+/* Shard @i, read into @sh, after @prev (NULL: none): checked, and counted. */
+static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+		      struct imasnap_evp *evp, u64 i, struct imasnap_shard *sh,
+		      const struct imasnap_shard *prev, struct imasnap_replay *rp,
+		      struct imasnap_state *scratch)
+{
+	bool cold;
+	int ret;
+
+	ret = chain_read(o, evp, i, sh, rp);
+	if (!ret)
+		ret = chain_link(sh, prev, i, &cold);
+	if (!ret)
+		ret = chain_end(rp, sh, scratch);
+	if (ret)
+		return ret;
+	if (cold)
+		c->clock.cold_boots++;
+	ret = chain_trailer(c, o, sh, false);
+	if (!ret && sh->kind == IMASNAP_SHARD_LOG)
+		ret = expect_slice(c, sh, prev);
+	if (ret)
+		return ret;
+	c->count++;
+	c->newest.shard = *sh;
+	c->newest.clock = c->clock;
+	c->have_newest = true;
+	return 0;
+}
+
+/* After the newest shard @newest (NULL: none): what the live log must show. */
+static int chain_finish(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+			const struct imasnap_shard *newest)
+{
+	if (newest)
+		c->banks = imasnap_state_banks(&newest->end);
+	/* A tail is newest: this boot has no shard yet and starts at its end. */
+	if (newest && newest->kind == IMASNAP_SHARD_TAIL)
+		expect_boot(c, &newest->end, newest);
+	c->newest.shard.trailer_size = 0;
+	/* A checkpoint of a log shard keeps the digest of its boot's log up to it. */
+	c->newest.has_prefix = false;
+	if (o->save && c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
+		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
+	c->md = EVP_MD_CTX_new();
+	c->boot_md = EVP_MD_CTX_new();
+	c->body_md = EVP_MD_CTX_new();
+	if (!c->md || !c->boot_md || !c->body_md ||
+	    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex2(c->body_md, EVP_sha256(), NULL))
+		return imasnap_ossl_fail("SHA-256");
 	return 0;
 }
 
@@ -445,8 +514,8 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 	struct imasnap_shard *prev = calloc(1, sizeof(*prev));
 	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
 	struct imasnap_state *scratch = calloc(1, sizeof(*scratch));
-	bool have_prev, cold;
 	u64 first, n, i = 0;
+	bool have_prev;
 	int ret;
 
 	if (!sh || !prev || !rp || !scratch) {
@@ -465,46 +534,13 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		goto out;
 	c->first = i - (o->anchored ? 1 : 0);
 	have_prev = o->from || o->anchored;
-	for (; i < first + n; i++) {
-		ret = chain_read(o, evp, i, sh, rp);
-		if (!ret)
-			ret = chain_link(sh, have_prev ? prev : NULL, i, &cold);
-		if (!ret)
-			ret = chain_end(rp, sh, scratch);
-		if (ret)
-			goto out;
-		if (cold)
-			c->clock.cold_boots++;
-		ret = chain_trailer(c, o, sh, false);
-		if (!ret && sh->kind == IMASNAP_SHARD_LOG)
-			ret = expect_slice(c, sh, have_prev ? prev : NULL);
-		if (ret)
-			goto out;
-		c->count++;
+	for (; !ret && i < first + n; i++) {
+		ret = chain_step(c, o, evp, i, sh, have_prev ? prev : NULL, rp, scratch);
 		*prev = *sh;
 		have_prev = true;
-		c->newest.shard = *sh;
-		c->newest.clock = c->clock;
-		c->have_newest = true;
 	}
-	if (have_prev)
-		c->banks = imasnap_state_banks(&prev->end);
-	/* A tail is newest: this boot has no shard yet and starts at its end. */
-	if (have_prev && prev->kind == IMASNAP_SHARD_TAIL)
-		expect_boot(c, &prev->end, prev);
-	c->newest.shard.trailer_size = 0;
-	/* A checkpoint of a log shard keeps the digest of its boot's log up to it. */
-	c->newest.has_prefix = false;
-	if (o->save && c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
-		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
-	c->md = EVP_MD_CTX_new();
-	c->boot_md = EVP_MD_CTX_new();
-	c->body_md = EVP_MD_CTX_new();
-	if (!c->md || !c->boot_md || !c->body_md ||
-	    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex2(c->body_md, EVP_sha256(), NULL))
-		ret = imasnap_ossl_fail("SHA-256");
+	if (!ret)
+		ret = chain_finish(c, o, have_prev ? prev : NULL);
 out:
 	free(sh);
 	free(prev);

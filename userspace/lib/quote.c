@@ -101,6 +101,28 @@ int imasnap_quote_read(const char *path, struct imasnap_quote *q)
 	return ret;
 }
 
+/* A TPM's ECDSA (r, s) as the DER OpenSSL verifies: its length, or -errno. */
+static int ecdsa_der(const TPMS_SIGNATURE_ECDSA *e, u8 *der, size_t size)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(e->signatureR.buffer, e->signatureR.size, NULL);
+	BIGNUM *sv = BN_bin2bn(e->signatureS.buffer, e->signatureS.size, NULL);
+	u8 *p = der;
+	int n;
+
+	if (!es || !r || !sv || !ECDSA_SIG_set0(es, r, sv)) {
+		BN_free(r);
+		BN_free(sv);
+		ECDSA_SIG_free(es);
+		return imasnap_ossl_fail("the quote's ECDSA signature");
+	}
+	n = i2d_ECDSA_SIG(es, NULL);
+	if (n <= 0 || (size_t)n > size || i2d_ECDSA_SIG(es, &p) != n)
+		n = imasnap_ossl_fail("the quote's ECDSA signature");
+	ECDSA_SIG_free(es);
+	return n;
+}
+
 /*
  * The signature over the attestation with @ak: 0; -IMASNAP_EVERIFY with the
  * reason in @why; -ENOMEM or -IMASNAP_ECRYPTO.
@@ -109,77 +131,52 @@ int imasnap_quote_check_signature(const struct imasnap_quote *q, EVP_PKEY *ak, c
 {
 	const TPMT_SIGNATURE *s = &q->sig;
 	EVP_PKEY_CTX *ctx = NULL;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md;
 	u8 der[160];
 	const u8 *sig;
 	size_t siglen;
-	int ret = -IMASNAP_EVERIFY, ok;
+	int ret, n;
 
-	*why = "OpenSSL failed";
-	if (!md)
-		return -ENOMEM;
+	*why = "unsupported signature scheme (RSASSA, RSAPSS or ECDSA with SHA-256 are)";
 	switch (s->sigAlg) {
 	case TPM2_ALG_RSASSA:
 	case TPM2_ALG_RSAPSS:
 		if (s->signature.rsassa.hash != TPM2_ALG_SHA256)
-			goto unsupported;
+			return -IMASNAP_EVERIFY;
 		sig = s->signature.rsassa.sig.buffer;
 		siglen = s->signature.rsassa.sig.size;
 		break;
-	case TPM2_ALG_ECDSA: {
-		ECDSA_SIG *es = ECDSA_SIG_new();
-		BIGNUM *r, *sv;
-		u8 *p = der;
-		int n;
-
-		if (s->signature.ecdsa.hash != TPM2_ALG_SHA256 || !es) {
-			ECDSA_SIG_free(es);
-			goto unsupported;
-		}
-		r = BN_bin2bn(s->signature.ecdsa.signatureR.buffer,
-			      s->signature.ecdsa.signatureR.size, NULL);
-		sv = BN_bin2bn(s->signature.ecdsa.signatureS.buffer,
-			       s->signature.ecdsa.signatureS.size, NULL);
-		if (!r || !sv || !ECDSA_SIG_set0(es, r, sv)) {
-			BN_free(r);
-			BN_free(sv);
-			ECDSA_SIG_free(es);
-			ret = imasnap_ossl_fail("the quote's ECDSA signature");
-			goto out;
-		}
-		n = i2d_ECDSA_SIG(es, NULL);
-		if (n <= 0 || (size_t)n > sizeof(der) || i2d_ECDSA_SIG(es, &p) != n) {
-			ECDSA_SIG_free(es);
-			ret = imasnap_ossl_fail("the quote's ECDSA signature");
-			goto out;
-		}
-		ECDSA_SIG_free(es);
+	case TPM2_ALG_ECDSA:
+		if (s->signature.ecdsa.hash != TPM2_ALG_SHA256)
+			return -IMASNAP_EVERIFY;
+		*why = "OpenSSL failed";
+		n = ecdsa_der(&s->signature.ecdsa, der, sizeof(der));
+		if (n < 0)
+			return n;
 		sig = der;
 		siglen = (size_t)n;
 		break;
-	}
 	default:
-		goto unsupported;
+		return -IMASNAP_EVERIFY;
 	}
+	*why = "OpenSSL failed";
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return -ENOMEM;
+	ret = -IMASNAP_EVERIFY;
 	if (EVP_DigestVerifyInit(md, &ctx, EVP_sha256(), NULL, ak) <= 0) {
 		*why = "the signature does not verify with the AK (a key of another type)";
-		goto out;
-	}
-	if (s->sigAlg == TPM2_ALG_RSAPSS &&
-	    (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-	     EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_AUTO) <= 0)) {
+	} else if (s->sigAlg == TPM2_ALG_RSAPSS &&
+		   (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_AUTO) <= 0)) {
 		ret = imasnap_ossl_fail("RSA-PSS");
-		goto out;
-	}
-	ok = EVP_DigestVerify(md, sig, siglen, q->attest_bytes, q->attest_len);
-	if (ok == 1)
+	} else if (EVP_DigestVerify(md, sig, siglen, q->attest_bytes, q->attest_len) == 1) {
 		ret = 0;
-	else
+	} else {
 		*why = "the signature does not verify with the AK";
-	goto out;
-unsupported:
-	*why = "unsupported signature scheme (RSASSA, RSAPSS or ECDSA with SHA-256 are)";
-out:
+	}
+	/* A signature that does not verify leaves its reason in the queue: not news. */
+	ERR_clear_error();
 	EVP_MD_CTX_free(md);
 	return ret;
 }
