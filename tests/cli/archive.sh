@@ -207,6 +207,18 @@ expect snapshot_refuses_to_switch_a_banks_rule_within_a_boot 5 \
 	"$IMASNAP" snapshot --dir "$P" --log "$log" --pcrs "$tmp/switch-all.pcrs" --boot-id $BOOT1
 [ ! -e "$P/shard-00000001.ims" ] && ok snapshot_writes_no_shard_that_switches_a_rule ||
 	ko snapshot_writes_no_shard_that_switches_a_rule
+# A PCR source names the banks a shard ends in: none is nothing to check,
+# and a bank the archive's end state lacks would end in other banks than
+# the shard starts in.
+echo '# no bank' > "$tmp/nobank.pcrs"
+expect snapshot_refuses_a_pcr_file_without_a_bank 5 'has no PCR bank to check the log against' -- \
+	"$IMASNAP" snapshot --dir "$tmp/empty" --log "$log" --pcrs "$tmp/nobank.pcrs" --boot-id $BOOT1
+[ -z "$(ls "$tmp/empty")" ] && ok snapshot_writes_no_shard_without_a_bank ||
+	ko snapshot_writes_no_shard_without_a_bank
+{ cat "$d/pcrs.txt"; printf 'sha384 10 %096d\n' 0; } > "$tmp/extra-bank.pcrs"
+expect snapshot_refuses_a_bank_the_archive_does_not_end_in 5 \
+	'the TPM has a sha384 bank, which the archive.s end state has not' -- \
+	"$IMASNAP" snapshot --dir "$P" --log "$log" --pcrs "$tmp/extra-bank.pcrs" --boot-id $BOOT1
 # The systemd units, as systemd reads them (the binary path pointed at this build).
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"

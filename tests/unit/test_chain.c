@@ -397,6 +397,57 @@ static void after_a_tail_the_live_log_must_name_it(void **state)
 	free(rp);
 }
 
+/* The clock line is read in the one form the writer gives: no sign, no extra text. */
+static void checkpoint_read_takes_the_clock_line_only_as_written(void **state)
+{
+	static const char *const bad[] = {
+		"clock 1 +0 0 0 0 1 0\n",
+		"clock 1 0 0 0 0 1 0 junk\n",
+		"clock 1 0 0 0 0 1  0\n",
+		"clock 1 0 0 4294967296 0 1 0\n",
+		"clock 2 0 0 0 0 1 0\n",
+		"clock 1 0 0 0 0 1\n",
+	};
+	struct chain_fixture *s = *state;
+	struct imasnap_checkpoint *cp = calloc(1, sizeof(*cp));
+	char path[128], *text, *clock;
+	size_t len, i;
+	FILE *f;
+	int ret;
+
+	assert_non_null(cp);
+	write_archive(s, "pcr11");
+	snprintf(path, sizeof(path), "%s/checkpoint", s->dir);
+	cp->shard = s->sh[0];
+	assert_int_equal(imasnap_checkpoint_write(path, cp), 0);
+	text = (char *)read_file(path, &len);
+	text = realloc(text, len + 1);
+	assert_non_null(text);
+	text[len] = 0;
+	clock = strstr(text, "clock ");
+	assert_non_null(clock);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fwrite(text, 1, (size_t)(clock - text), f);
+		fputs(bad[i], f);
+		fclose(f);
+		ret = imasnap_checkpoint_read(path, cp);
+		if (ret != -EBADMSG)
+			fail_msg("%d for: %s", ret, bad[i]);
+	}
+	f = fopen(path, "w");
+	fwrite(text, 1, (size_t)(clock - text), f);
+	fputs("clock 1 3 77 2 1 1 0\n", f);
+	fclose(f);
+	assert_int_equal(imasnap_checkpoint_read(path, cp), 0);
+	assert_int_equal(cp->clock.seq, 3);
+	assert_int_equal(cp->clock.info.clock, 77);
+	assert_int_equal(cp->clock.info.resetCount, 2);
+	free(text);
+	free(cp);
+}
+
 static void checkpoint_round_trip_keeps_the_trust_point(void **state)
 {
 	struct chain_fixture *s = *state;
@@ -585,6 +636,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(live_log_must_hold_the_archived_shards, setup, teardown),
 		cmocka_unit_test_setup_teardown(after_a_tail_the_live_log_must_name_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_round_trip_keeps_the_trust_point,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(checkpoint_read_takes_the_clock_line_only_as_written,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_read_rejects_what_is_not_one,
 						setup, teardown),

@@ -23,6 +23,7 @@ struct snap_opts {
 /* Where this shard starts: the archive's end in this boot, or a new boot. */
 struct snap_start {
 	struct imasnap_state state;
+	enum imasnap_log_order order;	/* of the shard it continues */
 	u64 first_entry;
 	u64 offset;
 	u8 prev[32];
@@ -118,6 +119,7 @@ static int snap_where(const char *dir, const u8 boot[16], struct snap_start *s)
 		s->why = "first shard, from cold boot";
 	} else if (!memcmp(last->boot_id, boot, 16) && last->kind == IMASNAP_SHARD_LOG) {
 		s->state = last->end;
+		s->order = last->order;
 		s->first_entry = last->first_entry + last->entries;
 		s->offset = last->log_offset + last->body_size;
 		s->why = "continues this boot's newest shard";
@@ -154,16 +156,31 @@ static int snap_setup(struct snap *sn)
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if (!imasnap_evp_has(sn->evp, b))
 			sn->banks &= ~(1U << b);
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if (sn->s.state.pcr_mask[b] && !(sn->banks & (1U << b))) {
+	if (!sn->banks) {
+		imasnap_errorf("snapshot: %s has no PCR bank to check the log against",
+			       sn->co->pcrs ? sn->co->pcrs : "the TPM");
+		return -IMASNAP_EVERIFY;
+	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		bool in_start = sn->s.state.pcr_mask[b], in_tpm = sn->banks & (1U << b);
+
+		if (in_start && !in_tpm) {
 			imasnap_errorf("snapshot: the archive ends in a %s state, but the TPM (or OpenSSL) has no %s bank",
 				       imasnap_bank_info(b)->name, imasnap_bank_info(b)->name);
 			return -IMASNAP_EVERIFY;
 		}
+		/* A shard ends in the banks it starts in (kexec keeps the TPM's). */
+		if (imasnap_state_banks(&sn->s.state) && !in_start && in_tpm) {
+			imasnap_errorf("snapshot: the TPM has a %s bank, which the archive's end state has not",
+				       imasnap_bank_info(b)->name);
+			return -IMASNAP_EVERIFY;
+		}
+	}
 	imasnap_replay_init(&sn->rp, imasnap_evp_ops(sn->evp));
 	imasnap_replay_add_banks(&sn->rp, sn->banks);
 	imasnap_replay_start(&sn->rp, &sn->s.state);
-	imasnap_log_init(&sn->log, IMASNAP_LOG_NATIVE);
+	/* A boot's log has one byte order: its first shard found out which. */
+	imasnap_log_init(&sn->log, sn->s.offset ? sn->s.order : IMASNAP_LOG_NATIVE);
 	if (!sn->o->quote_alg)
 		return 0;
 	ret = imasnap_ak_create(sn->tpm, sn->o->quote_alg, &sn->ak, &sn->ak_pkey);

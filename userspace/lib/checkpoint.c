@@ -161,6 +161,27 @@ static int cp_state_read(FILE *f, const char *key, char *line, size_t size,
 	return ret ? -EBADMSG : 0;
 }
 
+/*
+ * @n decimal numbers separated by single spaces, nothing else (the form the
+ * writer gives): 0 or -EBADMSG.  @max[i] bounds the i-th.
+ */
+static int cp_numbers(const char *s, unsigned int n, const u64 *max, u64 *v)
+{
+	unsigned int i;
+	char *end;
+
+	for (i = 0; i < n; i++) {
+		if (*s < '0' || *s > '9')
+			return -EBADMSG;
+		errno = 0;
+		v[i] = strtoull(s, &end, 10);
+		if (errno || v[i] > max[i] || *end != (i + 1 < n ? ' ' : 0))
+			return -EBADMSG;
+		s = end + (i + 1 < n);
+	}
+	return 0;
+}
+
 /* Read a checkpoint: 0, -EBADMSG (not one), -errno. */
 int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 {
@@ -168,8 +189,8 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	struct imasnap_chain_clock *k = &cp->clock;
 	size_t size = 2 * CP_STATE_MAX + 64;
 	char *line = malloc(size), *s;
-	unsigned int v[5];
-	u64 kind, order, clk, seq;
+	u64 clock_max[7] = { 1, UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX, 1, UINT32_MAX };
+	u64 kind, order, v[7];
 	FILE *f;
 	bool v1;
 	int ret;
@@ -217,18 +238,18 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 		goto out;
 	sh->kind = (enum imasnap_shard_kind)kind;
 	sh->order = (enum imasnap_log_order)order;
+	/* clock <valid> <shard> <clock> <resetCount> <restartCount> <safe> <cold_boots> */
+	clock_max[6] = v1 ? 1 : UINT32_MAX;
 	s = cp_line(f, "clock", line, size);
-	if (!s || sscanf(s, "%u %llu %llu %u %u %u %u", &v[0], (unsigned long long *)&seq,
-			 (unsigned long long *)&clk, &v[1], &v[2], &v[3], &v[4]) != 7 ||
-	    v[0] > 1 || v[3] > 1 || (v1 && v[4] > 1))
+	if (!s || cp_numbers(s, 7, clock_max, v))
 		goto out;
 	k->valid = v[0];
-	k->seq = seq;
-	k->info.clock = clk;
-	k->info.resetCount = v[1];
-	k->info.restartCount = v[2];
-	k->info.safe = (TPMI_YES_NO)v[3];
-	k->cold_boots = v[4];
+	k->seq = v[1];
+	k->info.clock = v[2];
+	k->info.resetCount = (u32)v[3];
+	k->info.restartCount = (u32)v[4];
+	k->info.safe = (TPMI_YES_NO)v[5];
+	k->cold_boots = (u32)v[6];
 	ret = fgetc(f) == EOF ? 0 : -EBADMSG;
 out:
 	fclose(f);
