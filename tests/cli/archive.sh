@@ -207,6 +207,17 @@ expect snapshot_refuses_to_switch_a_banks_rule_within_a_boot 5 \
 	"$IMASNAP" snapshot --dir "$P" --log "$log" --pcrs "$tmp/switch-all.pcrs" --boot-id $BOOT1
 [ ! -e "$P/shard-00000001.ims" ] && ok snapshot_writes_no_shard_that_switches_a_rule ||
 	ko snapshot_writes_no_shard_that_switches_a_rule
+# ... and verify refuses one in any boot, not only the live one.
+R=$tmp/rules-old
+mkdir -p "$R"
+"$IMASNAP" snapshot --dir "$R" --log "$tmp/prefix" --pcrs "$tmp/prefix.pcrs" --boot-id $BOOT1 > /dev/null
+d0=$("$IMASNAP" show --json "$R/shard-00000000.ims" | sed 's/.*"digest":"\([0-9a-f]*\)".*/\1/')
+"$FORGE" "$R" 1 log $BOOT1 4 "$(stat -c %s "$tmp/prefix")" "$tmp/rest" "$d0" \
+	"$tmp/prefix.pcrs" "$tmp/switch-all.pcrs" > /dev/null
+"$IMASNAP" snapshot --dir "$R" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT2 > /dev/null
+expect verify_refuses_a_rule_switch_in_an_earlier_boot 5 \
+	'shard 1 reaches its sha256 end state only under the padded-SHA-1 rule, but shard 0 of its boot under the template-hash rule' -- \
+	"$IMASNAP" verify --dir "$R" --log "$log" --pcrs "$d/pcrs.txt"
 # A PCR source names the banks a shard ends in: none is nothing to check,
 # and a bank the archive's end state lacks would end in other banks than
 # the shard starts in.

@@ -378,34 +378,6 @@ static void snap_report(const struct snap *sn)
 	cmd_json_print(j);
 }
 
-/* Bit r of @rules[b]: the lane of bank b under rule r reaches @want. */
-static void snap_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
-		       u32 rules[IMASNAP_NR_BANKS])
-{
-	unsigned int i;
-	u32 p;
-
-	memset(rules, 0, IMASNAP_NR_BANKS * sizeof(*rules));
-	for (i = 0; i < rp->nr_lanes; i++) {
-		const struct imasnap_lane *l = &rp->lane[i];
-		u32 mask = l->touched | l->start_mask;
-		u8 size = imasnap_bank_info(l->bank)->size;
-		bool reaches = true;
-
-		for (p = 0; p < IMASNAP_NR_PCRS && reaches; p++)
-			if (mask & (1U << p))
-				reaches = imasnap_state_has(want, l->bank, p) &&
-					  !memcmp(l->pcr[p], want->pcr[l->bank][p], size);
-		if (reaches)
-			rules[l->bank] |= 1U << l->rule;
-	}
-}
-
-static const char *rule_name(u32 rules)
-{
-	return rules & (1U << IMASNAP_RULE_NORMAL) ? "template-hash" : "padded-SHA-1";
-}
-
 /*
  * IMA extends a bank under one rule for a whole boot: a shard that goes on
  * in this boot must reach its end under a rule the shard before it did, or
@@ -439,14 +411,14 @@ static int snap_same_rules(struct snap *sn)
 		imasnap_errorf("snapshot: %s: %s", path, strerror(-ret));
 	if (ret)
 		goto out;
-	snap_rules(rp, &prev->end, before);
-	snap_rules(&sn->rp, &sn->tpm_pcrs, now);
+	imasnap_replay_rules(rp, &prev->end, before);
+	imasnap_replay_rules(&sn->rp, &sn->tpm_pcrs, now);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		if (!before[b] || !now[b] || (before[b] & now[b]))
 			continue;
 		imasnap_errorf("snapshot: the %s bank reaches the TPM only under the %s rule, but shard %llu of this boot was extended under the %s rule: IMA uses one rule per bank for a whole boot",
-			       imasnap_bank_info(b)->name, rule_name(now[b]),
-			       (unsigned long long)prev->seq, rule_name(before[b]));
+			       imasnap_bank_info(b)->name, imasnap_rule_name(now[b]),
+			       (unsigned long long)prev->seq, imasnap_rule_name(before[b]));
 		ret = -IMASNAP_EVERIFY;
 		break;
 	}

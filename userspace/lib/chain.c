@@ -183,6 +183,63 @@ void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
 	}
 }
 
+void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
+			  u32 rules[IMASNAP_NR_BANKS])
+{
+	unsigned int i;
+	u32 p;
+
+	memset(rules, 0, IMASNAP_NR_BANKS * sizeof(*rules));
+	for (i = 0; i < rp->nr_lanes; i++) {
+		const struct imasnap_lane *l = &rp->lane[i];
+		u32 mask = l->touched | l->start_mask;
+		u8 size = imasnap_bank_info(l->bank)->size;
+		bool reaches = true;
+
+		for (p = 0; p < IMASNAP_NR_PCRS && reaches; p++)
+			if (mask & (1U << p))
+				reaches = imasnap_state_has(want, l->bank, p) &&
+					  !memcmp(l->pcr[p], want->pcr[l->bank][p], size);
+		if (reaches)
+			rules[l->bank] |= 1U << l->rule;
+	}
+}
+
+const char *imasnap_rule_name(u32 rules)
+{
+	return rules & (1U << IMASNAP_RULE_NORMAL) ? "template-hash" : "padded-SHA-1";
+}
+
+/*
+ * IMA extends a bank under one rule for a whole boot: every shard of a boot
+ * (its log shards and the tail carried out of it) must reach its end under
+ * a rule all the others of that boot did.  @first_of_boot: @sh opens a boot.
+ */
+static int chain_rules(struct imasnap_chain *c, const struct imasnap_replay *rp,
+		       const struct imasnap_shard *sh, bool first_of_boot)
+{
+	u32 rules[IMASNAP_NR_BANKS];
+	int b;
+
+	imasnap_replay_rules(rp, &sh->end, rules);
+	if (first_of_boot) {
+		memcpy(c->boot_rules, rules, sizeof(rules));
+		c->boot_first = sh->seq;
+		return 0;
+	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!rules[b] || !c->boot_rules[b] || (rules[b] & c->boot_rules[b])) {
+			c->boot_rules[b] = c->boot_rules[b] ? c->boot_rules[b] & rules[b] : rules[b];
+			continue;
+		}
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "shard %llu reaches its %s end state only under the %s rule, but shard %llu of its boot under the %s rule: IMA uses one rule per bank for a whole boot",
+			    ull(sh->seq), imasnap_bank_info(b)->name, imasnap_rule_name(rules[b]),
+			    ull(c->boot_first), imasnap_rule_name(c->boot_rules[b]));
+	}
+	return 0;
+}
+
 /*
  * The body replayed from the start must give exactly the end state: in every
  * bank of the end, the same PCRs with the same values (a PCR nothing
@@ -407,6 +464,8 @@ static int chain_begin_anchored(struct imasnap_chain *c, const struct imasnap_ch
 			    ull(first));
 	ret = chain_end(rp, prev, scratch);
 	if (!ret)
+		ret = chain_rules(c, rp, prev, true);
+	if (!ret)
 		ret = chain_trailer(c, o, prev, true);
 	if (ret)
 		return ret;
@@ -457,6 +516,10 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 		ret = chain_link(sh, prev, i, &cold);
 	if (!ret)
 		ret = chain_end(rp, sh, scratch);
+	/* A trusted start (checkpoint, anchor) says nothing of its boot's rules. */
+	if (!ret)
+		ret = chain_rules(c, rp, sh, !prev || memcmp(prev->boot_id, sh->boot_id, 16) ||
+				  (o->from && prev->seq == o->from->shard.seq));
 	if (ret)
 		return ret;
 	if (cold)

@@ -60,6 +60,9 @@ struct imasnap_chain {
 	struct imasnap_chain_slice *slices;	/* this boot's shards after skip, oldest first */
 	u64 nr_slices;
 	u32 banks;			/* the banks the newest shard ends in */
+	/* The rules (bit per enum imasnap_rule) every shard of the newest boot reached its end under. */
+	u32 boot_rules[IMASNAP_NR_BANKS];
+	u64 boot_first;			/* the first of those shards */
 
 	/* The live log walk. */
 	u64 slice;
@@ -86,6 +89,15 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		       struct imasnap_evp *evp);
 /* A quote taken after the archive's newest trailer quote: its clock must follow (0 or -IMASNAP_EVERIFY). */
 int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_INFO *now);
+/*
+ * Bit r of @rules[b]: the lane of bank b under rule r (enum imasnap_rule)
+ * reaches @want, as imasnap_replay_pick() would take it.
+ */
+void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
+			  u32 rules[IMASNAP_NR_BANKS]);
+/* The name of the first rule in @rules: "template-hash" or "padded-SHA-1". */
+const char *imasnap_rule_name(u32 rules);
+
 /* "; PCR p: replayed ..., @whose has ..." for the first PCR of @bank that differs. */
 void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
 			const struct imasnap_state *want, const char *whose, bool exact,
