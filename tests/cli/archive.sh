@@ -165,6 +165,12 @@ expect window_suggest_takes_a_size 0 '^memmap=1024K\$0x20000000 imasnap\.window=
 sed 's/^[0-9a-f]*-[0-9a-f]* : /00000000-00000000 : /' "$io/qemu-1g.txt" > "$tmp/iomem-nonroot"
 expect window_suggest_explains_an_unreadable_iomem 4 'needs root' -- \
 	"$IMASNAP" window suggest --iomem "$tmp/iomem-nonroot"
+printf '00100000-3ffcefff : System RAM\n  00000000-3fffffff : Kernel code\n' > "$tmp/iomem-wrap"
+expect window_suggest_never_wraps_below_zero 5 'no room clear of the kernel image' -- \
+	timeout 10 "$IMASNAP" window suggest --iomem "$tmp/iomem-wrap"
+printf '3ffcefff-00100000 : System RAM\n' > "$tmp/iomem-backwards"
+expect window_suggest_refuses_a_range_that_ends_before_it_starts 4 'ends before it starts' -- \
+	timeout 10 "$IMASNAP" window suggest --iomem "$tmp/iomem-backwards"
 expect window_suggest_rejects_a_bad_size 2 'takes 4K\.\.16M' -- \
 	"$IMASNAP" window suggest --iomem "$io/qemu-1g.txt" --size 5000
 
@@ -230,6 +236,26 @@ expect snapshot_refuses_a_pcr_file_without_a_bank 5 'has no PCR bank to check th
 expect snapshot_refuses_a_bank_the_archive_does_not_end_in 5 \
 	'the TPM has a sha384 bank, which the archive.s end state has not' -- \
 	"$IMASNAP" snapshot --dir "$P" --log "$log" --pcrs "$tmp/extra-bank.pcrs" --boot-id $BOOT1
+# Inputs are regular files of the size their format allows: a FIFO never
+# blocks a reader, a device never floods it.
+mkfifo "$tmp/fifo"
+expect show_refuses_a_fifo 4 'fifo: not a regular file' -- timeout 10 "$IMASNAP" show "$tmp/fifo"
+mkdir -p "$tmp/sfs-dev"
+ln -s /dev/zero "$tmp/sfs-dev/status"
+expect status_refuses_a_status_file_that_is_a_device 0 'module=not loaded \(.*status: not a regular file\)' -- \
+	timeout 10 "$IMASNAP" status --securityfs "$tmp/sfs-dev"
+printf 'core=loaded\ncarried=accepted\n' > "$tmp/sfs-fifo-status"
+mkdir -p "$tmp/sfs-fifo" && cp "$tmp/sfs-fifo-status" "$tmp/sfs-fifo/status"
+mkfifo "$tmp/sfs-fifo/carried"
+expect collect_refuses_a_carried_file_that_is_a_fifo 4 'carried: not a regular file' -- \
+	timeout 10 "$IMASNAP" collect --dir "$A" --securityfs "$tmp/sfs-fifo"
+head -c $((17 * 1024 * 1024)) /dev/zero > "$tmp/sfs-fifo/carried.big"
+rm "$tmp/sfs-fifo/carried" && mv "$tmp/sfs-fifo/carried.big" "$tmp/sfs-fifo/carried"
+expect collect_refuses_a_carried_record_larger_than_any 4 'carried: larger than its format allows' -- \
+	"$IMASNAP" collect --dir "$A" --securityfs "$tmp/sfs-fifo"
+{ cat "$d/pcrs.txt"; yes '# padding' | head -c $((2 * 1024 * 1024)); } > "$tmp/huge.pcrs"
+expect verify_refuses_a_pcr_file_larger_than_any 4 'huge.pcrs: larger than its format allows' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$tmp/huge.pcrs"
 # The systemd units, as systemd reads them (the binary path pointed at this build).
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"

@@ -14,10 +14,11 @@
 
 static u8 *slurp(const char *path, size_t *len)
 {
+	const char *why;
 	u8 *buf = NULL;
 
 	*len = 0;
-	if (strcmp(path, "-") && imasnap_read_file(path, SIZE_MAX, false, &buf, len))
+	if (strcmp(path, "-") && imasnap_read_file(path, SIZE_MAX, &buf, len, &why))
 		exit(3);
 	return buf;
 }

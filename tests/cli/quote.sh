@@ -95,4 +95,23 @@ echo garbage > "$tmp/notaquote"
 expect verify_rejects_a_file_that_is_no_quote 4 'not an imasnap quote' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/notaquote" --ak "$A/ak-rsa.pem" --nonce $N1
 
+# Outputs never go through a link a root user planted.
+echo precious > "$tmp/victim"
+ln -s "$tmp/victim" "$tmp/q-link"
+"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-link" --log "$log" > /dev/null
+[ "$(cat "$tmp/victim")" = precious ] && [ -f "$tmp/q-link" ] && [ ! -L "$tmp/q-link" ] &&
+	ok quote_out_replaces_a_symlink_instead_of_writing_through_it ||
+	ko quote_out_replaces_a_symlink_instead_of_writing_through_it
+B=$tmp/archive-b && mkdir -p "$B"
+ln -s "$tmp/planted.pem" "$B/ak-ecc.pem"
+expect quote_refuses_a_dangling_ak_symlink_in_the_archive 5 'ak-ecc.pem is not this TPM' -- \
+	"$IMASNAP" quote --dir "$B" --nonce $N1 --out "$tmp/qb" --alg ecc --log "$log"
+[ ! -e "$tmp/planted.pem" ] && ok quote_creates_nothing_through_a_dangling_ak_symlink ||
+	ko quote_creates_nothing_through_a_dangling_ak_symlink
+head -c $((1024 * 1024)) /dev/zero > "$tmp/big.q"
+expect verify_refuses_a_quote_larger_than_any 4 'big.q: larger than its format allows' -- \
+	"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/big.q" --ak "$A/ak-rsa.pem" --nonce $N1
+expect verify_refuses_a_quote_that_is_a_device 4 'zero: not a regular file' -- \
+	timeout 10 "$IMASNAP" verify --dir "$A" --log "$log" --quote /dev/zero --ak "$A/ak-rsa.pem" --nonce $N1
+
 finish quote

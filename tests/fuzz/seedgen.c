@@ -26,9 +26,10 @@ static void put(const char *dir, const char *name, u8 prefix, const void *p, siz
 
 static u8 *slurp(const char *path, size_t *len)
 {
+	const char *why;
 	u8 *buf = NULL;
 
-	if (imasnap_read_file(path, SIZE_MAX, false, &buf, len)) {
+	if (imasnap_read_file(path, SIZE_MAX, &buf, len, &why)) {
 		fprintf(stderr, "seedgen: cannot read %s\n", path);
 		exit(1);
 	}

@@ -79,6 +79,9 @@ int cmd_conflict(const struct cmd *cmd, const char *a, bool has_a, const char *b
 /* @opt is needed (@why, e.g. "with --quote"): -EINVAL unless @has. */
 int cmd_need(const struct cmd *cmd, const char *opt, bool has, const char *why);
 
+/* The module's status file: key=value lines, far below this. */
+#define CMD_STATUS_MAX	(64 * 1024)
+
 /* JSON helpers for --json. */
 struct json_object;
 void cmd_json_print(struct json_object *j);

@@ -83,17 +83,16 @@ static void collect_report(bool json, const struct collect_result *res,
  */
 static int collect_status(const struct cmd_common *co)
 {
-	const char *reason;
+	const char *reason, *why;
 	char path[4096];
 	u8 *status;
 	size_t len;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/status", co->securityfs);
-	ret = imasnap_read_file(path, SIZE_MAX, false, &status, &len);
+	ret = imasnap_read_file(path, CMD_STATUS_MAX, &status, &len, &why);
 	if (ret) {
-		imasnap_errorf("collect: %s: %s (is the imasnap module loaded?)", path,
-			       strerror(-ret));
+		imasnap_errorf("collect: %s: %s (is the imasnap module loaded?)", path, why);
 		return ret;
 	}
 	if (strstr((char *)status, "\ncarried=none\n") ||
@@ -117,14 +116,15 @@ static int collect_record(const struct cmd_common *co, struct imasnap_evp *evp,
 			  struct imasnap_record *r, u8 **buf)
 {
 	struct imasnap_err err;
+	const char *why;
 	char path[4096];
 	size_t len;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/carried", co->securityfs);
-	ret = imasnap_read_file(path, SIZE_MAX, false, buf, &len);
+	ret = imasnap_read_file(path, IMASNAP_RECORD_MAX_SIZE, buf, &len, &why);
 	if (ret) {
-		imasnap_errorf("collect: %s: %s", path, strerror(-ret));
+		imasnap_errorf("collect: %s: %s", path, why);
 		return ret;
 	}
 	ret = imasnap_record_decode(*buf, len, r, imasnap_evp_ops(evp), &err);

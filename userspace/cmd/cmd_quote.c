@@ -5,9 +5,8 @@
  * into a file, or (--shard) over the newest shard's body digest into that
  * shard's trailer, where it attests the shard's end state.
  */
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 #include <tss2/tss2_esys.h>
@@ -267,18 +266,25 @@ out:
 	return ret;
 }
 
-/* The quote file, created or replaced. */
+/*
+ * The quote file, replaced atomically: a new file renamed over the name,
+ * so that a symlink planted there is replaced, never followed.
+ */
 static int quote_write(const char *path, const u8 *buf, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct imasnap_atomic a;
 	int ret;
 
-	if (fd < 0)
-		ret = -errno;
-	else
-		ret = imasnap_write_all(fd, buf, len);
-	if (fd >= 0 && close(fd) && !ret)
-		ret = -errno;
+	ret = imasnap_atomic_open(&a, path, IMASNAP_ATOMIC_REPLACE);
+	if (!ret) {
+		ret = imasnap_write_all(a.fd, buf, len);
+		if (!ret && fchmod(a.fd, 0644))
+			ret = -errno;
+		if (ret)
+			imasnap_atomic_abort(&a);
+		else
+			ret = imasnap_atomic_commit(&a);
+	}
 	if (ret)
 		imasnap_errorf("quote: writing %s: %s", path, strerror(-ret));
 	return ret;

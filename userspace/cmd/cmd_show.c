@@ -5,6 +5,7 @@
  * Everything printed has been checked as the verifier checks it.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -311,29 +312,64 @@ static const struct cmd show_cmd = {
 	.nargs = 1,
 };
 
+/* The magic of @path's first 4 bytes (0 when shorter): what kind of file it is. */
+static int show_magic(const char *path, u32 *magic)
+{
+	const char *why;
+	u8 b[4];
+	int fd, ret;
+
+	*magic = 0;
+	fd = imasnap_open_input(path, SIZE_MAX, &why);
+	if (fd < 0) {
+		imasnap_errorf("%s: %s", path, why);
+		return fd;
+	}
+	ret = imasnap_read_full(fd, b, sizeof(b));
+	close(fd);
+	if (!ret)
+		*magic = get_unaligned_le32(b);
+	else if (ret != -ENODATA)
+		imasnap_errorf("%s: %s", path, strerror(-ret));
+	return ret == -ENODATA ? 0 : ret;
+}
+
+/* A handoff record: read whole, at most the largest the format allows. */
+static int show_record_file(const char *path, bool json)
+{
+	const char *why;
+	u8 *buf;
+	size_t len;
+	int ret;
+
+	ret = imasnap_read_file(path, IMASNAP_RECORD_MAX_SIZE, &buf, &len, &why);
+	if (ret) {
+		imasnap_errorf("%s: %s", path, why);
+		return ret;
+	}
+	ret = show_record(buf, len, path, json);
+	free(buf);
+	return ret;
+}
+
+/* Shards and logs are streamed: show holds neither whole. */
 int show_main(int argc, char **argv)
 {
 	struct cmd_common co;
 	const char *path;
-	u8 *buf = NULL;
-	size_t len = 0;
+	u32 magic;
 	int ret;
 
 	ret = cmd_parse(&show_cmd, argc, argv, &co, NULL);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	path = co.args[0];
-	ret = imasnap_read_file(path, SIZE_MAX, false, &buf, &len);
-	if (ret) {
-		imasnap_errorf("%s: %s", path, strerror(-ret));
+	ret = show_magic(path, &magic);
+	if (ret)
 		return ret;
-	}
-	if (len >= 4 && get_unaligned_le32(buf) == IMASNAP_SHARD_MAGIC)
-		ret = show_shard(path, co.json);
-	else if (len >= 4 && get_unaligned_le32(buf) == IMASNAP_RECORD_MAGIC)
-		ret = show_record(buf, len, path, co.json);
-	else
-		ret = show_log(path, co.json);
-	free(buf);
-	return ret;
+	if (magic == IMASNAP_SHARD_MAGIC)
+		return show_shard(path, co.json);
+	if (magic == IMASNAP_RECORD_MAGIC)
+		return show_record_file(path, co.json);
+	return show_log(path, co.json);
 }

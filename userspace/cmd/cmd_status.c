@@ -24,15 +24,16 @@ static json_object *status_module(const struct cmd_common *co)
 {
 	json_object *mod;
 	char path[4096], *line, *next;
+	const char *why;
 	u8 *text = NULL;
 	size_t len;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/status", co->securityfs);
-	ret = imasnap_read_file(path, SIZE_MAX, false, &text, &len);
+	ret = imasnap_read_file(path, CMD_STATUS_MAX, &text, &len, &why);
 	if (ret) {
 		if (!co->json)
-			printf("module=not loaded (%s: %s)\n", path, strerror(-ret));
+			printf("module=not loaded (%s: %s)\n", path, why);
 		return NULL;
 	}
 	mod = json_object_new_object();

@@ -45,12 +45,14 @@ static int suggest(const char *iomem, u64 size, bool json)
 	unsigned int navoid = 0, i;
 	u64 best = 0, addr;
 	char line[256];
+	const char *why;
 	FILE *f;
+	int ret;
 
-	f = fopen(iomem, "re");
+	f = imasnap_fopen_input(iomem, SIZE_MAX, &ret, &why);
 	if (!f) {
-		imasnap_errorf("window: %s: %s", iomem, strerror(errno));
-		return -errno;
+		imasnap_errorf("window: %s: %s", iomem, why);
+		return ret;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long s, e;
@@ -58,6 +60,12 @@ static int suggest(const char *iomem, u64 size, bool json)
 
 		if (!name || sscanf(line, " %llx-%llx", &s, &e) != 2)
 			continue;
+		if (e < s) {
+			imasnap_errorf("window: %s: the range %llx-%llx ends before it starts",
+				       iomem, s, e);
+			fclose(f);
+			return -EBADMSG;
+		}
 		name += 3;
 		name[strcspn(name, "\n")] = 0;
 		if (line[0] != ' ' && !strcmp(name, "System RAM") && e < LOW_4G &&
@@ -84,16 +92,24 @@ static int suggest(const char *iomem, u64 size, bool json)
 		return -IMASNAP_EVERIFY;
 	}
 	addr = (ram.start + best / 2) & ~(MiB - 1);
-	/* Step down past anything in the way, staying in the range. */
+	/*
+	 * Step down past anything in the way, staying in the range: each step
+	 * goes below the range in the way, so the walk ends, and never below
+	 * the range's first 16 MiB (nor wraps around zero).
+	 */
 	for (i = 0; i < navoid; i++) {
-		if (overlaps(addr, size, &avoid[i])) {
-			addr = (avoid[i].start - size) & ~(MiB - 1);
-			i = (unsigned int)-1;
-			if (addr < ram.start + 16 * MiB) {
-				imasnap_errorf("window: no room clear of the kernel image");
-				return -IMASNAP_EVERIFY;
-			}
+		if (!overlaps(addr, size, &avoid[i]))
+			continue;
+		if (avoid[i].start < ram.start + 16 * MiB + size) {
+			imasnap_errorf("window: no room clear of the kernel image");
+			return -IMASNAP_EVERIFY;
 		}
+		addr = (avoid[i].start - size) & ~(MiB - 1);
+		i = (unsigned int)-1;
+	}
+	if (addr < ram.start || addr + size - 1 > ram.end) {
+		imasnap_errorf("window: no room clear of the kernel image");
+		return -IMASNAP_EVERIFY;
 	}
 	if (json)
 		printf("{\"address\":\"0x%llx\",\"size\":%llu,\"memmap\":\"memmap=%lluK$0x%llx\",\"module\":\"imasnap.window=%lluK@0x%llx\"}\n",

@@ -5,6 +5,7 @@
  * Esys_Quote marshalled into the quote file format (quote.h).
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -18,6 +19,7 @@
 
 #include "ak.h"
 #include "error.h"
+#include "fileio.h"
 
 static const TPM2B_PUBLIC ak_rsa = {
 	.publicArea = {
@@ -105,17 +107,32 @@ out:
 	return pkey;
 }
 
+/*
+ * The public key as PEM, a new file linked into place: never through a
+ * symlink planted there (a dangling one makes it -EEXIST), never over a
+ * file another writer put there first.
+ */
 static int write_pem(const char *path, EVP_PKEY *pkey)
 {
-	FILE *f = fopen(path, "we");
-	int ok;
+	struct imasnap_atomic a;
+	FILE *f;
+	int ret, ok;
 
-	if (!f)
-		return -errno;
+	ret = imasnap_atomic_open(&a, path, IMASNAP_ATOMIC_NEW);
+	if (ret)
+		return ret;
+	f = fdopen(dup(a.fd), "w");
+	if (!f) {
+		ret = -errno;
+		imasnap_atomic_abort(&a);
+		return ret;
+	}
 	ok = PEM_write_PUBKEY(f, pkey);
-	if (fclose(f) || !ok)
+	if (fclose(f) || !ok || fchmod(a.fd, 0644)) {
+		imasnap_atomic_abort(&a);
 		return -EIO;
-	return 0;
+	}
+	return imasnap_atomic_commit(&a);
 }
 
 /* The primary AK of @alg ("rsa", "ecc") under the endorsement hierarchy. */
@@ -160,10 +177,12 @@ int imasnap_ak_create(struct imasnap_tpm2 *tpm, const char *alg, ESYS_TR *ak, EV
 int imasnap_ak_keep(const char *dir, const char *alg, EVP_PKEY *pkey, char *pem, size_t size)
 {
 	EVP_PKEY *kept;
+	struct stat st;
 	int ret;
 
 	snprintf(pem, size, "%s/ak-%s.pem", dir, alg);
-	if (access(pem, F_OK)) {
+	/* lstat(): a dangling symlink is there, not absent. */
+	if (lstat(pem, &st) && errno == ENOENT) {
 		ret = write_pem(pem, pkey);
 		if (ret)
 			imasnap_errorf("writing %s: %s", pem, strerror(-ret));

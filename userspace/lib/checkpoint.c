@@ -28,6 +28,8 @@ static unsigned long long ull(u64 v)
 /* Version 1 had no prefix line, and a 0/1 "a cold boot since" for cold_boots. */
 #define CP_MAGIC_V1	"imasnap-checkpoint 1"
 #define CP_STATE_MAX	(2 * IMASNAP_MAX_PCR_VALUES * sizeof(struct imasnap_pcr_value) + 1)
+/* Two states and a dozen short lines. */
+#define CP_FILE_MAX	(2 * (CP_STATE_MAX + 16) + 4096)
 
 static int cp_hex(FILE *f, const char *key, const u8 *p, size_t n)
 {
@@ -191,6 +193,7 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	char *line = malloc(size), *s;
 	u64 clock_max[7] = { 1, UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX, 1, UINT32_MAX };
 	u64 kind, order, v[7];
+	const char *why;
 	FILE *f;
 	bool v1;
 	int ret;
@@ -198,9 +201,8 @@ int imasnap_checkpoint_read(const char *path, struct imasnap_checkpoint *cp)
 	memset(cp, 0, sizeof(*cp));
 	if (!line)
 		return -ENOMEM;
-	f = fopen(path, "re");
+	f = imasnap_fopen_input(path, CP_FILE_MAX, &ret, &why);
 	if (!f) {
-		ret = -errno;
 		free(line);
 		return ret;
 	}

@@ -76,27 +76,72 @@ int imasnap_append_fd(int fd, u8 **buf, size_t *len, size_t *cap, size_t max)
 	}
 }
 
-int imasnap_read_file(const char *path, size_t max, bool regular, u8 **buf, size_t *len)
+int imasnap_open_input(const char *path, size_t max, const char **why)
 {
 	struct stat st;
+	int fd, ret;
+
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = -errno;
+		*why = strerror(-ret);
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		*why = strerror(-ret);
+	} else if (!S_ISREG(st.st_mode)) {
+		ret = -EBADMSG;
+		*why = "not a regular file";
+	} else if ((u64)st.st_size > max) {
+		ret = -EBADMSG;
+		*why = "larger than its format allows";
+	} else if (fcntl(fd, F_SETFL, 0)) {
+		ret = -errno;
+		*why = strerror(-ret);
+	} else {
+		return fd;
+	}
+	close(fd);
+	return ret;
+}
+
+FILE *imasnap_fopen_input(const char *path, size_t max, int *err, const char **why)
+{
+	int fd = imasnap_open_input(path, max, why);
+	FILE *f;
+
+	*err = fd < 0 ? fd : 0;
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (!f) {
+		*err = -errno;
+		*why = strerror(errno);
+		close(fd);
+	}
+	return f;
+}
+
+int imasnap_read_file(const char *path, size_t max, u8 **buf, size_t *len, const char **why)
+{
 	size_t cap = 0;
 	int fd, ret;
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
+	fd = imasnap_open_input(path, max, why);
 	if (fd < 0)
-		return -errno;
-	ret = 0;
-	if (regular && fstat(fd, &st))
-		ret = -errno;
-	else if (regular && !S_ISREG(st.st_mode))
-		ret = -EBADMSG;
-	else if (regular && (u64)st.st_size > max)
-		ret = -EFBIG;
-	if (!ret)
-		ret = imasnap_append_fd(fd, buf, len, &cap, max);
+		return fd;
+	ret = imasnap_append_fd(fd, buf, len, &cap, max);
 	close(fd);
+	if (ret == -EFBIG) {
+		ret = -EBADMSG;
+		*why = "larger than its format allows";
+	} else if (ret) {
+		*why = strerror(-ret);
+	}
 	if (ret) {
 		free(*buf);
 		*buf = NULL;

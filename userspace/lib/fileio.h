@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../../lib/core.h"
 
@@ -21,12 +22,20 @@ int imasnap_read_full(int fd, void *p, size_t n);
  */
 int imasnap_append_fd(int fd, u8 **buf, size_t *len, size_t *cap, size_t max);
 /*
- * A whole file into a new NUL-terminated buffer, at most @max bytes
- * (-EFBIG past it).  With @regular, anything but a regular file is
- * refused (-EBADMSG): a FIFO or a device never blocks or floods the
- * reader.  securityfs files are read with @regular false.
+ * Open an input: only a regular file (securityfs and sysfs files are), so
+ * that a FIFO or a device never blocks or floods the reader, and at most
+ * @max bytes long as far as its size tells.  The descriptor, or -errno;
+ * -EBADMSG when it is not one, with @why.
  */
-int imasnap_read_file(const char *path, size_t max, bool regular, u8 **buf, size_t *len);
+int imasnap_open_input(const char *path, size_t max, const char **why);
+/* The same as a stdio stream: NULL with *@err (-errno) and @why on failure. */
+FILE *imasnap_fopen_input(const char *path, size_t max, int *err, const char **why);
+/*
+ * A whole input (imasnap_open_input()) into a new NUL-terminated buffer,
+ * at most @max bytes even when its size said less (securityfs files say
+ * 0).  0; -EBADMSG or -errno, with @why always set on failure.
+ */
+int imasnap_read_file(const char *path, size_t max, u8 **buf, size_t *len, const char **why);
 /* Write @len bytes to an existing file (a securityfs control file) in one write(). */
 int imasnap_write_file(const char *path, const void *text, size_t len);
 int imasnap_fsync_dir(const char *dir);

@@ -8,20 +8,24 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "pcrfile.h"
+
+/* Every PCR of every bank, one line each, with room for comments. */
+#define PCRFILE_MAX	(1024 * 1024)
 
 int imasnap_pcrfile_read(const char *path, struct imasnap_state *st)
 {
+	const char *why;
 	char line[512];
 	unsigned int lineno = 0;
 	int ret = 0;
 	FILE *f;
 
 	imasnap_state_init(st);
-	f = fopen(path, "re");
+	f = imasnap_fopen_input(path, PCRFILE_MAX, &ret, &why);
 	if (!f) {
-		ret = -errno;
-		imasnap_errorf("%s: %s", path, strerror(-ret));
+		imasnap_errorf("%s: %s", path, why);
 		return ret;
 	}
 	while (fgets(line, sizeof(line), f)) {

@@ -20,13 +20,14 @@
 
 int imasnap_read_ak(const char *path, EVP_PKEY **ak)
 {
-	FILE *f = fopen(path, "re");
+	const char *why;
+	FILE *f;
 	int ret;
 
 	*ak = NULL;
+	f = imasnap_fopen_input(path, IMASNAP_PEM_MAX, &ret, &why);
 	if (!f) {
-		ret = -errno;
-		imasnap_errorf("%s: %s", path, strerror(-ret));
+		imasnap_errorf("%s: %s", path, why);
 		return ret;
 	}
 	*ak = PEM_read_PUBKEY(f, NULL, NULL, NULL);
@@ -89,9 +90,9 @@ int imasnap_quote_read(const char *path, struct imasnap_quote *q)
 	size_t len;
 	int ret;
 
-	ret = imasnap_read_file(path, SIZE_MAX, false, &buf, &len);
+	ret = imasnap_read_file(path, IMASNAP_QUOTE_MAX, &buf, &len, &why);
 	if (ret) {
-		imasnap_errorf("%s: %s", path, strerror(-ret));
+		imasnap_errorf("%s: %s", path, why);
 		return ret;
 	}
 	ret = imasnap_quote_parse(buf, len, q, &why);

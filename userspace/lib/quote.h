@@ -21,6 +21,9 @@
 /* A verifier's nonce: at least 128 bits, or a quote is not fresh. */
 #define IMASNAP_NONCE_MIN	16
 
+/* An AK's public key in PEM: RSA 4096 is under 1 KiB. */
+#define IMASNAP_PEM_MAX		(64 * 1024)
+
 /* A quote in its file format is at most this long. */
 #define IMASNAP_QUOTE_MAX	(16 + sizeof(TPMS_ATTEST) + sizeof(TPMT_SIGNATURE))
 
