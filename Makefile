@@ -58,7 +58,7 @@ fuzz:
 cli: userspace
 	$(MAKE) -C userspace SANITIZE=1
 	@mkdir -p tests/cli/build
-	for h in forge-shard tpm-extend; do \
+	for h in forge-shard forge-record tpm-extend; do \
 		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace/lib \
 		-o tests/cli/build/$$h tests/cli/$$h.c userspace/build/libimasnap.a \
 		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) || exit 1; \

@@ -256,6 +256,36 @@ expect collect_refuses_a_carried_record_larger_than_any 4 'carried: larger than 
 { cat "$d/pcrs.txt"; yes '# padding' | head -c $((2 * 1024 * 1024)); } > "$tmp/huge.pcrs"
 expect verify_refuses_a_pcr_file_larger_than_any 4 'huge.pcrs: larger than its format allows' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$tmp/huge.pcrs"
+# collect archives only a tail that verify can take: cut where the armed
+# shard ends, replaying from its end to the PCRs the record names.
+FORGE_RECORD=${FORGE_RECORD:-$top/tests/cli/build/forge-record}
+if [ -x "$FORGE_RECORD" ]; then
+	C=$tmp/collect && mkdir -p "$C"
+	"$IMASNAP" snapshot --dir "$C" --log "$tmp/prefix" --pcrs "$tmp/prefix.pcrs" --boot-id $BOOT1 > /dev/null
+	c0=$("$IMASNAP" show --json "$C/shard-00000000.ims" | sed 's/.*"digest":"\([0-9a-f]*\)".*/\1/')
+	"$IMASNAP" replay --log "$tmp/rest" --start "$tmp/prefix.pcrs" > "$tmp/tail.pcrs"
+	awk 'NR == FNR { seen[$1 " " $2] = 1; print; next } !seen[$1 " " $2]' \
+		"$tmp/tail.pcrs" "$tmp/prefix.pcrs" > "$tmp/tail-all.pcrs"
+	cut=$(stat -c %s "$tmp/prefix")
+	collect_with() {	# collect_with ARCHIVE CUT-OFFSET PCRS
+		rm -rf "$tmp/sfs-c" && mkdir -p "$tmp/sfs-c" && : > "$tmp/sfs-c/release"
+		printf 'core=loaded\ncarried=accepted\n' > "$tmp/sfs-c/status"
+		"$FORGE_RECORD" "$tmp/sfs-c/carried" 0 4 "$2" "$c0" "$tmp/rest" "$tmp/prefix.pcrs" "$3"
+		"$IMASNAP" collect --dir "$1" --securityfs "$tmp/sfs-c"
+	}
+	cp -r "$C" "$tmp/collect-cut"
+	expect collect_refuses_a_record_cut_elsewhere_than_the_shard_ends 5 \
+		"the carried record's cut \(4 records, offset $((cut + 1))\) is not where shard 0 ends \(4 records, offset $cut\)" -- \
+		collect_with "$tmp/collect-cut" $((cut + 1)) "$tmp/tail-all.pcrs"
+	cp -r "$C" "$tmp/collect-pcrs"
+	expect collect_refuses_a_tail_that_does_not_replay_to_the_records_pcrs 5 \
+		"the carried tail does not replay from shard 0's end to the sha1 PCRs the record names" -- \
+		collect_with "$tmp/collect-pcrs" "$cut" "$tmp/prefix.pcrs"
+	[ ! -e "$tmp/collect-cut/shard-00000001.ims" ] && [ ! -e "$tmp/collect-pcrs/shard-00000001.ims" ] &&
+		ok collect_writes_no_tail_shard_it_refused || ko collect_writes_no_tail_shard_it_refused
+	expect collect_archives_a_tail_that_replays_to_the_record 0 '^shard 1: tail of 3 records .* carried across kexec$' -- \
+		collect_with "$C" "$cut" "$tmp/tail-all.pcrs"
+fi
 # The systemd units, as systemd reads them (the binary path pointed at this build).
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"

@@ -141,6 +141,59 @@ static int collect_record(const struct cmd_common *co, struct imasnap_evp *evp,
 }
 
 /*
+ * The tail replayed from @last's end must give exactly the PCRs the record
+ * names, in the same banks: what verify will check of the tail shard.
+ */
+static int collect_replays(struct imasnap_evp *evp, const struct imasnap_record *r,
+			   const struct imasnap_shard *last)
+{
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_state *got = calloc(1, sizeof(*got));
+	struct imasnap_log log;
+	struct imasnap_err err;
+	int ret, b, lane;
+
+	if (!rp || !got) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	imasnap_replay_init(rp, imasnap_evp_ops(evp));
+	imasnap_replay_add_banks(rp, imasnap_state_banks(&last->end));
+	imasnap_replay_start(rp, &last->end);
+	imasnap_log_init(&log, (r->flags & IMASNAP_REC_TAIL_BE) ? IMASNAP_LOG_BE : IMASNAP_LOG_LE);
+	ret = imasnap_replay_buffer(rp, &log, r->tail, r->tail_size, &err);
+	if (ret) {
+		imasnap_errorf("collect: the carried tail: record %llu: %s",
+			       (unsigned long long)err.index, err.reason);
+		goto out;
+	}
+	ret = -IMASNAP_EVERIFY;
+	if (imasnap_state_banks(&r->pcrs) != imasnap_state_banks(&last->end)) {
+		imasnap_errorf("collect: the carried record's PCRs are of other banks than shard %llu's end",
+			       (unsigned long long)last->seq);
+		goto out;
+	}
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		if (!r->pcrs.pcr_mask[b])
+			continue;
+		lane = imasnap_replay_pick(rp, b, &r->pcrs);
+		imasnap_state_init(got);
+		if (lane >= 0)
+			imasnap_replay_state(rp, (unsigned int)lane, got);
+		if (lane < 0 || got->pcr_mask[b] != r->pcrs.pcr_mask[b]) {
+			imasnap_errorf("collect: the carried tail does not replay from shard %llu's end to the %s PCRs the record names",
+				       (unsigned long long)last->seq, imasnap_bank_info(b)->name);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(rp);
+	free(got);
+	return ret;
+}
+
+/*
  * Archive the carried tail after the newest shard @last it must continue:
  * 1 when it is already archived, 0 when written now, or -errno.
  */
@@ -170,6 +223,15 @@ static int collect_tail(const struct cmd_common *co, struct imasnap_evp *evp,
 			       (unsigned long long)last->seq);
 		return -IMASNAP_EVERIFY;
 	}
+	if (r->entries != last->first_entry + last->entries ||
+	    r->cut_offset != last->log_offset + last->body_size) {
+		imasnap_errorf("collect: the carried record's cut (%llu records, offset %llu) is not where shard %llu ends (%llu records, offset %llu)",
+			       (unsigned long long)r->entries, (unsigned long long)r->cut_offset,
+			       (unsigned long long)last->seq,
+			       (unsigned long long)(last->first_entry + last->entries),
+			       (unsigned long long)(last->log_offset + last->body_size));
+		return -IMASNAP_EVERIFY;
+	}
 	tail->seq = last->seq + 1;
 	tail->kind = IMASNAP_SHARD_TAIL;
 	tail->order = (r->flags & IMASNAP_REC_TAIL_BE) ? IMASNAP_LOG_BE : IMASNAP_LOG_LE;
@@ -189,6 +251,9 @@ static int collect_tail(const struct cmd_common *co, struct imasnap_evp *evp,
 		imasnap_errorf("collect: the carried tail's digest differs from the record's");
 		return -IMASNAP_EVERIFY;
 	}
+	ret = collect_replays(evp, r, last);
+	if (ret)
+		return ret;
 	ret = imasnap_shard_write(co->dir, tail, r->tail, imasnap_evp_ops(evp));
 	if (ret)
 		imasnap_errorf("collect: writing shard %llu into %s: %s",
