@@ -56,12 +56,16 @@ say "6. The host verifies the same archive against kernel 2's live log and PCRs"
 for s in "$A"/shard-*.ims; do
 	echo "   $(basename "$s"): $("$IMASNAP" show "$s" | sed -n 's/^shard *//p; s/^records *//p' | paste -sd ' ')"
 done
+# A verifier enrolls the AK out of band (Keylime's registrar checks it against
+# the EK); here it is taken once from kernel 1's archive, then kept apart:
+# a key read from the archive later would be the host's word, not the TPM's.
+cp "$A/ak-rsa.pem" "$o/enrolled-ak.pem"
 cp -r "$A" "$o/pruned"
-echo "   imasnap prune: delete the shards before the newest one whose end state the AK quoted:"
-"$IMASNAP" prune --dir "$o/pruned" | indent
+echo "   imasnap prune: delete the shards before the newest one whose end state the enrolled AK quoted:"
+"$IMASNAP" prune --dir "$o/pruned" --ak "$o/enrolled-ak.pem" | indent
 echo "   then verify --anchored trusts shard 2's quoted end state (the history before it is not verified):"
 "$IMASNAP" verify --dir "$o/pruned" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" \
-	--ak "$A/ak-rsa.pem" --anchored | indent
+	--ak "$o/enrolled-ak.pem" --anchored | indent
 echo "   without imasnap a verifier starts kernel 2's log at zero and fails:"
 "$IMASNAP" replay --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" 2>&1 | indent || true
 

@@ -23,7 +23,9 @@ A=$tmp/archive && mkdir -p "$A"
 head -c 395 "$log" > "$tmp/first4"		# records 0..3
 tail -c +396 "$log" > "$tmp/last3"		# records 4..6
 cat "$log" "$log" > "$tmp/twice"		# the same 7 records measured again
-ak=$A/ak-rsa.pem
+# The AK as the verifier enrolled it (a copy taken when it first appears),
+# never read from the archive the host writes.
+ak=$tmp/enrolled-ak.pem
 n=0
 # A fresh quote over a fresh nonce: what a verifier asks for.
 fresh() {
@@ -51,6 +53,7 @@ verify_q() { "$IMASNAP" verify --log "$1" --quote "$q" --ak "$ak" --nonce "$nonc
 expect snapshot_quote_puts_an_end_state_quote_in_the_trailer 0 \
 	'^shard 0: end state quoted by the rsa AK .*-byte trailer$' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$tmp/first4" --boot-id $B1 --quote rsa
+cp "$A/ak-rsa.pem" "$ak"
 "$EXTEND" "$TSS2_TCTI" "$tmp/last3" > /dev/null
 expect snapshot_without_quote_leaves_no_trailer 0 '^shard 1: 3 records' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$log" --boot-id $B1
@@ -205,12 +208,29 @@ expect verify_rejects_a_quote_older_than_the_newest_trailer_quote 5 \
 # --- prune: delete the oldest shards, up to one with a quoted end ------------
 tamper
 fresh
+expect prune_needs_the_enrolled_ak 2 'prune: --ak PEM is required \(the AK the verifier enrolled\)' -- \
+	"$IMASNAP" prune --dir "$T" --dry-run
+expect prune_refuses_an_ak_from_the_archive 2 'is inside the archive --dir' -- \
+	"$IMASNAP" prune --dir "$T" --ak "$T/ak-rsa.pem" --dry-run
+# A copy of a quoted shard under a later number anchors nothing, and what
+# would be left must verify from the anchor on: nothing is deleted.
+P=$tmp/prune-copy && rm -rf "$P" && cp -a "$T" "$P"
+cp "$P/shard-00000001.ims" "$P/shard-00000003.ims"
+expect prune_refuses_an_anchor_whose_header_holds_another_seq 5 \
+	'shard 3 cannot be the archive.s oldest: its header holds another seq' -- \
+	"$IMASNAP" prune --dir "$P" --ak "$ak" --before 3
+expect prune_checks_the_chain_after_the_anchor_before_deleting 5 \
+	'prune: the archive from shard 2 on does not verify: nothing deleted' -- \
+	"$IMASNAP" prune --dir "$P" --ak "$ak"
+[ -e "$P/shard-00000000.ims" ] && [ -e "$P/shard-00000001.ims" ] &&
+	ok prune_deletes_nothing_when_the_rest_does_not_verify ||
+	ko prune_deletes_nothing_when_the_rest_does_not_verify
 expect prune_dry_run_names_what_it_would_delete 0 \
 	'^would delete shards 0\.\.2 \([0-9]+ bytes\); the archive starts at shard 3' -- \
-	"$IMASNAP" prune --dir "$T" --dry-run
+	"$IMASNAP" prune --dir "$T" --ak "$ak" --dry-run
 expect prune_dry_run_deletes_nothing 0 '' -- test -e "$T/shard-00000000.ims"
 expect prune_before_a_shard_that_does_not_exist_is_a_state_error 6 'holds shards 0\.\.3: there is no shard 9' -- \
-	"$IMASNAP" prune --dir "$T" --before 9
+	"$IMASNAP" prune --dir "$T" --ak "$ak" --before 9
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout > "$tmp/other.pem"
 expect prune_refuses_a_quote_another_key_signed 5 \
 	'shard 2 cannot be the archive.s oldest: the signature does not verify with the AK' -- \
@@ -218,15 +238,15 @@ expect prune_refuses_a_quote_another_key_signed 5 \
 strip_trailer "$T/shard-00000002.ims"
 expect prune_refuses_a_shard_without_a_quote 5 \
 	'shard 2 cannot be the archive.s oldest: it has no quote in its trailer' -- \
-	"$IMASNAP" prune --dir "$T" --before 2
+	"$IMASNAP" prune --dir "$T" --ak "$ak" --before 2
 expect prune_before_a_quoted_shard 0 '^deleted shards 0\.\.0 ' -- \
-	"$IMASNAP" prune --dir "$T" --before 1
+	"$IMASNAP" prune --dir "$T" --ak "$ak" --before 1
 expect verify_anchored_after_prune 0 'anchored on the quoted end of shard 1, quoted by the AK$' -- \
 	verify_q "$log" --dir "$T" --anchored
 expect prune_json_by_default_up_to_the_newest_quoted_shard 0 '^\{"pruned":2,"bytes":[0-9]+,"oldest":3,"dry_run":false\}$' -- \
-	"$IMASNAP" prune --dir "$T" --json
+	"$IMASNAP" prune --dir "$T" --ak "$ak" --json
 expect prune_again_finds_nothing_to_delete 0 '^nothing to prune: shard 3, the oldest, is the anchor$' -- \
-	"$IMASNAP" prune --dir "$T"
+	"$IMASNAP" prune --dir "$T" --ak "$ak"
 expect verify_anchored_after_prune_to_the_newest 0 'anchored on the quoted end of shard 3' -- \
 	verify_q "$log" --dir "$T" --anchored
 

@@ -82,6 +82,12 @@ int cmd_need(const struct cmd *cmd, const char *opt, bool has, const char *why);
 /* The module's status file: key=value lines, far below this. */
 #define CMD_STATUS_MAX	(64 * 1024)
 
+/*
+ * The AK must come from the verifier (enrolled out of band), never from the
+ * archive the host writes: -EINVAL when @ak is inside @dir.
+ */
+int cmd_ak_outside(const struct cmd *cmd, const char *ak, const char *dir);
+
 /* JSON helpers for --json. */
 struct json_object;
 void cmd_json_print(struct json_object *j);

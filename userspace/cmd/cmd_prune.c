@@ -57,11 +57,11 @@ static const struct option prune_longopts[] = {
 static const struct cmd prune_cmd = {
 	.name = "prune",
 	.usage =
-	"Usage: imasnap prune --dir DIR [--before SEQ] [--ak PEM] [--dry-run] [--json]\n"
+	"Usage: imasnap prune --dir DIR --ak PEM [--before SEQ] [--dry-run] [--json]\n"
 	"  --dir DIR      the archive\n"
 	"  --before SEQ   delete the shards before SEQ (default: before the newest shard\n"
 	"                 whose trailer quote the AK signs); shard SEQ must have one\n"
-	"  --ak PEM       the attestation key (default: DIR/ak-rsa.pem, else DIR/ak-ecc.pem)\n"
+	"  --ak PEM       the attestation key the verifier enrolled (never a key from DIR)\n"
 	"  --dry-run      say what would be deleted, delete nothing\n"
 	"  --json         machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_JSON,
@@ -86,6 +86,9 @@ static int prune_anchor(const char *dir, u64 seq, EVP_PKEY *ak, struct imasnap_s
 		ret = imasnap_shard_read(path, sh, NULL, &err);
 	if (ret) {
 		*why = ret == -EBADMSG ? err.reason : strerror(-ret);
+	} else if (sh->seq != seq) {
+		*why = "its header holds another seq: a copy of another shard";
+		ret = -IMASNAP_EVERIFY;
 	} else if (sh->kind != IMASNAP_SHARD_LOG || !sh->entries) {
 		*why = "only a log shard with records can anchor";
 		ret = -IMASNAP_EVERIFY;
@@ -97,18 +100,6 @@ static int prune_anchor(const char *dir, u64 seq, EVP_PKEY *ak, struct imasnap_s
 	}
 	free(q);
 	return ret;
-}
-
-static int prune_ak(const char *dir, const char *given, EVP_PKEY **ak)
-{
-	char pem[4096];
-
-	if (given)
-		return imasnap_read_ak(given, ak);
-	snprintf(pem, sizeof(pem), "%s/ak-rsa.pem", dir);
-	if (access(pem, F_OK))
-		snprintf(pem, sizeof(pem), "%s/ak-ecc.pem", dir);
-	return imasnap_read_ak(pem, ak);
 }
 
 /* The oldest shard to keep: --before, or the newest the AK quoted. */
@@ -149,6 +140,35 @@ static int prune_pick(const char *dir, const struct prune_opts *o, u64 first, u6
 	*keep = seq;
 out:
 	free(sh);
+	return ret;
+}
+
+/*
+ * What is left must verify from the anchor on: the chain from shard @keep
+ * to the newest, walked as verify --anchored walks it.
+ */
+static int prune_check(const char *dir, u64 keep, EVP_PKEY *ak)
+{
+	struct imasnap_chain_opts o = {
+		.dir = dir, .anchored = true, .anchor_set = true, .anchor = keep, .ak = ak,
+	};
+	struct imasnap_chain *c = calloc(1, sizeof(*c));
+	struct imasnap_evp *evp = imasnap_evp_new();
+	int ret;
+
+	if (!c || !evp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	imasnap_chain_init(c);
+	ret = imasnap_chain_walk(c, &o, evp);
+	imasnap_chain_free(c);
+	if (ret)
+		imasnap_errorf("prune: the archive from shard %llu on does not verify: nothing deleted",
+			       (unsigned long long)keep);
+out:
+	free(c);
+	imasnap_evp_free(evp);
 	return ret;
 }
 
@@ -218,9 +238,13 @@ int prune_main(int argc, char **argv)
 			       "a shard is missing (gap in the sequence)" : strerror(-ret));
 		return ret;
 	}
-	ret = prune_ak(co.dir, o.ak, &ak);
+	ret = cmd_need(&prune_cmd, "--ak PEM", o.ak, "(the AK the verifier enrolled)");
+	ret = ret ?: cmd_ak_outside(&prune_cmd, o.ak, co.dir);
+	ret = ret ?: imasnap_read_ak(o.ak, &ak);
 	if (!ret)
 		ret = prune_pick(co.dir, &o, first, n, ak, &keep);
+	if (!ret)
+		ret = prune_check(co.dir, keep, ak);
 	if (!ret)
 		ret = prune_delete(co.dir, first, keep, o.dry, &bytes);
 	if (!ret)

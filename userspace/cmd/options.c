@@ -117,6 +117,22 @@ int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_common *c
 	return 0;
 }
 
+int cmd_ak_outside(const struct cmd *cmd, const char *ak, const char *dir)
+{
+	char *a = realpath(ak, NULL), *d = realpath(dir, NULL);
+	size_t n = d ? strlen(d) : 0;
+	bool inside;
+
+	/* What does not resolve is found missing when it is read. */
+	inside = a && d && !strncmp(a, d, n) && (a[n] == '/' || !strcmp(d, "/"));
+	free(a);
+	free(d);
+	if (inside)
+		return cmd_usage_error(cmd, "--ak %s is inside the archive --dir %s: the AK must be the one the verifier enrolled, not a key the host can replace",
+				       ak, dir);
+	return 0;
+}
+
 void cmd_json_print(struct json_object *j)
 {
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));

@@ -452,6 +452,12 @@ static int chain_begin_anchored(struct imasnap_chain *c, const struct imasnap_ch
 
 	if (!n)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the archive holds no shard to anchor on");
+	if (o->anchor_set) {
+		if (o->anchor < first || o->anchor >= first + n)
+			return imasnap_verify_fail(-IMASNAP_ESTATE, "the archive holds no shard %llu",
+						   ull(o->anchor));
+		first = o->anchor;
+	}
 	ret = chain_read(o, evp, first, prev, rp);
 	if (ret)
 		return ret;

@@ -20,8 +20,11 @@ struct imasnap_chain_opts {
 	const char *dir;
 	/* Incremental: the newest shard of an earlier verification. */
 	const struct imasnap_checkpoint *from;
-	/* Quote-anchored: trust the oldest shard's end by its trailer quote. */
+	/* Quote-anchored: trust the oldest shard's end by its trailer quote ... */
 	bool anchored;
+	/* ... or, with @anchor_set, shard @anchor's (the older ones are not read). */
+	bool anchor_set;
+	u64 anchor;
 	/* The caller saves a checkpoint: keep the digest of the log up to it. */
 	bool save;
 	/* Trailer quotes' signatures are checked with it; NULL: not checked. */
