@@ -123,8 +123,12 @@ expect verify_anchored_starts_at_the_oldest_quoted_shard 0 \
 	verify_q "$log" --dir "$T" --anchored --save-state "$tmp/cp-anchored"
 expect an_anchored_checkpoint_vouches_for_no_history 0 '^prefix -$' -- cat "$tmp/cp-anchored"
 expect verify_from_an_anchored_checkpoint_still_says_what_is_not_verified 0 \
-	'\(0 past shard 1; the 4 up to its end NOT verified\), from the checkpoint at shard 1' -- \
+	'\(0 past shard 1; the 7 up to its end NOT verified\), from the checkpoint at shard 1' -- \
 	verify_q "$log" --dir "$T" --from "$tmp/cp-anchored"
+fresh
+verify_q "$log" --dir "$T" --from "$tmp/cp-anchored" --save-state "$tmp/cp-anchored2" > /dev/null
+expect a_checkpoint_saved_from_an_anchored_one_vouches_for_no_history 0 '^prefix -$' -- \
+	cat "$tmp/cp-anchored2"
 cp "$log" "$tmp/log-r5" && flip "$tmp/log-r5" 590	# a file name byte of record 5, in shard 1
 expect verify_anchored_checks_the_anchor_shards_bytes_in_the_live_log 5 \
 	'the live log differs from shard 1' -- \

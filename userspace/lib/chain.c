@@ -438,6 +438,12 @@ static int chain_begin_from(struct imasnap_chain *c, const struct imasnap_checkp
 	c->newest = *from;
 	c->have_newest = true;
 	expect_trusted(c, prev, from->has_prefix ? from->prefix : NULL);
+	/*
+	 * Without a prefix digest the earlier run did not verify this boot's
+	 * log up to the shard (it was anchored): its body is no more verified
+	 * now than then, and a checkpoint saved now must not say it is.
+	 */
+	c->history_unverified = !from->has_prefix;
 	*i = f->seq + 1;
 	return 0;
 }
