@@ -28,6 +28,17 @@ for alg in rsa ecc; do
 	expect verify_accepts_an_honest_${alg}_quote 0 'quoted by the AK$' -- \
 		"$IMASNAP" verify --dir "$A" --log "$log" --quote "$tmp/q-$alg" --ak "$A/ak-$alg.pem" --nonce $N1
 done
+# The banks that carry the proof are the verifier's choice: an archive and
+# a quote of the sha1 bank alone rest the whole history on SHA-1.
+S1=$tmp/sha1-only && mkdir -p "$S1"
+"$IMASNAP" replay --log "$log" --banks sha1 > "$tmp/sha1.pcrs"
+"$IMASNAP" snapshot --dir "$S1" --log "$log" --pcrs "$tmp/sha1.pcrs" > /dev/null
+"$IMASNAP" quote --dir "$S1" --nonce $N1 --out "$tmp/q-sha1" --banks sha1 --log "$log" > /dev/null
+expect verify_refuses_a_sha1_only_history_by_default 5 \
+	'the sha256 bank is not checked: the quote does not select its PCR 10; this verification needs it \(--banks\)' -- \
+	"$IMASNAP" verify --dir "$S1" --log "$log" --quote "$tmp/q-sha1" --ak "$A/ak-rsa.pem" --nonce $N1
+expect verify_banks_lets_the_verifier_choose_sha1 0 'quoted by the AK$' -- \
+	"$IMASNAP" verify --dir "$S1" --log "$log" --quote "$tmp/q-sha1" --ak "$A/ak-rsa.pem" --nonce $N1 --banks sha1
 expect quote_reuses_the_same_ak 0 'rsa AK' -- \
 	"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q2" --alg rsa --log "$log"
 expect quote_json_reports_the_quote 0 '^\{"alg":"rsa","ak":".*/ak-rsa.pem","out":".*/q2j","pcrs":1024,"banks":2,"bytes":[0-9]+\}$' -- \

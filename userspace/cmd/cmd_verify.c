@@ -22,6 +22,7 @@ struct verify_opts {
 	const char *nonce;
 	const char *from;
 	const char *save;
+	u32 required;			/* --banks: the banks a verification must cover */
 	bool anchored;
 	/* From the shared options. */
 	const char *dir;
@@ -42,6 +43,7 @@ static int verify_opt(void *priv, int c, const char *arg)
 	case 'f': o->from = arg; break;
 	case 's': o->save = arg; break;
 	case 'a': o->anchored = true; break;
+	case 'b': return imasnap_parse_banks(arg, &o->required);
 	}
 	return 0;
 }
@@ -53,6 +55,7 @@ static const struct option verify_longopts[] = {
 	{ "from", required_argument, NULL, 'f' },
 	{ "save-state", required_argument, NULL, 's' },
 	{ "anchored", no_argument, NULL, 'a' },
+	{ "banks", required_argument, NULL, 'b' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -62,6 +65,7 @@ static const struct cmd verify_cmd = {
 	"Usage: imasnap verify --dir DIR [--log FILE] [--json]\n"
 	"                      [--quote FILE --ak PEM --nonce HEX | --pcrs FILE | --tcti CONF]\n"
 	"                      [--from STATE | --anchored] [--ak PEM] [--save-state STATE]\n"
+	"                      [--banks LIST]\n"
 	"  --dir DIR          the archive\n"
 	"  --log FILE         the live IMA log (default " IMASNAP_IMA_LOG ")\n"
 	"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
@@ -72,6 +76,7 @@ static const struct cmd verify_cmd = {
 	"  --from STATE       start from a checkpoint an earlier verify saved (incremental)\n"
 	"  --anchored         start from the oldest shard's end, attested by its trailer quote\n"
 	"  --save-state STATE after success, save the newest shard as a checkpoint\n"
+	"  --banks LIST       the banks the verification must cover (default sha256)\n"
 	"  --json             machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON,
 	.need_dir = true,
@@ -100,6 +105,7 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
 	struct cmd_common co;
 	int ret;
 
+	o->required = 1U << IMASNAP_BANK_SHA256;
 	ret = cmd_parse(c, argc, argv, &co, o);
 	if (ret)
 		return ret;
@@ -338,6 +344,15 @@ static int verify_target(struct verify *v)
 		}
 	if (!v->banks)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "no PCR bank to check");
+	/* Which banks carry the proof is the verifier's choice, not the host's. */
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((v->o.required & ~v->banks) & (1U << b))
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				   "the %s bank is not checked: %s; this verification needs it (--banks)",
+				   imasnap_bank_info(b)->name,
+				   v->o.quote ? "the quote does not select its PCR 10" :
+				   v->o.pcrs ? "the PCR file has no value in it" :
+				   "the TPM (or OpenSSL) has no such bank");
 	if ((start_banks && start_banks != v->banks) || (c->banks & ~v->banks))
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 					   "the archive vouches for other PCR banks than the TPM has");
