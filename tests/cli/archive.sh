@@ -78,6 +78,16 @@ expect snapshot_after_a_cold_reboot_starts_at_zero 0 '^shard 2: 7 records .*from
 	"$IMASNAP" snapshot --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt" --boot-id $BOOT2
 expect verify_passes_across_a_cold_reboot 0 '^verified: 3 shards' -- \
 	"$IMASNAP" verify --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
+# Before that cold boot the TPM was reset: nothing binds shards 0..1 but the
+# digests (another machine's log could stand there), and verify says so.
+expect verify_says_which_shards_are_only_linked 0 \
+	'^only linked: shards 0\.\.1 \(2 of 3\): a cold boot came after them and no trailer quote the AK signed covers them$' -- \
+	"$IMASNAP" verify --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
+expect verify_json_counts_attested_and_linked_shards 0 '"attested_shards":1,"linked_shards":2,"linked_first":0,"linked_last":1' -- \
+	"$IMASNAP" verify --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt" --json
+expect verify_require_attested_refuses_linked_shards 5 \
+	'shards 0\.\.1 are only linked, not attested' -- \
+	"$IMASNAP" verify --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt" --require-attested
 
 # Tampering, each named.
 tamper() {	# tamper NAME REGEX -- command (run inside a copy of the archive)

@@ -202,6 +202,9 @@ fresh
 expect verify_accepts_a_tpm_reset_with_a_cold_boot 0 \
 	'^verified: 4 shards, live log of 7 records, quoted by the AK$' -- \
 	verify_q "$log" --dir "$A"
+expect verify_counts_shards_before_a_signed_trailer_quote_as_attested 0 \
+	'"attested_shards":4,"linked_shards":0' -- \
+	verify_q "$log" --dir "$A" --json --require-attested
 expect verify_from_a_checkpoint_across_the_cold_boot 0 'from the checkpoint at shard 2' -- \
 	verify_q "$log" --dir "$A" --from "$tmp/cp2"
 q=$older_q nonce=$older_nonce

@@ -24,6 +24,7 @@ struct verify_opts {
 	const char *save;
 	u32 required;			/* --banks: the banks a verification must cover */
 	bool anchored;
+	bool require_attested;
 	/* From the shared options. */
 	const char *dir;
 	const char *log;
@@ -44,6 +45,7 @@ static int verify_opt(void *priv, int c, const char *arg)
 	case 's': o->save = arg; break;
 	case 'a': o->anchored = true; break;
 	case 'b': return imasnap_parse_banks(arg, &o->required);
+	case 'r': o->require_attested = true; break;
 	}
 	return 0;
 }
@@ -56,6 +58,7 @@ static const struct option verify_longopts[] = {
 	{ "save-state", required_argument, NULL, 's' },
 	{ "anchored", no_argument, NULL, 'a' },
 	{ "banks", required_argument, NULL, 'b' },
+	{ "require-attested", no_argument, NULL, 'r' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -65,7 +68,7 @@ static const struct cmd verify_cmd = {
 	"Usage: imasnap verify --dir DIR [--log FILE] [--json]\n"
 	"                      [--quote FILE --ak PEM --nonce HEX | --pcrs FILE | --tcti CONF]\n"
 	"                      [--from STATE | --anchored] [--ak PEM] [--save-state STATE]\n"
-	"                      [--banks LIST]\n"
+	"                      [--banks LIST] [--require-attested]\n"
 	"  --dir DIR          the archive\n"
 	"  --log FILE         the live IMA log (default " IMASNAP_IMA_LOG ")\n"
 	"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
@@ -77,6 +80,8 @@ static const struct cmd verify_cmd = {
 	"  --anchored         start from the oldest shard's end, attested by its trailer quote\n"
 	"  --save-state STATE after success, save the newest shard as a checkpoint\n"
 	"  --banks LIST       the banks the verification must cover (default sha256)\n"
+	"  --require-attested refuse shards that are only linked: before a cold boot and\n"
+	"                     after the last trailer quote the AK signed in their boot chain\n"
 	"  --json             machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON,
 	.need_dir = true,
@@ -447,6 +452,18 @@ static int verify_compare(struct verify *v)
 		   v->c.have_newest ? "the state the archive vouches for" : "zero", diff);
 }
 
+/* With --require-attested, a shard only linked by digests is a failure. */
+static int verify_attested(const struct verify *v)
+{
+	const struct imasnap_chain *c = &v->c;
+
+	if (!v->o.require_attested || !c->linked)
+		return 0;
+	return imasnap_verify_fail(-IMASNAP_EVERIFY,
+		   "shards %llu..%llu are only linked, not attested: a cold boot came after them and no trailer quote the AK signed covers them (--require-attested)",
+		   (unsigned long long)c->linked_first, (unsigned long long)c->linked_last);
+}
+
 static int verify_save(const struct verify *v)
 {
 	int ret;
@@ -495,8 +512,15 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 				       json_object_new_int64((int64_t)c->unverified));
 		json_object_object_add(j, "after_kexec", json_object_new_boolean(c->need_aggregate));
 		json_object_object_add(j, "quoted", json_object_new_boolean(!!o->quote));
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
-		json_object_put(j);
+		json_object_object_add(j, "attested_shards", json_object_new_int64((int64_t)c->attested));
+		json_object_object_add(j, "linked_shards", json_object_new_int64((int64_t)c->linked));
+		if (c->linked) {
+			json_object_object_add(j, "linked_first",
+					       json_object_new_int64((int64_t)c->linked_first));
+			json_object_object_add(j, "linked_last",
+					       json_object_new_int64((int64_t)c->linked_last));
+		}
+		cmd_json_print(j);
 		return;
 	}
 	printf("verified: %llu shard%s, live log of %llu records%s%s%s%s\n",
@@ -509,6 +533,10 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 		       c->quoted == 1 ? "" : "s",
 		       c->signed_quotes == c->quoted ? "signatures checked with the AK" :
 		       "signatures NOT checked (no --ak)");
+	if (c->linked)
+		printf("only linked: shards %llu..%llu (%llu of %llu): a cold boot came after them and no trailer quote the AK signed covers them\n",
+		       (unsigned long long)c->linked_first, (unsigned long long)c->linked_last,
+		       (unsigned long long)c->linked, (unsigned long long)c->count);
 }
 
 int verify_main(int argc, char **argv)
@@ -530,6 +558,8 @@ int verify_main(int argc, char **argv)
 		ret = verify_live(v);
 	if (!ret)
 		ret = verify_compare(v);
+	if (!ret)
+		ret = verify_attested(v);
 	if (!ret && v->o.save)
 		ret = verify_save(v);
 	if (!ret)

@@ -310,6 +310,9 @@ static int chain_trailer(struct imasnap_chain *c, const struct imasnap_chain_opt
 	if (!o->ak)
 		goto out;
 	c->signed_quotes++;
+	/* The TPM signed this end state: the shards up to it since the cold boot are attested. */
+	c->attested += c->pending;
+	c->pending = 0;
 	if (c->clock.valid &&
 	    imasnap_quote_follows(&c->clock.info, &q->attest.clockInfo, c->clock.cold_boots, &why)) {
 		ret = imasnap_verify_fail(-IMASNAP_EVERIFY,
@@ -485,6 +488,7 @@ static int chain_begin_anchored(struct imasnap_chain *c, const struct imasnap_ch
 	c->newest.clock = c->clock;
 	c->have_newest = true;
 	c->count = 1;
+	c->attested = 1;	/* by its own quote */
 	expect_trusted(c, prev, NULL);
 	/*
 	 * Its header is not quoted: only a shard that starts its boot from
@@ -536,6 +540,17 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 		return ret;
 	if (cold)
 		c->clock.cold_boots++;
+	/* A cold boot reset the TPM: what came before it only links to what follows. */
+	if (cold && c->pending) {
+		if (!c->linked)
+			c->linked_first = c->pending_first;
+		c->linked += c->pending;
+		c->linked_last = sh->seq - 1;
+		c->pending = 0;
+	}
+	if (!c->pending)
+		c->pending_first = sh->seq;
+	c->pending++;
 	ret = chain_trailer(c, o, sh, false);
 	if (!ret && sh->kind == IMASNAP_SHARD_LOG)
 		ret = expect_slice(c, sh, prev);
@@ -554,6 +569,9 @@ static int chain_finish(struct imasnap_chain *c, const struct imasnap_chain_opts
 {
 	if (newest)
 		c->banks = imasnap_state_banks(&newest->end);
+	/* Since the last cold boot, the live PCRs vouch for every shard. */
+	c->attested += c->pending;
+	c->pending = 0;
 	/* A tail is newest: this boot has no shard yet and starts at its end. */
 	if (newest && newest->kind == IMASNAP_SHARD_TAIL)
 		expect_boot(c, &newest->end, newest);

@@ -43,6 +43,18 @@ struct imasnap_chain {
 	u64 count;			/* shards walked */
 	u64 quoted;			/* shards with a trailer quote, checked */
 	u64 signed_quotes;		/* ... whose signature was checked */
+	/*
+	 * Attested: a shard since the last cold boot (the live PCRs vouch for
+	 * it), or one before a trailer quote the AK signed in its own boot
+	 * chain (from a cold boot to the next).  Only linked: the others, which
+	 * only the digests chain to the attested ones; another machine's log
+	 * could stand there.
+	 */
+	u64 attested;
+	u64 linked;
+	u64 linked_first, linked_last;	/* the oldest and newest of them */
+	u64 pending;			/* walked since the last cold boot or signed quote */
+	u64 pending_first;
 	struct imasnap_checkpoint newest;	/* valid when count or from */
 	bool have_newest;
 	struct imasnap_chain_clock clock;
