@@ -54,8 +54,6 @@ struct imasnap_hash_ops {
 
 /* --- IMA binary log parser (log.c) ------------------------------------- */
 
-/* IMA accepts policy pcr= values below 64; a TPM has 24 (the extend fails). */
-#define IMASNAP_LOG_PCR_MAX		64
 #define IMASNAP_TEMPLATE_NAME_MAX	255
 /* An ima-buf record of a key of add_key()'s 1 MiB maximum, and its other fields. */
 #define IMASNAP_TEMPLATE_DATA_MAX	((1024 + 64) * 1024)

@@ -12,24 +12,42 @@
  * Template data is a sequence of fields, each a u32 length and its bytes.
  * The parser checks every length against what remains before using it, so a
  * record is either returned whole and consistent or rejected with its offset,
- * index and reason.
+ * index and reason.  It also rejects what IMA never writes, although the
+ * template digest would not tell (the PCR index and the template name are
+ * not hashed, nor is anything of a violation but its zero digest): a PCR a
+ * TPM does not have, a template IMA cannot write or with another number of
+ * fields, a legacy name with NUL bytes (hashed zero-padded), and a
+ * violation whose file digest is not zero.
  */
 #include "core.h"
 
 #define LOG_HDR_SIZE	(4 + IMASNAP_SHA1_DIGEST_SIZE + 4)
 #define LEGACY_NAME	"ima"
 
-struct known_template {
+struct builtin_template {
 	const char *name;
-	u32 nr_fields;
+	const char *fmt;
 };
 
-/* Templates whose field count the parser checks (ima_template.c). */
-static const struct known_template known_templates[] = {
-	{ "ima-ng", 2 },
-	{ "ima-sig", 3 },
-	{ "ima-buf", 3 },
-	{ "ima-modsig", 5 },
+/* IMA's built-in templates and their formats (ima_template.c). */
+static const struct builtin_template builtin_templates[] = {
+	{ "ima-ng", "d-ng|n-ng" },
+	{ "ima-sig", "d-ng|n-ng|sig" },
+	{ "ima-ngv2", "d-ngv2|n-ng" },
+	{ "ima-sigv2", "d-ngv2|n-ng|sig" },
+	{ "ima-buf", "d-ng|n-ng|buf" },
+	{ "ima-modsig", "d-ng|n-ng|sig|d-modsig|modsig" },
+	{ "evm-sig", "d-ng|n-ng|evmsig|xattrnames|xattrlengths|xattrvalues|iuid|igid|imode" },
+};
+
+/*
+ * The fields a template format may name (ima_template.c); IMA prints a
+ * custom format (ima_template_fmt=) as the template name.
+ */
+static const char *const template_fields[] = {
+	"d", "n", "d-ng", "d-ngv2", "n-ng", "sig", "buf", "d-modsig", "modsig",
+	"evmsig", "iuid", "igid", "imode", "xattrnames", "xattrlengths",
+	"xattrvalues",
 };
 
 void imasnap_log_init(struct imasnap_log *log, enum imasnap_log_order order)
@@ -89,12 +107,108 @@ static int log_check_name(const char *name, u32 len)
 	return 0;
 }
 
+/* Is @len bytes at @id one of template_fields[]? */
+static bool field_known(const char *id, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(template_fields); i++)
+		if (strlen(template_fields[i]) == len &&
+		    !memcmp(template_fields[i], id, len))
+			return true;
+	return false;
+}
+
+/*
+ * The format of @rec's template: a built-in template's, or the name itself
+ * when it is a format of known fields.  NULL: IMA cannot write that name.
+ */
+static const char *template_fmt(const struct imasnap_log_record *rec, u32 *fmt_len)
+{
+	const char *p = rec->name, *end = rec->name + rec->name_len, *bar;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(builtin_templates); i++)
+		if (name_is(rec, builtin_templates[i].name)) {
+			*fmt_len = strlen(builtin_templates[i].fmt);
+			return builtin_templates[i].fmt;
+		}
+	for (;;) {
+		bar = memchr(p, '|', (size_t)(end - p));
+		if (!field_known(p, (u32)((bar ? bar : end) - p)))
+			return NULL;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	*fmt_len = rec->name_len;
+	return rec->name;
+}
+
+/* Field @i of format @fmt (@len bytes) is @id? */
+static bool fmt_field_is(const char *fmt, u32 len, u32 i, const char *id)
+{
+	const char *p = fmt, *end = fmt + len, *bar;
+
+	for (;;) {
+		bar = memchr(p, '|', (size_t)(end - p));
+		if (!i--)
+			return (u32)((bar ? bar : end) - p) == strlen(id) &&
+			       !memcmp(p, id, strlen(id));
+		if (!bar)
+			return false;
+		p = bar + 1;
+	}
+}
+
+static bool all_zero(const u8 *p, u32 len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/*
+ * A violation's file digest is zero (ima_eventdigest_init_common() leaves
+ * it so): the bytes of every d field, or those after the "<algo>:\0" of a
+ * d-ng or d-ngv2 field.
+ */
+static bool violation_digests_zero(const struct imasnap_log *log,
+				   const struct imasnap_log_record *rec,
+				   const char *fmt, u32 fmt_len)
+{
+	const u8 *f, *nul;
+	u32 i, flen;
+
+	for (i = 0; i < rec->nr_fields; i++) {
+		bool d = fmt_field_is(fmt, fmt_len, i, "d");
+
+		if (!d && !fmt_field_is(fmt, fmt_len, i, "d-ng") &&
+		    !fmt_field_is(fmt, fmt_len, i, "d-ngv2"))
+			continue;
+		if (imasnap_log_field(log, rec, i, &f, &flen))
+			return false;
+		if (!d) {
+			nul = memchr(f, 0, flen);
+			if (!nul)
+				return false;
+			flen -= (u32)(nul + 1 - f);
+			f = nul + 1;
+		}
+		if (!all_zero(f, flen))
+			return false;
+	}
+	return true;
+}
+
 /* Walk the length-prefixed fields of @rec's template data. */
 static int log_check_fields(const struct imasnap_log *log,
 			    struct imasnap_log_record *rec, u32 data_at,
 			    struct imasnap_err *err)
 {
-	u32 pos = 0, nr = 0, i;
+	u32 pos = 0, nr = 0, i, fmt_len, fields;
+	const char *fmt;
 
 	while (pos < rec->data_len) {
 		u32 flen;
@@ -114,12 +228,19 @@ static int log_check_fields(const struct imasnap_log *log,
 	}
 	rec->nr_fields = nr;
 
-	for (i = 0; i < ARRAY_SIZE(known_templates); i++) {
-		if (name_is(rec, known_templates[i].name) &&
-		    nr != known_templates[i].nr_fields)
-			return log_reject(log, data_at, err,
-					  "wrong number of fields for the template");
-	}
+	fmt = template_fmt(rec, &fmt_len);
+	if (!fmt)
+		return log_reject(log, LOG_HDR_SIZE, err,
+				  "template name is neither a template nor a format IMA can write");
+	for (i = 0, fields = 1; i < fmt_len; i++)
+		fields += fmt[i] == '|';
+	if (nr != fields)
+		return log_reject(log, data_at, err,
+				  "wrong number of fields for the template");
+	if (imasnap_log_is_violation(rec) &&
+	    !violation_digests_zero(log, rec, fmt, fmt_len))
+		return log_reject(log, data_at, err,
+				  "violation with a file digest that is not zero");
 	return 0;
 }
 
@@ -153,7 +274,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 	rec->offset = log->offset;
 	rec->index = log->index;
 	rec->pcr = log_u32(log, buf);
-	if (rec->pcr >= IMASNAP_LOG_PCR_MAX)
+	if (rec->pcr >= IMASNAP_NR_PCRS)
 		return log_reject(log, 0, err, "PCR index out of range");
 	rec->digest = buf + 4;
 	rec->name_len = log_u32(log, buf + 4 + IMASNAP_SHA1_DIGEST_SIZE);
@@ -184,6 +305,14 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 		rec->data = buf + pos;
 		rec->data_len = (u32)need + dlen;
 		rec->nr_fields = 2;
+		/* Hashed zero-padded to 256 bytes: NULs would not change the digest. */
+		if (memchr(rec->data + need, 0, dlen))
+			return log_reject(log, pos + need, err,
+					  "'ima' event name holds a NUL byte");
+		if (imasnap_log_is_violation(rec) &&
+		    !all_zero(rec->data, IMASNAP_SHA1_DIGEST_SIZE))
+			return log_reject(log, pos, err,
+					  "violation with a file digest that is not zero");
 		pos += rec->data_len;
 	} else {
 		if (len - pos < 4)
@@ -227,9 +356,9 @@ int imasnap_log_guess_order(const u8 *buf, size_t len,
 
 	if (len < LOG_HDR_SIZE)
 		return -EBADMSG;
-	le = get_unaligned_le32(buf) < IMASNAP_LOG_PCR_MAX &&
+	le = get_unaligned_le32(buf) < IMASNAP_NR_PCRS &&
 	     get_unaligned_le32(nl) - 1 < IMASNAP_TEMPLATE_NAME_MAX;
-	be = get_unaligned_be32(buf) < IMASNAP_LOG_PCR_MAX &&
+	be = get_unaligned_be32(buf) < IMASNAP_NR_PCRS &&
 	     get_unaligned_be32(nl) - 1 < IMASNAP_TEMPLATE_NAME_MAX;
 	if (le == be)
 		return -EBADMSG;

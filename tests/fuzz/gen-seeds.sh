@@ -16,4 +16,17 @@ for d in "$here"/../data/*/; do
 	cp "$d/binary_runtime_measurements" "$out/fuzz_log/$name"
 	"$here/build/seedgen" "$out" "$d/binary_runtime_measurements" "$d/pcrs.txt"
 done
+# What IMA never writes although the template digest would not tell, made
+# from a real log's bytes: the parser must refuse each (issue 11).
+ng=$here/../data/ima-ng-sha1-sha256/binary_runtime_measurements
+patch_seed() {	# patch_seed NAME OFFSET BYTES...: a copy of the ima-ng log, patched
+	local f=$out/fuzz_log/$1 off=$2
+	shift 2
+	cp "$ng" "$f"
+	printf "$@" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+patch_seed pcr-24 0 '\x18\x00\x00\x00'
+patch_seed pcr-40 0 '\x28\x00\x00\x00'
+patch_seed template-zz-evi 28 'zz-evi'
+patch_seed violation-with-digest 4 '\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
 echo "seeds: $(find "$out" -type f | wc -l) files"

@@ -349,7 +349,87 @@ static size_t mk_legacy_long_name(unsigned char *b)
 	return pos + 256;
 }
 
+static size_t mk_pcr_24(unsigned char *b)
+{
+	u32 fl[] = { 40, 5 };
+
+	return build(b, 24, "ima-ng", fl, 2);
+}
+
+static size_t mk_unknown_template(unsigned char *b)
+{
+	u32 fl[] = { 40, 5 };
+
+	return build(b, 10, "zz-evil", fl, 2);
+}
+
+static size_t mk_format_with_unknown_field(unsigned char *b)
+{
+	u32 fl[] = { 40, 5 };
+
+	return build(b, 10, "d-ng|n-evil", fl, 2);
+}
+
+static size_t mk_format_with_other_field_count(unsigned char *b)
+{
+	u32 fl[] = { 40, 5, 3 };
+
+	return build(b, 10, "d-ng|n-ng", fl, 3);
+}
+
+/* A legacy 'ima' record; @name_len bytes of 'n' from @name, the rest as given. */
+static size_t mk_legacy(unsigned char *b, const char *name, u32 name_len, u8 tdigest, u8 fdigest)
+{
+	size_t pos = 0;
+
+	pos += put32(b, 10, false);
+	memset(b + 4, tdigest, 20);
+	pos += 20;
+	pos += put32(b + pos, 3, false);
+	memcpy(b + pos, "ima", 3);
+	pos += 3;
+	memset(b + pos, fdigest, 20);
+	pos += 20;
+	pos += put32(b + pos, name_len, false);
+	memcpy(b + pos, name, name_len);
+	return pos + name_len;
+}
+
+static size_t mk_legacy_name_with_nul(unsigned char *b)
+{
+	return mk_legacy(b, "/bin/sh\0\0", 9, 1, 2);
+}
+
+static size_t mk_legacy_violation_with_a_digest(unsigned char *b)
+{
+	return mk_legacy(b, "/bin/sh", 7, 0, 2);
+}
+
+/* ima-ng violation: zero template digest, "sha256:\0" + a digest that is not zero. */
+static size_t mk_violation_with_a_digest(unsigned char *b)
+{
+	u32 fl[] = { 8 + 32, 5 };
+	size_t n = build(b, 10, "ima-ng", fl, 2);
+
+	memset(b + 4, 0, 20);
+	memcpy(b + 38 + 4, "sha256:", 8);
+	return n;
+}
+
 static const struct malformed malformed[] = {
+	{ "pcr 24", "PCR index out of range", mk_pcr_24 },
+	{ "template name IMA cannot write",
+	  "template name is neither a template nor a format IMA can write", mk_unknown_template },
+	{ "format naming an unknown field",
+	  "template name is neither a template nor a format IMA can write",
+	  mk_format_with_unknown_field },
+	{ "format with another field count", "wrong number of fields for the template",
+	  mk_format_with_other_field_count },
+	{ "legacy name with NUL bytes", "'ima' event name holds a NUL byte", mk_legacy_name_with_nul },
+	{ "legacy violation with a file digest", "violation with a file digest that is not zero",
+	  mk_legacy_violation_with_a_digest },
+	{ "ima-ng violation with a file digest", "violation with a file digest that is not zero",
+	  mk_violation_with_a_digest },
 	{ "pcr 64", "PCR index out of range", mk_pcr_64 },
 	{ "empty template name", "template name length out of range", mk_name_len_0 },
 	{ "template name of 256 bytes", "template name length out of range", mk_name_len_256 },
@@ -392,21 +472,49 @@ static void log_next_rejects_each_malformed_record_class(void **state)
 	}
 }
 
-static void log_next_accepts_unknown_templates_with_any_field_count(void **state)
+static void log_next_takes_every_builtin_template_with_its_fields(void **state)
 {
-	static unsigned char buf[512];
-	u32 fl[] = { 3, 0, 9, 1 };
+	static const struct {
+		const char *name;
+		unsigned int nf;
+	} builtin[] = {
+		{ "ima-ng", 2 }, { "ima-sig", 3 }, { "ima-ngv2", 2 }, { "ima-sigv2", 3 },
+		{ "ima-buf", 3 }, { "ima-modsig", 5 }, { "evm-sig", 9 },
+	};
+	static unsigned char buf[1024];
+	u32 fl[9] = { 40, 5, 3, 0, 1, 2, 4, 4, 2 };
 	struct imasnap_log_record rec;
 	struct imasnap_log log;
 	struct imasnap_err err;
-	size_t n = build(buf, 11, "my-template_v2", fl, 4);
+	size_t i, n;
 
 	(void)state;
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		n = build(buf, 11, builtin[i].name, fl, builtin[i].nf);
+		imasnap_log_init(&log, IMASNAP_LOG_LE);
+		if (imasnap_log_next(&log, buf, n, true, &rec, &err) != (int)n)
+			fail_msg("%s: %s", builtin[i].name, err.reason);
+		assert_int_equal(rec.nr_fields, builtin[i].nf);
+	}
+}
+
+/* A violation's digest fields are zero, whatever its name says. */
+static void log_next_takes_a_violation_with_zero_digests(void **state)
+{
+	static unsigned char buf[512];
+	u32 fl[] = { 8 + 32, 5 };
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	size_t n = build(buf, 10, "ima-ng", fl, 2);
+
+	(void)state;
+	memset(buf + 4, 0, 20);
+	memset(buf + 38 + 4, 0, 40);
+	memcpy(buf + 38 + 4, "sha256:", 8);
 	imasnap_log_init(&log, IMASNAP_LOG_LE);
 	assert_int_equal(imasnap_log_next(&log, buf, n, true, &rec, &err), (int)n);
-	assert_int_equal(rec.nr_fields, 4);
-	assert_int_equal(rec.pcr, 11);
-	assert_false(rec.legacy);
+	assert_true(imasnap_log_is_violation(&rec));
 }
 
 static void log_next_accepts_template_format_strings_as_names(void **state)
@@ -416,13 +524,13 @@ static void log_next_accepts_template_format_strings_as_names(void **state)
 	struct imasnap_log_record rec;
 	struct imasnap_log log;
 	struct imasnap_err err;
-	size_t n = build(buf, 63, "d-ng|n-ng", fl, 2);
+	size_t n = build(buf, 23, "d-ng|n-ng", fl, 2);
 
 	(void)state;
 	/* ima_template_fmt=d-ng|n-ng: IMA prints the format as the name. */
 	imasnap_log_init(&log, IMASNAP_LOG_LE);
 	assert_int_equal(imasnap_log_next(&log, buf, n, true, &rec, &err), (int)n);
-	assert_int_equal(rec.pcr, 63);
+	assert_int_equal(rec.pcr, 23);
 }
 
 static void log_next_needs_more_bytes_before_end_of_log(void **state)
@@ -450,7 +558,8 @@ int main(void)
 		cmocka_unit_test(log_next_reads_big_endian_logs),
 		cmocka_unit_test(log_field_returns_ima_ng_digest_and_name),
 		cmocka_unit_test(log_next_rejects_each_malformed_record_class),
-		cmocka_unit_test(log_next_accepts_unknown_templates_with_any_field_count),
+		cmocka_unit_test(log_next_takes_every_builtin_template_with_its_fields),
+		cmocka_unit_test(log_next_takes_a_violation_with_zero_digests),
 		cmocka_unit_test(log_next_accepts_template_format_strings_as_names),
 		cmocka_unit_test(log_next_needs_more_bytes_before_end_of_log),
 	};
