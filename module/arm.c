@@ -8,8 +8,9 @@
  * kexec the reboot notifier continues reading on it and gets only the
  * records measured after the cut, without formatting the log again.
  *
- * Everything the capture needs is allocated here, so the notifier allocates
- * nothing.  Called with imasnap_dev.lock held.
+ * The capture's own memory (the tail buffer, the replay state, the record)
+ * is allocated here; capture.c says what the kernel code it calls still
+ * allocates.  Called with imasnap_dev.lock held.
  */
 #include <linux/slab.h>
 

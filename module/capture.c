@@ -3,7 +3,17 @@
  * The capture: build the handoff record from the armed cut, the records
  * measured after it, the TPM's PCRs and reset counters, and write it into
  * the carry window.  The reboot notifier (notify.c) calls it; KUnit calls it
- * with a buffer for a log and a fake TPM.  Allocates nothing: arm.c did.
+ * with a buffer for a log and a fake TPM.
+ *
+ * Its own memory (the tail buffer, the replay state, the record) was
+ * allocated at arm time; the kernel code it calls allocates.  The TPM driver
+ * takes one page (tpm_buf_init(), GFP_KERNEL) per command and frees it
+ * before the command returns: one TPM2_ReadClock, and one TPM2_PCR_Read per
+ * bank and PCR read.  IMA's seq_file allocates a buffer (kvmalloc, a page,
+ * doubled until the record fits) only when it has none yet (a cut at
+ * Offset=0) or a record after the cut does not fit the one kept since arm.
+ * A failed allocation still leaves a record, flagged no_tpm or
+ * tail_unreadable.
  */
 #include <linux/ktime.h>
 

@@ -78,9 +78,12 @@ int imasnap_window_map(struct imasnap_window *w, const char *arg);
 void imasnap_window_unmap(struct imasnap_window *w);
 
 /*
- * What the next kernel found in the window.  NONE: no record (first boot);
- * ACCEPTED: a fresh, verified record, re-seeded from; REJECTED: @reason says
- * why (a readable record is still kept in @buf for inspection).
+ * What the next kernel found in the window; @reason says it in words.  NONE:
+ * no record (an empty window, or one without the record magic, as after a
+ * cold boot); ACCEPTED: a fresh, verified record, re-seeded from; REJECTED:
+ * not trusted (a readable record is still kept in @buf for inspection);
+ * RELEASED: was ACCEPTED or REJECTED until userspace wrote release, which
+ * freed @buf and wiped the window (@reason stays).
  */
 enum imasnap_carried_state {
 	IMASNAP_CARRIED_NONE,
@@ -115,7 +118,7 @@ struct imasnap_armed {
 	struct imasnap_source src;	/* IMA's log, positioned at the cut */
 	loff_t pos;
 	enum imasnap_log_order order;
-	/* Preallocated at arm time: the capture allocates nothing. */
+	/* Allocated at arm time, for the capture (see capture.c). */
 	u8 *tail;		/* window-sized */
 	size_t tail_cap;
 	struct imasnap_replay *rp;

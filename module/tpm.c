@@ -43,6 +43,7 @@ static int chip_read_pcrs(void *priv, u32 bank_mask, u32 pcr_mask,
 		for (p = 0; p < IMASNAP_NR_PCRS; p++) {
 			if (!(pcr_mask & (1U << p)))
 				continue;
+			/* One TPM2_PCR_Read, in a page the driver allocates. */
 			memset(&d, 0, sizeof(d));
 			d.alg_id = imasnap_bank_info(b)->alg_id;
 			ret = tpm_pcr_read(chip, p, &d);
