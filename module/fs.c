@@ -19,8 +19,6 @@
 
 #include "imasnap_mod.h"
 
-static struct dentry *dir, *f_status, *f_arm, *f_carried, *f_tail, *f_release;
-
 static const char *const carried_names[] = {
 	[IMASNAP_CARRIED_NONE] = "none",
 	[IMASNAP_CARRIED_ACCEPTED] = "accepted",
@@ -141,7 +139,7 @@ static ssize_t arm_write(struct file *file, const char __user *ubuf,
 	if (IS_ERR(text))
 		return PTR_ERR(text);
 	mutex_lock(&d->lock);
-	if (!strcmp(text, "disarm") || !strcmp(text, "disarm\n")) {
+	if (sysfs_streq(text, "disarm")) {
 		imasnap_disarm(&d->arm);
 		d->armed = false;
 		ret = 0;
@@ -182,20 +180,12 @@ static ssize_t carried_read(struct file *file, char __user *ubuf, size_t count,
 			    loff_t *ppos)
 {
 	struct imasnap_dev *d = &imasnap_dev;
-	bool tail = file->f_inode->i_private;
 	ssize_t ret = 0;
 
 	mutex_lock(&d->lock);
-	if (d->carried.buf) {
-		if (tail)
-			ret = simple_read_from_buffer(ubuf, count, ppos,
-						      d->carried.rec.tail,
-						      d->carried.rec.tail_size);
-		else
-			ret = simple_read_from_buffer(ubuf, count, ppos,
-						      d->carried.buf,
-						      d->carried.len);
-	}
+	if (d->carried.buf)
+		ret = simple_read_from_buffer(ubuf, count, ppos, d->carried.buf,
+					      d->carried.len);
 	mutex_unlock(&d->lock);
 	return ret;
 }
@@ -203,6 +193,27 @@ static ssize_t carried_read(struct file *file, char __user *ubuf, size_t count,
 static const struct file_operations carried_fops = {
 	.owner = THIS_MODULE,
 	.read = carried_read,
+	.llseek = default_llseek,
+};
+
+static ssize_t carried_tail_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct imasnap_dev *d = &imasnap_dev;
+	ssize_t ret = 0;
+
+	mutex_lock(&d->lock);
+	if (d->carried.buf)
+		ret = simple_read_from_buffer(ubuf, count, ppos,
+					      d->carried.rec.tail,
+					      d->carried.rec.tail_size);
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+static const struct file_operations carried_tail_fops = {
+	.owner = THIS_MODULE,
+	.read = carried_tail_read,
 	.llseek = default_llseek,
 };
 
@@ -233,36 +244,62 @@ static const struct file_operations release_fops = {
 	.llseek = noop_llseek,
 };
 
+static const struct {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+} fs_files[] = {
+	{ "status", 0400, &status_fops },
+	{ "arm", 0200, &arm_fops },
+	{ "carried", 0400, &carried_fops },
+	{ "carried_tail", 0400, &carried_tail_fops },
+	{ "release", 0200, &release_fops },
+};
+
+static struct dentry *fs_dir, *fs_dentry[ARRAY_SIZE(fs_files)];
+
+/* Remove the first @n files of fs_files[], newest first, then the folder. */
+static void fs_remove(int n)
+{
+	while (n--) {
+		securityfs_remove(fs_dentry[n]);
+		fs_dentry[n] = NULL;
+	}
+	securityfs_remove(fs_dir);
+	fs_dir = NULL;
+}
+
 int imasnap_fs_init(void)
 {
-	dir = securityfs_create_dir("imasnap", NULL);
-	if (IS_ERR(dir))
-		return PTR_ERR(dir);
-	f_status = securityfs_create_file("status", 0400, dir, NULL, &status_fops);
-	f_arm = securityfs_create_file("arm", 0200, dir, NULL, &arm_fops);
-	f_carried = securityfs_create_file("carried", 0400, dir, NULL,
-					   &carried_fops);
-	f_tail = securityfs_create_file("carried_tail", 0400, dir, (void *)1,
-					&carried_fops);
-	f_release = securityfs_create_file("release", 0200, dir, NULL,
-					   &release_fops);
-	if (IS_ERR(f_status) || IS_ERR(f_arm) || IS_ERR(f_carried) ||
-	    IS_ERR(f_tail) || IS_ERR(f_release)) {
-		imasnap_fs_exit();
-		return -ENOMEM;
+	struct dentry *de;
+	int i, ret;
+
+	de = securityfs_create_dir("imasnap", NULL);
+	if (IS_ERR(de)) {
+		pr_err("cannot create securityfs folder imasnap (%ld)\n",
+		       PTR_ERR(de));
+		return PTR_ERR(de);
+	}
+	fs_dir = de;
+	for (i = 0; i < ARRAY_SIZE(fs_files); i++) {
+		de = securityfs_create_file(fs_files[i].name, fs_files[i].mode,
+					    fs_dir, NULL, fs_files[i].fops);
+		if (IS_ERR(de)) {
+			ret = PTR_ERR(de);
+			pr_err("cannot create securityfs file %s (%d)\n",
+			       fs_files[i].name, ret);
+			goto err_remove;
+		}
+		fs_dentry[i] = de;
 	}
 	return 0;
+
+err_remove:
+	fs_remove(i);
+	return ret;
 }
 
 void imasnap_fs_exit(void)
 {
-	struct dentry **files[] = { &f_release, &f_tail, &f_carried, &f_arm,
-				    &f_status, &dir };
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		if (!IS_ERR_OR_NULL(*files[i]))
-			securityfs_remove(*files[i]);
-		*files[i] = NULL;
-	}
+	fs_remove(ARRAY_SIZE(fs_files));
 }
