@@ -296,6 +296,44 @@ if [ -x "$FORGE_RECORD" ]; then
 	expect collect_archives_a_tail_that_replays_to_the_record 0 '^shard 1: tail of 3 records .* carried across kexec$' -- \
 		collect_with "$C" "$cut" "$tmp/tail-all.pcrs"
 fi
+# boot_aggregate: every boot's log begins with it, it is IMA's digest of
+# PCRs 0-9, and kexec does not change them: one value per power cycle.
+mkdir -p "$tmp/ba"
+expect verify_checks_the_boot_aggregate_against_pcrs_0_9 0 \
+	'^boot_aggregate: sha256, of 1 boot since the last cold boot, matches the PCR file.s PCRs 0-9$' -- \
+	"$IMASNAP" verify --dir "$tmp/ba" --log "$log" --pcrs "$d/pcrs.txt"
+sed 's/^sha256 3 .*/sha256 3 '"$(printf '%064d' 3)"'/' "$d/pcrs.txt" > "$tmp/pcr3.pcrs"
+expect verify_refuses_a_boot_aggregate_that_is_not_pcrs_0_9 5 \
+	'the sha256 boot_aggregate \(7eec9c1bcb825855\.\.\.\) is not the PCR file.s PCRs 0-9' -- \
+	"$IMASNAP" verify --dir "$tmp/ba" --log "$log" --pcrs "$tmp/pcr3.pcrs"
+expect verify_says_when_the_pcr_file_cannot_check_the_boot_aggregate 0 \
+	'^boot_aggregate: sha256 NOT checked: the PCR file has no PCRs 0-9$' -- \
+	"$IMASNAP" verify --dir "$tmp/ba" --log "$tmp/prefix" --pcrs "$tmp/prefix.pcrs"
+first=$("$IMASNAP" show "$log" | awk 'NR == 3 { print $2 }')
+tail -c +$((first + 1)) "$log" > "$tmp/no-ba"
+"$IMASNAP" replay --log "$tmp/no-ba" --banks sha1,sha256 > "$tmp/no-ba.pcrs"
+expect verify_refuses_a_boot_that_does_not_begin_with_boot_aggregate 5 \
+	'the live log begins a boot, but not with boot_aggregate' -- \
+	"$IMASNAP" verify --dir "$tmp/ba" --log "$tmp/no-ba" --pcrs "$tmp/no-ba.pcrs"
+expect snapshot_refuses_a_boot_that_does_not_begin_with_boot_aggregate 5 \
+	'does not begin with a boot_aggregate record' -- \
+	"$IMASNAP" snapshot --dir "$tmp/ba" --log "$tmp/no-ba" --pcrs "$tmp/no-ba.pcrs" --boot-id $BOOT1
+if [ -x "$FORGE" ]; then
+	# A kexec into a kernel whose boot_aggregate says other PCRs 0-9.
+	F=$tmp/forged-ba && mkdir -p "$F"
+	s384=$data/sha384-sha512/binary_runtime_measurements
+	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/end0" > /dev/null
+	"$FORGE" "$F" 1 tail $BOOT1 7 709 - "$(digest_of "$F/shard-00000000.ims")" \
+		"$tmp/end0" "$tmp/end0" > /dev/null
+	"$IMASNAP" replay --log "$s384" --start "$tmp/end0" > "$tmp/s384.end"
+	awk 'NR == FNR { seen[$1 " " $2] = 1; print; next } !seen[$1 " " $2]' \
+		"$tmp/s384.end" "$tmp/end0" > "$tmp/s384.end-all"
+	"$FORGE" "$F" 2 log $BOOT2 0 0 "$s384" "$(digest_of "$F/shard-00000001.ims")" \
+		"$tmp/end0" "$tmp/s384.end-all" > /dev/null
+	expect verify_refuses_two_boot_aggregates_in_one_power_cycle 5 \
+		'the sha256 boot_aggregate of shard 2 differs from that of shard 0, with no cold boot in between' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt"
+fi
 # The systemd units, as systemd reads them (the binary path pointed at this build).
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"

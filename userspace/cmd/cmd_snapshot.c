@@ -217,14 +217,23 @@ out:
 static int snap_replay(struct snap *sn)
 {
 	struct snap_buf *b = &sn->body;
+	struct imasnap_boot_aggregate ba;
 	struct imasnap_log_record rec;
 	struct imasnap_err err;
+	const char *why;
 	int ret;
 
 	if (!sn->s.offset && !b->parsed && b->len)
 		imasnap_log_guess_order(b->p, b->len, &sn->log.order);
 	while ((ret = imasnap_log_next(&sn->log, b->p + b->parsed, b->len - b->parsed, true,
 				       &rec, &err)) > 0) {
+		/* A boot's log begins with boot_aggregate, or verify refuses it. */
+		if (!sn->s.offset && !rec.index &&
+		    imasnap_boot_aggregate_of(&sn->log, &rec, &ba, &why)) {
+			imasnap_errorf("snapshot: %s does not begin with a boot_aggregate record, as a kernel's IMA log does",
+				       sn->co->log);
+			return -IMASNAP_EVERIFY;
+		}
 		ret = imasnap_replay_record(&sn->rp, &rec, &err);
 		if (ret)
 			break;

@@ -101,6 +101,9 @@ struct verify {
 	struct imasnap_tpm2 *tpm;
 	EVP_PKEY *ak;
 	u32 banks;			/* the banks compared */
+	u32 tpm_banks;			/* the banks the TPM (PCR file, quote) has */
+	u32 boot_checked;		/* banks whose boot_aggregate was checked */
+	u32 boot_unchecked;		/* ... that could not be: the PCR file has no PCRs 0-9 */
 	int bad;			/* the first bank that does not reach the TPM, or -1 */
 };
 
@@ -341,6 +344,7 @@ static int verify_target(struct verify *v)
 		ret = cmd_pcr_source(&co, &v->tpm_pcrs, &v->tpm, &v->banks);
 	if (ret)
 		return ret;
+	v->tpm_banks = v->banks;
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if ((v->banks & (1U << b)) && !imasnap_evp_has(v->evp, b)) {
 			imasnap_errorf("verify: OpenSSL has no %s: that bank is not checked",
@@ -452,6 +456,56 @@ static int verify_compare(struct verify *v)
 		   v->c.have_newest ? "the state the archive vouches for" : "zero", diff);
 }
 
+/*
+ * Each boot_aggregate since the last cold boot against PCRs 0-9 of its
+ * bank: read from the TPM, or the PCR file's (which may not have them:
+ * then not checked, and said so); the quote's are checked in
+ * verify_quote_digest().  A zero boot_aggregate says IMA found no such
+ * bank: true only when the TPM has none.
+ */
+static int verify_boot_aggregates(struct verify *v)
+{
+	struct imasnap_chain *c = &v->c;
+	u8 want[IMASNAP_MAX_DIGEST_SIZE];
+	char got_hex[17], want_hex[17];
+	int b, ret;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		const struct imasnap_chain_boot *ba = &c->boot[b];
+		const char *name = imasnap_bank_info(b)->name;
+		u32 need = imasnap_boot_aggregate_pcrs(b);
+
+		if (!ba->set)
+			continue;
+		if (v->tpm && (v->tpm_banks & (1U << b))) {
+			ret = imasnap_tpm2_read_pcrs(v->tpm, 1U << b, need, &v->tpm_pcrs);
+			if (ret)
+				return ret;
+		}
+		if (ba->zero && !(v->tpm_banks & (1U << b)))
+			continue;	/* IMA found no such bank, and there is none */
+		ret = imasnap_boot_aggregate_expect(v->evp, b, &v->tpm_pcrs, want);
+		if (ret == -ENOENT && v->o.pcrs && !ba->zero) {
+			v->boot_unchecked |= 1U << b;
+			continue;
+		}
+		if (ret && ret != -ENOENT)
+			return ret;
+		if (!ret && !ba->zero && !memcmp(want, ba->digest, imasnap_bank_info(b)->size)) {
+			v->boot_checked |= 1U << b;
+			continue;
+		}
+		imasnap_hex_encode(ba->digest, 8, got_hex);
+		if (!ret)
+			imasnap_hex_encode(want, 8, want_hex);
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			   "the %s boot_aggregate (%s...) is not %s PCRs 0-%d (%s%s): what the firmware and boot loader measured is not what the log says",
+			   name, got_hex, v->o.pcrs ? "the PCR file's" : "the TPM's",
+			   b == IMASNAP_BANK_SHA1 ? 7 : 9, ret ? "missing" : want_hex, ret ? "" : "...");
+	}
+	return 0;
+}
+
 /* With --require-attested, a shard only linked by digests is a failure. */
 static int verify_attested(const struct verify *v)
 {
@@ -477,9 +531,47 @@ static int verify_save(const struct verify *v)
 	return 0;
 }
 
-static void verify_report(const struct verify_opts *o, const struct imasnap_chain *c,
-			  const struct imasnap_replay *rp)
+/* "sha256" or "sha1, sha256": the banks of @mask. */
+static const char *bank_names(u32 mask, char *buf, size_t size)
 {
+	size_t n = 0;
+	int b;
+
+	buf[0] = 0;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (mask & (1U << b))
+			n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s",
+					      n ? ", " : "", imasnap_bank_info(b)->name);
+	return buf;
+}
+
+/* What the boot_aggregates since the last cold boot were checked against. */
+static const char *boot_result(const struct verify *v)
+{
+	if (v->boot_unchecked)
+		return "unchecked";
+	return v->boot_checked ? "checked" : "none";
+}
+
+static void verify_report_boot(const struct verify *v)
+{
+	char names[64];
+
+	if (v->boot_checked)
+		printf("boot_aggregate: %s, of %llu boot%s since the last cold boot, matches %s PCRs 0-9\n",
+		       bank_names(v->boot_checked, names, sizeof(names)),
+		       (unsigned long long)v->c.boots, v->c.boots == 1 ? "" : "s",
+		       v->o.quote ? "the quote's" : v->o.pcrs ? "the PCR file's" : "the TPM's");
+	if (v->boot_unchecked)
+		printf("boot_aggregate: %s NOT checked: the PCR file has no PCRs 0-9\n",
+		       bank_names(v->boot_unchecked, names, sizeof(names)));
+}
+
+static void verify_report(const struct verify *v)
+{
+	const struct verify_opts *o = &v->o;
+	const struct imasnap_chain *c = &v->c;
+	const struct imasnap_replay *rp = &v->rp;
 	char from[96] = "", past[96] = "";
 
 	if (o->from)
@@ -520,6 +612,8 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 			json_object_object_add(j, "linked_last",
 					       json_object_new_int64((int64_t)c->linked_last));
 		}
+		json_object_object_add(j, "boot_aggregate", json_object_new_string(boot_result(v)));
+		json_object_object_add(j, "boots", json_object_new_int64((int64_t)c->boots));
 		cmd_json_print(j);
 		return;
 	}
@@ -533,6 +627,7 @@ static void verify_report(const struct verify_opts *o, const struct imasnap_chai
 		       c->quoted == 1 ? "" : "s",
 		       c->signed_quotes == c->quoted ? "signatures checked with the AK" :
 		       "signatures NOT checked (no --ak)");
+	verify_report_boot(v);
 	if (c->linked)
 		printf("only linked: shards %llu..%llu (%llu of %llu): a cold boot came after them and no trailer quote the AK signed covers them\n",
 		       (unsigned long long)c->linked_first, (unsigned long long)c->linked_last,
@@ -558,12 +653,14 @@ int verify_main(int argc, char **argv)
 		ret = verify_live(v);
 	if (!ret)
 		ret = verify_compare(v);
+	if (!ret && !v->o.quote)
+		ret = verify_boot_aggregates(v);
 	if (!ret)
 		ret = verify_attested(v);
 	if (!ret && v->o.save)
 		ret = verify_save(v);
 	if (!ret)
-		verify_report(&v->o, &v->c, &v->rp);
+		verify_report(v);
 	imasnap_chain_free(&v->c);
 out:
 	imasnap_tpm2_close(v->tpm);

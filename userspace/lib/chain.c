@@ -478,6 +478,8 @@ static int chain_begin_anchored(struct imasnap_chain *c, const struct imasnap_ch
 			    "shard %llu cannot anchor: only a log shard with records can",
 			    ull(first));
 	ret = chain_end(rp, prev, scratch);
+	if (!ret && !prev->first_entry)
+		ret = imasnap_chain_boot(c, &prev->boot, prev->seq, true);
 	if (!ret)
 		ret = chain_rules(c, rp, prev, true);
 	if (!ret)
@@ -518,6 +520,42 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 	return 0;
 }
 
+static const char *where(u64 seq, char *buf, size_t size)
+{
+	if (seq == IMASNAP_LIVE)
+		snprintf(buf, size, "the live log");
+	else
+		snprintf(buf, size, "shard %llu", ull(seq));
+	return buf;
+}
+
+int imasnap_chain_boot(struct imasnap_chain *c, const struct imasnap_boot_aggregate *ba, u64 seq,
+		       bool new_boot)
+{
+	const struct imasnap_bank_info *bi;
+	struct imasnap_chain_boot *b;
+	char here[32], there[32];
+
+	if (!ba->present)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "%s begins a boot, but not with boot_aggregate: a kernel IMA did not measure from its start",
+			    where(seq, here, sizeof(here)));
+	bi = imasnap_bank_info(ba->bank);
+	b = &c->boot[ba->bank];
+	if (b->set && (b->zero != ba->zero || memcmp(b->digest, ba->digest, bi->size)))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the %s boot_aggregate of %s differs from that of %s, with no cold boot in between (kexec does not change PCRs 0-9)",
+			    bi->name, where(seq, here, sizeof(here)), where(b->seq, there, sizeof(there)));
+	if (!b->set) {
+		b->set = true;
+		b->zero = ba->zero;
+		memcpy(b->digest, ba->digest, bi->size);
+		b->seq = seq;
+	}
+	c->boots += new_boot;
+	return 0;
+}
+
 /* Shard @i, read into @sh, after @prev (NULL: none): checked, and counted. */
 static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
 		      struct imasnap_evp *evp, u64 i, struct imasnap_shard *sh,
@@ -538,8 +576,17 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 				  (o->from && prev->seq == o->from->shard.seq));
 	if (ret)
 		return ret;
-	if (cold)
+	if (cold) {
 		c->clock.cold_boots++;
+		/* The TPM was reset: new PCRs 0-9, new boot_aggregates. */
+		memset(c->boot, 0, sizeof(c->boot));
+		c->boots = 0;
+	}
+	if (sh->kind == IMASNAP_SHARD_LOG && !sh->first_entry) {
+		ret = imasnap_chain_boot(c, &sh->boot, sh->seq, true);
+		if (ret)
+			return ret;
+	}
 	/* A cold boot reset the TPM: what came before it only links to what follows. */
 	if (cold && c->pending) {
 		if (!c->linked)

@@ -12,6 +12,8 @@
 #ifndef _IMASNAP_CHAIN_H
 #define _IMASNAP_CHAIN_H
 
+#include <stdint.h>
+
 #include "checkpoint.h"
 #include "evp.h"
 #include "quote.h"
@@ -55,6 +57,17 @@ struct imasnap_chain {
 	u64 linked_first, linked_last;	/* the oldest and newest of them */
 	u64 pending;			/* walked since the last cold boot or signed quote */
 	u64 pending_first;
+	/*
+	 * The boot_aggregate of each bank since the last cold boot: kexec does
+	 * not reset the TPM, so every kernel since found the same PCRs 0-9.
+	 */
+	struct imasnap_chain_boot {
+		bool set;
+		bool zero;		/* IMA found no such bank */
+		u8 digest[IMASNAP_MAX_DIGEST_SIZE];
+		u64 seq;		/* the shard it was first seen in; live: IMASNAP_LIVE */
+	} boot[IMASNAP_NR_BANKS];
+	u64 boots;			/* boots seen since the last cold boot */
 	struct imasnap_checkpoint newest;	/* valid when count or from */
 	bool have_newest;
 	struct imasnap_chain_clock clock;
@@ -90,6 +103,18 @@ struct imasnap_chain {
 	void *boot_md;			/* ... of the live log from its start */
 	void *body_md;			/* ... of the trusted shard's body in it */
 };
+
+/* The seq of the live log, where a shard's would be. */
+#define IMASNAP_LIVE	UINT64_MAX
+
+/*
+ * A boot's first record, at shard @seq (or IMASNAP_LIVE): it must be a
+ * boot_aggregate, and of the same value as every other boot's in its bank
+ * since the last cold boot.  @new_boot: not a boot seen already (the live
+ * log goes on in the boot of the newest shards).  0 or -IMASNAP_EVERIFY.
+ */
+int imasnap_chain_boot(struct imasnap_chain *c, const struct imasnap_boot_aggregate *ba, u64 seq,
+		       bool new_boot);
 
 /* "imasnap: verify: <message>" on stderr; returns @err, a -errno. */
 int imasnap_verify_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@
  *   fileio.h      bounded whole-file reads, the one atomic file writer
  *   logfile.h     streaming binary_runtime_measurements reader
  *   pcrfile.h     "<alg> <pcr> <hex>" PCR files, bank lists
+ *   boot.h        boot_aggregate records and the PCRs 0-9 they digest
  *   shard.h       the shard file format
  *   archive.h     the archive folder: shard names, range, newest; boot id
  *   quote.h       the quote file format and a verifier's quote checks
@@ -26,6 +27,7 @@
 
 #include "ak.h"
 #include "archive.h"
+#include "boot.h"
 #include "chain.h"
 #include "checkpoint.h"
 #include "error.h"

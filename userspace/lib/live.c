@@ -98,12 +98,23 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 			      const struct imasnap_log_record *rec,
 			      struct imasnap_replay *rp, struct imasnap_err *err)
 {
+	struct imasnap_boot_aggregate ba;
+	const char *why;
 	const u8 *text;
 	u32 len;
 	int ret;
 
 	c->live_records++;
 	c->live_bytes = rec->offset + rec->size;
+	if (!rec->index) {
+		ret = imasnap_boot_aggregate_of(log, rec, &ba, &why);
+		if (ret == -EBADMSG)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log's boot_aggregate: %s", why);
+		/* With shards of its own boot the live log's boot was counted already. */
+		ret = imasnap_chain_boot(c, &ba, IMASNAP_LIVE, !c->skip && !c->nr_slices);
+		if (ret)
+			return ret;
+	}
 	/* The log from its start is hashed only for a checkpoint, to check or to save. */
 	if ((c->check_prefix || c->save_at) && !EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
 		return imasnap_ossl_fail("SHA-256");

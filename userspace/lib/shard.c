@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "archive.h"
+#include "boot.h"
 #include "error.h"
 #include "fileio.h"
 #include "shard.h"
@@ -174,11 +175,30 @@ struct body_ctx {
 	EVP_MD_CTX *body_md;
 	u8 *buf;
 	size_t have;
+	struct imasnap_shard *sh;
+	struct imasnap_replay *rp;
 };
+
+/* Each body record: a boot's first one is its boot_aggregate; replayed with @rp. */
+static int body_record(void *priv, const struct imasnap_log *log,
+		       const struct imasnap_log_record *rec, struct imasnap_err *err)
+{
+	struct body_ctx *c = priv;
+	const char *why;
+
+	if (!rec->index && !c->sh->first_entry &&
+	    imasnap_boot_aggregate_of(log, rec, &c->sh->boot, &why) == -EBADMSG) {
+		err->reason = "a boot_aggregate record whose digest field is not a digest of a known bank";
+		err->offset = rec->offset;
+		err->index = rec->index;
+		return -EBADMSG;
+	}
+	return c->rp ? imasnap_replay_record(c->rp, rec, err) : 0;
+}
 
 /* Stream @sh->body_size bytes: digest, parse, count and maybe replay them. */
 static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
-		      struct imasnap_replay *rp, struct imasnap_err *err)
+		      struct imasnap_err *err)
 {
 	struct imasnap_log log;
 	u64 left = sh->body_size;
@@ -200,8 +220,7 @@ static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 			c->have += want;
 			left -= want;
 		}
-		ret = imasnap_log_feed(&log, c->buf, &c->have, !left,
-				       rp ? imasnap_replay_fn : NULL, rp, err);
+		ret = imasnap_log_feed(&log, c->buf, &c->have, !left, body_record, c, err);
 		if (ret)
 			return ret;
 		if (!left)
@@ -309,7 +328,9 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 	}
 	if (rp)
 		imasnap_replay_start(rp, &sh->start);
-	ret = shard_body(fd, sh, &c, rp, err);
+	c.sh = sh;
+	c.rp = rp;
+	ret = shard_body(fd, sh, &c, err);
 	if (!ret)
 		ret = imasnap_read_full(fd, sh->trailer, sh->trailer_size);
 	if (ret == -ENODATA)

@@ -24,7 +24,7 @@
 #ifndef _IMASNAP_SHARD_H
 #define _IMASNAP_SHARD_H
 
-#include "../../lib/core.h"
+#include "boot.h"
 
 #define IMASNAP_SHARD_MAGIC	0x53534d49	/* "IMSS" */
 #define IMASNAP_SHARD_VERSION	1
@@ -74,6 +74,8 @@ struct imasnap_shard {
 	u8 prev_digest[32];
 	u8 body_digest[32];
 	u8 digest[32];			/* of the file, trailer excluded */
+	/* Read, not written: a boot's first shard's first record, if boot_aggregate. */
+	struct imasnap_boot_aggregate boot;
 	struct imasnap_state start;
 	struct imasnap_state end;
 	u8 trailer[IMASNAP_SHARD_TRAILER_MAX];	/* trailer_size bytes */

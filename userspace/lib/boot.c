@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * boot_aggregate records (boot.h): told from other records by their event
+ * name, their digest taken from the d-ng field ("<algo>:\0" + digest) or,
+ * in the legacy 'ima' template, the SHA-1 file digest.
+ */
+#include "boot.h"
+
+static bool all_zero(const u8 *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+int imasnap_boot_aggregate_of(const struct imasnap_log *log, const struct imasnap_log_record *rec,
+			      struct imasnap_boot_aggregate *ba, const char **why)
+{
+	static const char name[] = IMASNAP_BOOT_AGGREGATE_NAME;
+	const u8 *n, *d, *colon;
+	u32 nl, dl, size;
+	int bank;
+
+	memset(ba, 0, sizeof(*ba));
+	if (imasnap_log_field(log, rec, 1, &n, &nl) || imasnap_log_field(log, rec, 0, &d, &dl))
+		return -ENOENT;
+	/* n-ng is NUL-terminated; the legacy name is not. */
+	if (rec->legacy ? nl != sizeof(name) - 1 || memcmp(n, name, nl) :
+			  nl != sizeof(name) || memcmp(n, name, nl))
+		return -ENOENT;
+	*why = "its digest field is not '<algo>:' and a digest of a known bank";
+	if (rec->legacy) {
+		bank = IMASNAP_BANK_SHA1;
+	} else {
+		colon = memchr(d, ':', dl);
+		if (!colon || (u32)(colon - d) + 2 > dl || colon[1])
+			return -EBADMSG;
+		bank = imasnap_bank_by_name((const char *)d, (size_t)(colon - d));
+		if (bank < 0)
+			return -EBADMSG;
+		dl -= (u32)(colon + 2 - d);
+		d = colon + 2;
+	}
+	size = imasnap_bank_info(bank)->size;
+	if (dl != size)
+		return -EBADMSG;
+	ba->present = true;
+	ba->bank = bank;
+	memcpy(ba->digest, d, size);
+	ba->zero = all_zero(d, size);
+	return 0;
+}
+
+u32 imasnap_boot_aggregate_pcrs(int bank)
+{
+	return bank == IMASNAP_BANK_SHA1 ? 0xffU : 0x3ffU;
+}
+
+int imasnap_boot_aggregate_expect(struct imasnap_evp *evp, int bank,
+				  const struct imasnap_state *pcrs, u8 *out)
+{
+	struct imasnap_buf v[10];
+	u32 mask = imasnap_boot_aggregate_pcrs(bank);
+	unsigned int n = 0, p;
+
+	for (p = 0; p < 10; p++) {
+		if (!(mask & (1U << p)))
+			continue;
+		if (!imasnap_state_has(pcrs, bank, p))
+			return -ENOENT;
+		v[n].data = pcrs->pcr[bank][p];
+		v[n++].len = imasnap_bank_info(bank)->size;
+	}
+	return imasnap_evp_ops(evp)->digest(imasnap_evp_ops(evp)->priv, bank, v, n, out);
+}
