@@ -127,4 +127,30 @@ expect verify_refuses_a_quote_larger_than_any 4 'big.q: larger than its format a
 expect verify_refuses_a_quote_that_is_a_device 4 'zero: not a regular file' -- \
 	timeout 10 "$IMASNAP" verify --dir "$A" --log "$log" --quote /dev/zero --ak "$A/ak-rsa.pem" --nonce $N1
 
+# The boot_aggregate against the quoted PCRs 0-9, whose values the quote
+# file carries and the quote's PCR digest binds.
+"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-ba" --log "$tmp/log+11" > "$tmp/q-ba.out"
+expect quote_carries_pcrs_0_9_for_the_boot_aggregate 0 '^with sha256 PCRs 0-9 and their values, for the boot_aggregate$' -- \
+	cat "$tmp/q-ba.out"
+expect verify_checks_the_boot_aggregate_against_the_quote 0 \
+	'^boot_aggregate: sha256, of 1 boot since the last cold boot, matches the quote.s PCRs 0-9$' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-ba" --ak "$A/ak-rsa.pem" --nonce $N1
+cp "$tmp/q-ba" "$tmp/q-ba-flip" && flip "$tmp/q-ba-flip" $(($(stat -c %s "$tmp/q-ba") - 64 + 3))	# the last value's digest
+expect verify_refuses_pcr_values_the_quote_does_not_sign 5 'does not give the quote.s PCR digest' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-ba-flip" --ak "$A/ak-rsa.pem" --nonce $N1
+"$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-no-ba" --pcrs 10,11 > /dev/null
+expect verify_refuses_a_quote_without_pcrs_0_9 5 'the quote carries no sha256 PCRs 0-9, which the boot_aggregate digests' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-no-ba" --ak "$A/ak-rsa.pem" --nonce $N1
+# Root extends PCR 3 after boot: the boot_aggregate no longer tells the truth.
+head -c "$("$IMASNAP" show "$log" | awk 'NR == 3 { print $2 }')" "$log" > "$tmp/pcr3-record"
+printf '\x03\x00\x00\x00' | dd of="$tmp/pcr3-record" bs=1 conv=notrunc status=none
+"$EXTEND" "$TSS2_TCTI" "$tmp/pcr3-record" > /dev/null
+"$IMASNAP" quote --dir "$A" --nonce $N2 --out "$tmp/q-pcr3" --log "$tmp/log+11" > /dev/null
+expect verify_refuses_a_boot_aggregate_the_quoted_pcrs_contradict 5 \
+	'the sha256 boot_aggregate \(.*\) is not the quote.s PCRs 0-9' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-pcr3" --ak "$A/ak-rsa.pem" --nonce $N2
+expect verify_refuses_a_boot_aggregate_the_tpm_contradicts 5 \
+	'the sha256 boot_aggregate \(.*\) is not the TPM.s PCRs 0-9' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11"
+
 finish quote

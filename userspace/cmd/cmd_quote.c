@@ -140,22 +140,31 @@ static void quote_report(const struct quote_opts *o, const char *pem, long long 
 	cmd_json_print(j);
 }
 
-/* The PCRs the records of the IMA log @path extend. */
-static int log_pcrs(const char *path, u32 *pcrs)
+/*
+ * The PCRs the records of the IMA log @path extend, and the bank of its
+ * boot_aggregate (-1: its first record is none).
+ */
+static int log_pcrs(const char *path, u32 *pcrs, int *boot_bank)
 {
+	struct imasnap_boot_aggregate ba;
 	struct imasnap_log_record rec;
 	struct imasnap_logfile lf;
 	struct imasnap_err err;
+	const char *why;
 	int ret;
+
+	*boot_bank = -1;
 
 	ret = imasnap_logfile_open(&lf, path, IMASNAP_ORDER_AUTO);
 	if (ret) {
 		imasnap_errorf("quote: %s: %s (give --pcrs, or --log)", path, strerror(-ret));
 		return ret;
 	}
-	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0)
-		if (rec.pcr < IMASNAP_NR_PCRS)
-			*pcrs |= 1U << rec.pcr;
+	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+		if (!rec.index && !imasnap_boot_aggregate_of(&lf.log, &rec, &ba, &why))
+			*boot_bank = ba.bank;
+		*pcrs |= 1U << rec.pcr;
+	}
 	imasnap_logfile_close(&lf);
 	if (ret == -EBADMSG)
 		imasnap_errorf("quote: %s: record %llu: %s", path, (unsigned long long)err.index,
@@ -166,14 +175,22 @@ static int log_pcrs(const char *path, u32 *pcrs)
 }
 
 /* The selection for a nonce quote: @pcrs in every bank the TPM has. */
+/*
+ * The selection for a nonce quote: @pcrs in every bank the TPM has, and by
+ * default PCRs 0-9 of the boot_aggregate's bank (@boot: that bank's bit),
+ * whose values the quote file carries.
+ */
 static int quote_selection(const struct quote_opts *o, const struct cmd_common *co,
-			   struct imasnap_tpm2 *tpm, TPML_PCR_SELECTION *sel, u32 *pcrs)
+			   struct imasnap_tpm2 *tpm, TPML_PCR_SELECTION *sel, u32 *pcrs,
+			   u32 *boot)
 {
 	struct imasnap_shard *newest;
 	u32 banks, b, mask[IMASNAP_NR_BANKS];
+	int boot_bank = -1;
 	u64 count;
 	int ret = 0;
 
+	*boot = 0;
 	*pcrs = o->pcrs;
 	if (!*pcrs) {
 		newest = calloc(1, sizeof(*newest));
@@ -185,7 +202,7 @@ static int quote_selection(const struct quote_opts *o, const struct cmd_common *
 			*pcrs |= newest->end.pcr_mask[b];
 		free(newest);
 		if (!ret)
-			ret = log_pcrs(co->log, pcrs);
+			ret = log_pcrs(co->log, pcrs, &boot_bank);
 		if (ret)
 			return ret;
 	}
@@ -195,8 +212,51 @@ static int quote_selection(const struct quote_opts *o, const struct cmd_common *
 	banks &= o->banks;
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		mask[b] = (banks & (1U << b)) ? *pcrs : 0;
+	if (boot_bank >= 0 && (banks & (1U << boot_bank))) {
+		mask[boot_bank] |= imasnap_boot_aggregate_pcrs(boot_bank);
+		*boot = 1U << boot_bank;
+	}
 	imasnap_quote_select(mask, sel);
 	return 0;
+}
+
+#define QUOTE_TRIES	3
+
+/*
+ * Quote, with the values of PCRs 0-9 of @boot's bank read before and after:
+ * the same both times, or quote again (they hardly ever move).
+ */
+static int quote_with_values(struct imasnap_tpm2 *tpm, ESYS_TR ak, const u8 *nonce, size_t nlen,
+			     const TPML_PCR_SELECTION *sel, u32 boot, u8 *buf, size_t *len)
+{
+	struct imasnap_state *before = calloc(1, sizeof(*before));
+	struct imasnap_state *after = calloc(1, sizeof(*after));
+	int b = boot ? __builtin_ctz(boot) : 0, try, ret = 0;
+	u32 need = boot ? imasnap_boot_aggregate_pcrs(b) : 0;
+
+	if (!before || !after) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (try = 0; try < QUOTE_TRIES; try++) {
+		imasnap_state_init(before);
+		imasnap_state_init(after);
+		if (boot)
+			ret = imasnap_tpm2_read_pcrs(tpm, boot, need, before);
+		if (!ret)
+			ret = imasnap_tpm2_quote(tpm, ak, nonce, nlen, sel, boot ? before : NULL,
+						 buf, IMASNAP_QUOTE_MAX, len);
+		if (!ret && boot)
+			ret = imasnap_tpm2_read_pcrs(tpm, boot, need, after);
+		if (ret || !boot || !memcmp(before, after, sizeof(*before)))
+			goto out;
+	}
+	imasnap_errorf("quote: the TPM's PCRs 0-9 kept moving while quoting, %d times", QUOTE_TRIES);
+	ret = -ESTALE;
+out:
+	free(before);
+	free(after);
+	return ret;
 }
 
 /* quote --shard: the newest shard's end, over its body digest, into its trailer. */
@@ -234,7 +294,7 @@ static int quote_shard(const struct quote_opts *o, const struct cmd_common *co,
 		goto out;
 	}
 	imasnap_quote_select(sh->end.pcr_mask, &sel);
-	ret = imasnap_tpm2_quote(tpm, ak, sh->body_digest, 32, &sel, sh->trailer,
+	ret = imasnap_tpm2_quote(tpm, ak, sh->body_digest, 32, &sel, NULL, sh->trailer,
 				 sizeof(sh->trailer), &len);
 	if (ret)
 		goto out;
@@ -296,7 +356,7 @@ static int quote_nonce(const struct quote_opts *o, const struct cmd_common *co,
 	size_t nlen = strlen(o->nonce), len;
 	TPML_PCR_SELECTION sel;
 	u8 nonce[64], *buf;
-	u32 pcrs;
+	u32 pcrs, boot;
 	int ret;
 
 	if (nlen > 2 * sizeof(nonce) || nlen < 2 * IMASNAP_NONCE_MIN || nlen % 2 ||
@@ -305,13 +365,13 @@ static int quote_nonce(const struct quote_opts *o, const struct cmd_common *co,
 			       sizeof(nonce));
 		return -EINVAL;
 	}
-	ret = quote_selection(o, co, tpm, &sel, &pcrs);
+	ret = quote_selection(o, co, tpm, &sel, &pcrs, &boot);
 	if (ret)
 		return ret;
 	buf = malloc(IMASNAP_QUOTE_MAX);
 	if (!buf)
 		return -ENOMEM;
-	ret = imasnap_tpm2_quote(tpm, ak, nonce, nlen / 2, &sel, buf, IMASNAP_QUOTE_MAX, &len);
+	ret = quote_with_values(tpm, ak, nonce, nlen / 2, &sel, boot, buf, &len);
 	if (!ret)
 		ret = quote_write(o->out, buf, len);
 	if (!ret && co->json)
@@ -319,6 +379,10 @@ static int quote_nonce(const struct quote_opts *o, const struct cmd_common *co,
 	else if (!ret)
 		printf("quote of PCRs %#x in %u banks with the %s AK (%s): %s\n", pcrs, sel.count,
 		       o->alg, pem, o->out);
+	if (!ret && boot && !co->json)
+		printf("with %s PCRs 0-%d and their values, for the boot_aggregate\n",
+		       imasnap_bank_info(__builtin_ctz(boot))->name,
+		       boot == (1U << IMASNAP_BANK_SHA1) ? 7 : 9);
 	free(buf);
 	return ret;
 }

@@ -299,7 +299,7 @@ static int snap_quote(struct snap *sn)
 	imasnap_quote_select(sh->end.pcr_mask, &sel);
 	ret = imasnap_sha256(sn->evp, sn->body.p, sh->body_size, sh->body_digest);
 	if (!ret)
-		ret = imasnap_tpm2_quote(sn->tpm, sn->ak, sh->body_digest, 32, &sel, sh->trailer,
+		ret = imasnap_tpm2_quote(sn->tpm, sn->ak, sh->body_digest, 32, &sel, NULL, sh->trailer,
 					 sizeof(sh->trailer), &len);
 	if (!ret && imasnap_quote_parse(sh->trailer, len, q, &why))
 		ret = -IMASNAP_ETPM;

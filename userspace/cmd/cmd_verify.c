@@ -103,7 +103,8 @@ struct verify {
 	u32 banks;			/* the banks compared */
 	u32 tpm_banks;			/* the banks the TPM (PCR file, quote) has */
 	u32 boot_checked;		/* banks whose boot_aggregate was checked */
-	u32 boot_unchecked;		/* ... that could not be: the PCR file has no PCRs 0-9 */
+	u32 boot_unchecked;		/* ... that could not be, and why */
+	const char *boot_why;
 	int bad;			/* the first bank that does not reach the TPM, or -1 */
 };
 
@@ -254,16 +255,22 @@ static int verify_quote_load(const struct verify_opts *o, struct imasnap_quote *
  * as a state, digested as the TPM does.  -ENOENT: the selection names a
  * PCR the log does not account for.
  */
-static int quote_digest(const struct imasnap_replay *rp, const TPML_PCR_SELECTION *sel,
+static int quote_digest(const struct imasnap_replay *rp, const struct imasnap_quote *q,
 			const int lane_of[IMASNAP_NR_BANKS], struct imasnap_state *st, u8 out[32])
 {
+	u32 p;
 	int b;
 
 	imasnap_state_init(st);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if (lane_of[b] >= 0)
 			imasnap_replay_state(rp, (unsigned int)lane_of[b], st);
-	return imasnap_quote_state_digest(st, sel, out);
+	/* PCRs 0-9 no log replays: the values the quote file carries (the digest binds them). */
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		for (p = 0; p < IMASNAP_NR_PCRS; p++)
+			if (imasnap_state_has(&q->values, b, p) && !imasnap_state_has(st, b, p))
+				imasnap_state_set(st, b, p, q->values.pcr[b][p]);
+	return imasnap_quote_state_digest(st, &q->attest.attested.quote.pcrSelect, out);
 }
 
 /* Does the replay give the quote's pcrDigest under one rule per bank? */
@@ -308,14 +315,14 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 	for (combo = 0; combo < (1U << nb); combo++) {
 		for (i = 0; i < nb; i++)
 			lane_of[which[i]] = lanes[which[i]][(combo >> i) & 1];
-		if (!quote_digest(rp, &qi->pcrSelect, lane_of, st, digest) &&
+		if (!quote_digest(rp, q, lane_of, st, digest) &&
 		    !memcmp(digest, qi->pcrDigest.buffer, 32))
 			return 0;
 	}
 	/* Expected vs got under the normal rule. */
 	for (i = 0; i < nb; i++)
 		lane_of[which[i]] = lanes[which[i]][0];
-	if (quote_digest(rp, &qi->pcrSelect, lane_of, st, digest))
+	if (quote_digest(rp, q, lane_of, st, digest))
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 			    "the live log (%llu records) does not give the quote's PCR digest: the quote selects a PCR the log does not account for",
 			    (unsigned long long)rp->records);
@@ -484,9 +491,20 @@ static int verify_boot_aggregates(struct verify *v)
 		}
 		if (ba->zero && !(v->tpm_banks & (1U << b)))
 			continue;	/* IMA found no such bank, and there is none */
-		ret = imasnap_boot_aggregate_expect(v->evp, b, &v->tpm_pcrs, want);
+		if (v->o.quote && !(v->tpm_banks & (1U << b))) {
+			v->boot_unchecked |= 1U << b;
+			v->boot_why = "the quote does not select that bank (--banks let it)";
+			continue;
+		}
+		ret = imasnap_boot_aggregate_expect(v->evp, b, v->o.quote ? &v->q.values : &v->tpm_pcrs,
+						    want);
+		if (ret == -ENOENT && v->o.quote)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				   "the quote carries no %s PCRs 0-%d, which the boot_aggregate digests (a quote by imasnap quote without --pcrs does)",
+				   name, b == IMASNAP_BANK_SHA1 ? 7 : 9);
 		if (ret == -ENOENT && v->o.pcrs && !ba->zero) {
 			v->boot_unchecked |= 1U << b;
+			v->boot_why = "the PCR file has no PCRs 0-9";
 			continue;
 		}
 		if (ret && ret != -ENOENT)
@@ -500,7 +518,7 @@ static int verify_boot_aggregates(struct verify *v)
 			imasnap_hex_encode(want, 8, want_hex);
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 			   "the %s boot_aggregate (%s...) is not %s PCRs 0-%d (%s%s): what the firmware and boot loader measured is not what the log says",
-			   name, got_hex, v->o.pcrs ? "the PCR file's" : "the TPM's",
+			   name, got_hex, v->o.quote ? "the quote's" : v->o.pcrs ? "the PCR file's" : "the TPM's",
 			   b == IMASNAP_BANK_SHA1 ? 7 : 9, ret ? "missing" : want_hex, ret ? "" : "...");
 	}
 	return 0;
@@ -563,8 +581,8 @@ static void verify_report_boot(const struct verify *v)
 		       (unsigned long long)v->c.boots, v->c.boots == 1 ? "" : "s",
 		       v->o.quote ? "the quote's" : v->o.pcrs ? "the PCR file's" : "the TPM's");
 	if (v->boot_unchecked)
-		printf("boot_aggregate: %s NOT checked: the PCR file has no PCRs 0-9\n",
-		       bank_names(v->boot_unchecked, names, sizeof(names)));
+		printf("boot_aggregate: %s NOT checked: %s\n",
+		       bank_names(v->boot_unchecked, names, sizeof(names)), v->boot_why);
 }
 
 static void verify_report(const struct verify *v)
@@ -653,7 +671,7 @@ int verify_main(int argc, char **argv)
 		ret = verify_live(v);
 	if (!ret)
 		ret = verify_compare(v);
-	if (!ret && !v->o.quote)
+	if (!ret)
 		ret = verify_boot_aggregates(v);
 	if (!ret)
 		ret = verify_attested(v);

@@ -205,6 +205,7 @@ int imasnap_ak_keep(const char *dir, const char *alg, EVP_PKEY *pkey, char *pem,
  * @extra:	qualifyingData (a nonce, or a shard's body digest)
  * @elen:	its length, up to 64
  * @sel:	the PCRs
+ * @values:	the values of its PCRs 0-9 no log replays, or NULL
  * @out:	the quote in the file format, at most @cap bytes
  * @cap:	size of @out
  * @len:	bytes written
@@ -212,7 +213,8 @@ int imasnap_ak_keep(const char *dir, const char *alg, EVP_PKEY *pkey, char *pem,
  * Return: 0, -EINVAL or -IMASNAP_ETPM.
  */
 int imasnap_tpm2_quote(struct imasnap_tpm2 *tpm, ESYS_TR ak, const u8 *extra, size_t elen,
-		       const TPML_PCR_SELECTION *sel, u8 *out, size_t cap, size_t *len)
+		       const TPML_PCR_SELECTION *sel, const struct imasnap_state *values,
+		       u8 *out, size_t cap, size_t *len)
 {
 	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
 	TPM2B_ATTEST *quoted = NULL;
@@ -237,7 +239,7 @@ int imasnap_tpm2_quote(struct imasnap_tpm2 *tpm, ESYS_TR ak, const u8 *extra, si
 		goto out;
 	}
 	put_unaligned_le32(IMASNAP_QUOTE_MAGIC, out);
-	put_unaligned_le32(1, out + 4);
+	put_unaligned_le32(values ? 2 : 1, out + 4);
 	put_unaligned_le32(quoted->size, out + 8);
 	memcpy(out + 12, quoted->attestationData, quoted->size);
 	rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, out + 16 + quoted->size,
@@ -248,6 +250,20 @@ int imasnap_tpm2_quote(struct imasnap_tpm2 *tpm, ESYS_TR ak, const u8 *extra, si
 	}
 	put_unaligned_le32((u32)siglen, out + 12 + quoted->size);
 	*len = 16 + quoted->size + siglen;
+	if (values) {
+		/* struct imasnap_pcr_value is written aligned, then copied. */
+		struct imasnap_pcr_value v[IMASNAP_NR_BANKS * 10];
+		u32 k = imasnap_state_count(values);
+
+		if (k > ARRAY_SIZE(v) || cap - *len < 4 + k * sizeof(v[0])) {
+			imasnap_errorf("the quote does not fit in %zu bytes", cap);
+			goto out;
+		}
+		imasnap_state_put((u8 *)v, values);
+		put_unaligned_le32(k, out + *len);
+		memcpy(out + *len + 4, v, k * sizeof(v[0]));
+		*len += 4 + k * sizeof(v[0]);
+	}
 	ret = 0;
 out:
 	Esys_Free(quoted);

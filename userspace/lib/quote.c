@@ -50,11 +50,14 @@ int imasnap_read_ak(const char *path, EVP_PKEY **ak)
  */
 int imasnap_quote_parse(const u8 *buf, size_t len, struct imasnap_quote *q, const char **why)
 {
-	size_t off = 0, n, m;
+	size_t off = 0, n, m, end;
+	struct imasnap_err err;
+	u32 version, k, b;
 
 	memset(q, 0, sizeof(*q));
+	version = len >= 12 ? get_unaligned_le32(buf + 4) : 0;
 	if (len < 12 || get_unaligned_le32(buf) != IMASNAP_QUOTE_MAGIC ||
-	    get_unaligned_le32(buf + 4) != 1) {
+	    (version != 1 && version != 2)) {
 		*why = "not an imasnap quote";
 		return -EBADMSG;
 	}
@@ -66,9 +69,28 @@ int imasnap_quote_parse(const u8 *buf, size_t len, struct imasnap_quote *q, cons
 	memcpy(q->attest_bytes, buf + 12, n);
 	q->attest_len = n;
 	m = get_unaligned_le32(buf + 12 + n);
-	if (m != len - 16 - n) {
+	if (m > len - 16 - n || (version == 1 && m != len - 16 - n)) {
 		*why = "quote sizes out of bounds";
 		return -EBADMSG;
+	}
+	end = 16 + n + m;
+	if (version == 2) {
+		/* Read aligned: struct imasnap_pcr_value has u16 and u32 members. */
+		struct imasnap_pcr_value v[IMASNAP_NR_BANKS * 10];
+
+		k = len - end >= 4 ? get_unaligned_le32(buf + end) : UINT32_MAX;
+		if (k <= ARRAY_SIZE(v) && len - end - 4 == k * sizeof(v[0]))
+			memcpy(v, buf + end + 4, k * sizeof(v[0]));
+		if (k > ARRAY_SIZE(v) || len - end - 4 != k * sizeof(v[0]) ||
+		    imasnap_state_get_values((const u8 *)v, k, end + 4, &q->values, &err)) {
+			*why = "its PCR values are malformed";
+			return -EBADMSG;
+		}
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if (q->values.pcr_mask[b] & ~IMASNAP_QUOTE_VALUE_PCRS) {
+				*why = "it carries values of PCRs other than 0-9";
+				return -EBADMSG;
+			}
 	}
 	if (Tss2_MU_TPMS_ATTEST_Unmarshal(q->attest_bytes, n, &off, &q->attest) || off != n) {
 		*why = "its TPMS_ATTEST does not unmarshal";

@@ -5,9 +5,12 @@
  * (signature, the PCR digest of a state, clock counters from one quote to
  * the next).  OpenSSL 3 and libtss2-mu only: no ESAPI, no TCTI, no TPM.
  *
- * Quote file (little-endian): "IMSQ", u32 version 1, u32 n, TPMS_ATTEST as
+ * Quote file (little-endian): "IMSQ", u32 version, u32 n, TPMS_ATTEST as
  * the TPM marshalled it (n bytes, what the signature covers), u32 m,
- * TPMT_SIGNATURE marshalled (m bytes).
+ * TPMT_SIGNATURE marshalled (m bytes); version 2 goes on with u32 k and k
+ * struct imasnap_pcr_value: the values of quoted PCRs 0-9 that no log
+ * replays (what a boot_aggregate digests), which the quote's pcrDigest
+ * binds.  A shard's trailer is version 1.
  */
 #ifndef _IMASNAP_QUOTE_H
 #define _IMASNAP_QUOTE_H
@@ -24,14 +27,19 @@
 /* An AK's public key in PEM: RSA 4096 is under 1 KiB. */
 #define IMASNAP_PEM_MAX		(64 * 1024)
 
+/* The PCRs whose values a version 2 quote may carry: 0-9. */
+#define IMASNAP_QUOTE_VALUE_PCRS	0x3ffU
+
 /* A quote in its file format is at most this long. */
-#define IMASNAP_QUOTE_MAX	(16 + sizeof(TPMS_ATTEST) + sizeof(TPMT_SIGNATURE))
+#define IMASNAP_QUOTE_MAX	(16 + sizeof(TPMS_ATTEST) + sizeof(TPMT_SIGNATURE) + 4 + \
+				 IMASNAP_NR_BANKS * 10 * sizeof(struct imasnap_pcr_value))
 
 struct imasnap_quote {
 	u8 attest_bytes[sizeof(TPMS_ATTEST)];	/* what the signature covers */
 	size_t attest_len;
 	TPMS_ATTEST attest;
 	TPMT_SIGNATURE sig;
+	struct imasnap_state values;		/* version 2: PCRs 0-9 as the host says */
 };
 
 /* Decode a quote (file or shard trailer): 0 or -EBADMSG (@why). */
