@@ -82,22 +82,34 @@ struct imasnap_log {
 
 /**
  * struct imasnap_log_record - one record of binary_runtime_measurements
+ * @raw:	the whole record, @size bytes
+ * @pcr:	the PCR it extends, below IMASNAP_NR_PCRS
+ * @digest:	its SHA-1 template digest; all zero: a violation
+ * @name:	the template name, not NUL-terminated
+ * @name_len:	its length
+ * @legacy:	the 'ima' template: no template-data length word
+ * @data:	the template data, as hashed (but for the legacy template)
+ * @data_len:	its length
+ * @nr_fields:	the template data's fields
+ * @size:	bytes of the whole record
+ * @offset:	byte offset of the record in the log
+ * @index:	record index in the log
  *
  * All pointers point into the caller's buffer.
  */
 struct imasnap_log_record {
-	const u8 *raw;		/* the whole record, size bytes */
+	const u8 *raw;
 	u32 pcr;
-	const u8 *digest;	/* SHA-1 template digest, all zero: violation */
-	const char *name;	/* template name, not NUL-terminated */
+	const u8 *digest;
+	const char *name;
 	u32 name_len;
-	bool legacy;		/* 'ima' template: no template-data length word */
-	const u8 *data;		/* template data, as hashed (except legacy) */
+	bool legacy;
+	const u8 *data;
 	u32 data_len;
 	u32 nr_fields;
-	u32 size;		/* bytes of the whole record */
-	u64 offset;		/* byte offset of the record in the log */
-	u64 index;		/* record index in the log */
+	u32 size;
+	u64 offset;
+	u64 index;
 };
 
 void imasnap_log_init(struct imasnap_log *log, enum imasnap_log_order order);

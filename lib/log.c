@@ -375,7 +375,9 @@ int imasnap_log_guess_order(const u8 *buf, size_t len,
  * @len:	the field's length
  *
  * For the legacy 'ima' template, field 0 is the file digest and field 1 the
- * event name.  Return: 0, or -ENOENT when there is no such field.
+ * event name.
+ *
+ * Return: 0, or -ENOENT when there is no such field.
  */
 int imasnap_log_field(const struct imasnap_log *log,
 		      const struct imasnap_log_record *rec, u32 i,

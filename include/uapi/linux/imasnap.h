@@ -16,7 +16,7 @@
  * 2. Handoff record (struct imasnap_record_hdr), written by the old kernel
  *    into the carry window at kexec time and read by the next kernel:
  *
- *      struct imasnap_record_hdr     hdr_size bytes (>= sizeof, 8-aligned)
+ *      struct imasnap_record_hdr     hdr_size bytes (exactly its sizeof: 208)
  *      struct imasnap_pcr_value      nr_armed  (end state of the archived shard)
  *      struct imasnap_pcr_value      nr_pcrs   (PCR state read from the TPM)
  *      u8 tail[tail_size]            records after the cut, in the format of
