@@ -55,14 +55,17 @@ fuzz-smoke:
 fuzz:
 	$(MAKE) -C tests/fuzz fuzz
 
-cli: userspace
-	$(MAKE) -C userspace SANITIZE=1
+# The test helpers that forge shards and records and extend a software TPM.
+test-helpers: userspace
 	@mkdir -p tests/cli/build
 	for h in forge-shard forge-record tpm-extend; do \
 		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace/lib \
 		-o tests/cli/build/$$h tests/cli/$$h.c userspace/build/libimasnap.a \
 		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) || exit 1; \
 	done
+
+cli: userspace test-helpers
+	$(MAKE) -C userspace SANITIZE=1
 	tests/cli/replay.sh $(CURDIR)/userspace/imasnap
 	tests/cli/replay.sh $(CURDIR)/userspace/build-san/imasnap
 	tests/cli/archive.sh $(CURDIR)/userspace/imasnap
@@ -92,7 +95,7 @@ kexec-tools:
 	kexec/build.sh
 	kexec/build.sh arm64
 
-kexec: userspace module kexec-tools
+kexec: userspace module kexec-tools test-helpers
 	tests/qemu/kexec.sh
 
 # A UML KUnit kernel from linux-source-6.1 with lib/, the module's units and
@@ -131,5 +134,5 @@ fixtures: userspace
 	tests/data/regenerate.sh
 
 PHONY_FUZZ := fuzz fuzz-smoke
-.PHONY: $(PHONY_FUZZ) kunit-tpm all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
+.PHONY: $(PHONY_FUZZ) kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures
