@@ -234,6 +234,25 @@ d0=$("$IMASNAP" show --json "$R/shard-00000000.ims" | sed 's/.*"digest":"\([0-9a
 expect verify_refuses_a_rule_switch_in_an_earlier_boot 5 \
 	'shard 1 reaches its sha256 end state only under the padded-SHA-1 rule, but shard 0 of its boot under the template-hash rule' -- \
 	"$IMASNAP" verify --dir "$R" --log "$log" --pcrs "$d/pcrs.txt"
+if [ -x "$FORGE" ]; then
+	# --kernels: each kexec must jump into an image the old kernel measured
+	# and the list names (checked as the archive is walked).
+	F=$tmp/forged-kernels && mkdir -p "$F"
+	"$FORGE" "$F" 0 log $BOOT1 0 0 "$log" zero - "$tmp/end0" > /dev/null
+	"$FORGE" "$F" 1 tail $BOOT1 7 709 - "$(digest_of "$F/shard-00000000.ims")" \
+		"$tmp/end0" "$tmp/end0" > /dev/null
+	echo "$(printf '%064d' 7)  /boot/vmlinuz-other" > "$tmp/kernels.other"
+	expect verify_refuses_a_kexec_into_a_kernel_off_the_list 5 \
+		'the kexec at shard 1: the old kernel measured no kernel image of --kernels before the jump \(it measured no kernel image at all\)' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt" --kernels "$tmp/kernels.other"
+	awk '$5 == "/bin/busybox" { sub("sha256:", "", $4); print $4 "  /bin/busybox" }' \
+		"$d/ascii_runtime_measurements" > "$tmp/kernels.busybox"
+	expect verify_takes_a_kexec_into_a_digest_on_the_list 5 'no snapshot_aggregate naming shard 0' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt" --kernels "$tmp/kernels.busybox"
+	echo 'not-a-digest /boot/vmlinuz' > "$tmp/kernels.bad"
+	expect verify_refuses_a_kernels_list_that_is_not_one 4 'kernels.bad:1: expected' -- \
+		"$IMASNAP" verify --dir "$F" --log "$log" --pcrs "$d/pcrs.txt" --kernels "$tmp/kernels.bad"
+fi
 # A PCR source names the banks a shard ends in: none is nothing to check,
 # and a bank the archive's end state lacks would end in other banks than
 # the shard starts in.

@@ -143,6 +143,38 @@ check_host_verifies_the_archive() {
 		--log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt"
 }
 
+# verify names the kernel image kernel 1 measured before the jump (kexec -l
+# read /boot/vmlinuz), and with --kernels refuses any other.
+check_host_names_the_kernel_of_the_hop() {
+	local cache=${IMASNAP_CACHE:-/var/cache/imasnap} abi image
+	abi=$(cat "$cache/kernel/ABI")
+	image=$cache/kernel/$abi/boot/vmlinuz-$abi
+	"$IMASNAP" verify --dir "$A" --log "$o/binary_runtime_measurements" \
+		--pcrs "$o/pcrs.txt" > "$o/hops.out" 2>&1
+	check "${t}_verify_names_the_kernel_kexec_jumped_into" \
+		grep -q '^kexec at shard 1: into /boot/vmlinuz (sha256:' "$o/hops.out"
+	sha256sum "$image" > "$o/kernels.ok"
+	check "${t}_verify_takes_a_kernel_on_the_kernels_list" "$IMASNAP" verify --dir "$A" \
+		--log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" --kernels "$o/kernels.ok"
+	echo "$(printf '%064d' 0)  another-kernel" > "$o/kernels.other"
+	check "${t}_verify_refuses_a_kernel_off_the_kernels_list" verify_rejects_with \
+		'the kexec at shard 1: the old kernel measured no kernel image of --kernels' \
+		--kernels "$o/kernels.other"
+}
+
+# verify_rejects_with REGEX OPTIONS...: verify of the hop's archive with
+# OPTIONS must fail and say REGEX.
+verify_rejects_with() {
+	local want=$1
+	shift
+	if "$IMASNAP" verify --dir "$A" --log "$o/binary_runtime_measurements" \
+		--pcrs "$o/pcrs.txt" "$@" > "$o/rejects.out" 2>&1; then
+		echo "verify passed; it must fail and say /$want/"
+		return 1
+	fi
+	grep -q -- "$want" "$o/rejects.out" || { cat "$o/rejects.out"; return 1; }
+}
+
 # The good hop quotes with the kernels' TPM: a trailer quote in shards 0
 # and 2, a nonce quote verified in the guest.
 check_quotes_in_the_guest() {
@@ -159,8 +191,9 @@ check_quotes_in_the_guest() {
 # end of shard 2, across the kexec.
 check_anchored_verify_after_pruning() {
 	rm -rf "$o/pruned" && cp -r "$A" "$o/pruned" && rm "$o/pruned/shard-0000000"[01].ims
+	cp "$A/ak-rsa.pem" "$o/enrolled-ak.pem"	# as the verifier enrolled it
 	"$IMASNAP" verify --dir "$o/pruned" --log "$o/binary_runtime_measurements" \
-		--pcrs "$o/pcrs.txt" --ak "$A/ak-rsa.pem" --anchored > "$o/anchored.out" 2>&1
+		--pcrs "$o/pcrs.txt" --ak "$o/enrolled-ak.pem" --anchored > "$o/anchored.out" 2>&1
 	check "${t}_verify_anchored_on_the_quoted_shard_after_kexec" \
 		grep -q 'anchored on the quoted end of shard 2' "$o/anchored.out"
 }
@@ -291,6 +324,7 @@ check_ok() {
 	check_module_accepts_and_reseeds
 	check_next_kernel_collects_and_verifies
 	check_host_verifies_the_archive
+	check_host_names_the_kernel_of_the_hop
 	if [ "$1" = ok ]; then
 		check_quotes_in_the_guest
 		check_anchored_verify_after_pruning

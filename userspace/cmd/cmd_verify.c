@@ -23,6 +23,7 @@ struct verify_opts {
 	const char *from;
 	const char *save;
 	u32 required;			/* --banks: the banks a verification must cover */
+	const char *kernels;		/* --kernels FILE */
 	bool anchored;
 	bool require_attested;
 	/* From the shared options. */
@@ -46,6 +47,7 @@ static int verify_opt(void *priv, int c, const char *arg)
 	case 'a': o->anchored = true; break;
 	case 'b': return imasnap_parse_banks(arg, &o->required);
 	case 'r': o->require_attested = true; break;
+	case 'K': o->kernels = arg; break;
 	}
 	return 0;
 }
@@ -59,6 +61,7 @@ static const struct option verify_longopts[] = {
 	{ "anchored", no_argument, NULL, 'a' },
 	{ "banks", required_argument, NULL, 'b' },
 	{ "require-attested", no_argument, NULL, 'r' },
+	{ "kernels", required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -68,7 +71,7 @@ static const struct cmd verify_cmd = {
 	"Usage: imasnap verify --dir DIR [--log FILE] [--json]\n"
 	"                      [--quote FILE --ak PEM --nonce HEX | --pcrs FILE | --tcti CONF]\n"
 	"                      [--from STATE | --anchored] [--ak PEM] [--save-state STATE]\n"
-	"                      [--banks LIST] [--require-attested]\n"
+	"                      [--banks LIST] [--require-attested] [--kernels FILE]\n"
 	"  --dir DIR          the archive\n"
 	"  --log FILE         the live IMA log (default " IMASNAP_IMA_LOG ")\n"
 	"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
@@ -82,6 +85,8 @@ static const struct cmd verify_cmd = {
 	"  --banks LIST       the banks the verification must cover (default sha256)\n"
 	"  --require-attested refuse shards that are only linked: before a cold boot and\n"
 	"                     after the last trailer quote the AK signed in their boot chain\n"
+	"  --kernels FILE     every kexec must jump into a kernel image of this list\n"
+	"                     (\"<sha256 hex> [name]\" lines, as sha256sum prints them)\n"
 	"  --json             machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON,
 	.need_dir = true,
@@ -99,6 +104,7 @@ struct verify {
 	struct imasnap_quote q;
 	struct imasnap_evp *evp;
 	struct imasnap_tpm2 *tpm;
+	struct imasnap_kernels kernels;
 	EVP_PKEY *ak;
 	u32 banks;			/* the banks compared */
 	u32 tpm_banks;			/* the banks the TPM (PCR file, quote) has */
@@ -135,6 +141,8 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
 		ret = cmd_need(c, "--quote FILE", o->quote, "with --nonce");
 	if (!ret && o->anchored)
 		ret = cmd_need(c, "--ak PEM", o->ak, "with --anchored");
+	if (!ret && o->ak)
+		ret = cmd_ak_outside(c, o->ak, o->dir);
 	if (!ret && o->save && o->pcrs) {
 		imasnap_errorf("verify: --save-state needs PCRs from the TPM or a signed quote, not a PCR file");
 		ret = -EINVAL;
@@ -157,6 +165,12 @@ static int verify_archive(struct verify *v)
 		if (ret)
 			return ret;
 		co.ak = v->ak;
+	}
+	if (v->o.kernels) {
+		ret = imasnap_kernels_read(v->o.kernels, &v->kernels);
+		if (ret)
+			return ret;
+		co.kernels = &v->kernels;
 	}
 	if (v->o.from) {
 		ret = imasnap_checkpoint_read(v->o.from, &v->from);
@@ -571,6 +585,46 @@ static const char *boot_result(const struct verify *v)
 	return v->boot_checked ? "checked" : "none";
 }
 
+/* Every kexec walked: the kernel image the old kernel measured before the jump. */
+static void verify_report_hops(const struct verify *v, json_object *j)
+{
+	json_object *a = j ? json_object_new_array() : NULL;
+	char hex[2 * IMASNAP_MAX_DIGEST_SIZE + 1];
+	u64 i;
+
+	for (i = 0; i < v->c.nr_hops; i++) {
+		const struct imasnap_chain_hop *h = &v->c.hops[i];
+		const struct imasnap_chain_kernel *k = &h->kernel;
+		json_object *e;
+
+		if (k->found)
+			imasnap_hex_encode(k->digest, imasnap_bank_info(k->bank)->size, hex);
+		if (!j) {
+			if (k->found)
+				printf("kexec at shard %llu: into %s (%s:%.16s...)%s\n",
+				       (unsigned long long)h->tail, k->name,
+				       imasnap_bank_info(k->bank)->name, hex,
+				       k->allowed ? ", on the --kernels list" : "");
+			else
+				printf("kexec at shard %llu: into a kernel image no record of the old boot names (measure func=KEXEC_KERNEL_CHECK)\n",
+				       (unsigned long long)h->tail);
+			continue;
+		}
+		e = json_object_new_object();
+		json_object_object_add(e, "tail", json_object_new_int64((int64_t)h->tail));
+		if (k->found) {
+			json_object_object_add(e, "kernel", json_object_new_string(k->name));
+			json_object_object_add(e, "bank",
+					       json_object_new_string(imasnap_bank_info(k->bank)->name));
+			json_object_object_add(e, "digest", json_object_new_string(hex));
+		}
+		json_object_object_add(e, "allowed", json_object_new_boolean(k->allowed));
+		json_object_array_add(a, e);
+	}
+	if (j)
+		json_object_object_add(j, "kexec_hops", a);
+}
+
 static void verify_report_boot(const struct verify *v)
 {
 	char names[64];
@@ -632,6 +686,7 @@ static void verify_report(const struct verify *v)
 		}
 		json_object_object_add(j, "boot_aggregate", json_object_new_string(boot_result(v)));
 		json_object_object_add(j, "boots", json_object_new_int64((int64_t)c->boots));
+		verify_report_hops(v, j);
 		cmd_json_print(j);
 		return;
 	}
@@ -646,6 +701,7 @@ static void verify_report(const struct verify *v)
 		       c->signed_quotes == c->quoted ? "signatures checked with the AK" :
 		       "signatures NOT checked (no --ak)");
 	verify_report_boot(v);
+	verify_report_hops(v, NULL);
 	if (c->linked)
 		printf("only linked: shards %llu..%llu (%llu of %llu): a cold boot came after them and no trailer quote the AK signed covers them\n",
 		       (unsigned long long)c->linked_first, (unsigned long long)c->linked_last,
@@ -683,6 +739,7 @@ int verify_main(int argc, char **argv)
 out:
 	imasnap_tpm2_close(v->tpm);
 	imasnap_evp_free(v->evp);
+	imasnap_kernels_free(&v->kernels);
 	EVP_PKEY_free(v->ak);
 	free(v);
 	return ret < 0 ? ret : 0;

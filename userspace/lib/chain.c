@@ -60,6 +60,8 @@ void imasnap_chain_init(struct imasnap_chain *c)
 void imasnap_chain_free(struct imasnap_chain *c)
 {
 	free(c->slices);
+	free(c->hops);
+	c->hops = NULL;
 	EVP_MD_CTX_free(c->md);
 	EVP_MD_CTX_free(c->boot_md);
 	EVP_MD_CTX_free(c->body_md);
@@ -396,8 +398,44 @@ static int expect_slice(struct imasnap_chain *c, const struct imasnap_shard *sh,
 }
 
 /* Read shard @i of @dir, replaying its body from its start. */
-static int chain_read(const struct imasnap_chain_opts *o, struct imasnap_evp *evp, u64 i,
-		      struct imasnap_shard *sh, struct imasnap_replay *rp)
+/*
+ * Each record of the boot being walked: the kernel image it measured
+ * last, by digest on the --kernels list, else by a kernel image's name.
+ */
+static int chain_record(void *priv, const struct imasnap_log *log,
+			const struct imasnap_log_record *rec, struct imasnap_err *err)
+{
+	struct imasnap_chain *c = priv;
+	struct imasnap_chain_kernel *k = &c->kernel;
+	const u8 *digest;
+	const char *name;
+	bool allowed;
+	u32 len;
+	int bank;
+
+	(void)err;
+	if (imasnap_record_file_digest(log, rec, &bank, &digest))
+		return 0;
+	allowed = c->kernels && imasnap_kernels_has(c->kernels, bank, digest);
+	if (!allowed && (k->allowed || !imasnap_record_is_kernel_image(log, rec)))
+		return 0;
+	k->found = true;
+	k->allowed = allowed;
+	k->bank = bank;
+	memcpy(k->digest, digest, imasnap_bank_info(bank)->size);
+	if (imasnap_record_name(log, rec, &name, &len))
+		len = 0;
+	if (len >= sizeof(k->name))
+		len = sizeof(k->name) - 1;
+	memcpy(k->name, name, len);
+	k->name[len] = 0;
+	return 0;
+}
+
+/* Read shard @i of @dir after @prev (NULL: none), replaying its body from its start. */
+static int chain_read(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
+		      struct imasnap_evp *evp, u64 i, struct imasnap_shard *sh,
+		      const struct imasnap_shard *prev, struct imasnap_replay *rp)
 {
 	struct imasnap_err err;
 	char path[4096];
@@ -408,10 +446,14 @@ static int chain_read(const struct imasnap_chain_opts *o, struct imasnap_evp *ev
 	if (!ret)
 		ret = imasnap_shard_read(path, sh, NULL, &err);
 	if (!ret) {
+		/* A new boot: no kernel image measured in it yet. */
+		if (!prev || memcmp(prev->boot_id, sh->boot_id, 16) ||
+		    (sh->kind == IMASNAP_SHARD_LOG && !sh->first_entry))
+			memset(&c->kernel, 0, sizeof(c->kernel));
 		imasnap_replay_init(rp, imasnap_evp_ops(evp));
 		imasnap_replay_add_banks(rp, imasnap_state_banks(&sh->start) |
 					 imasnap_state_banks(&sh->end));
-		ret = imasnap_shard_read(path, sh, rp, &err);
+		ret = imasnap_shard_read_each(path, sh, rp, chain_record, c, &err);
 	}
 	/* A shard that does not read is a broken chain, not a malformed input. */
 	if (ret == -EBADMSG)
@@ -467,7 +509,7 @@ static int chain_begin_anchored(struct imasnap_chain *c, const struct imasnap_ch
 						   ull(o->anchor));
 		first = o->anchor;
 	}
-	ret = chain_read(o, evp, first, prev, rp);
+	ret = chain_read(c, o, evp, first, prev, NULL, rp);
 	if (ret)
 		return ret;
 	if (prev->seq != first)
@@ -556,6 +598,24 @@ int imasnap_chain_boot(struct imasnap_chain *c, const struct imasnap_boot_aggreg
 	return 0;
 }
 
+/* Tail shard @sh: a kexec, into the kernel image the old boot measured last. */
+static int chain_hop(struct imasnap_chain *c, const struct imasnap_shard *sh)
+{
+	struct imasnap_chain_hop *h = realloc(c->hops, (c->nr_hops + 1) * sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	c->hops = h;
+	h[c->nr_hops].tail = sh->seq;
+	h[c->nr_hops].kernel = c->kernel;
+	c->nr_hops++;
+	if (c->kernels && !c->kernel.allowed)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the kexec at shard %llu: the old kernel measured no kernel image of --kernels before the jump (%s)",
+			    ull(sh->seq), c->kernel.found ? c->kernel.name : "it measured no kernel image at all");
+	return 0;
+}
+
 /* Shard @i, read into @sh, after @prev (NULL: none): checked, and counted. */
 static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
 		      struct imasnap_evp *evp, u64 i, struct imasnap_shard *sh,
@@ -565,7 +625,7 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 	bool cold;
 	int ret;
 
-	ret = chain_read(o, evp, i, sh, rp);
+	ret = chain_read(c, o, evp, i, sh, prev, rp);
 	if (!ret)
 		ret = chain_link(sh, prev, i, &cold);
 	if (!ret)
@@ -601,6 +661,8 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 	ret = chain_trailer(c, o, sh, false);
 	if (!ret && sh->kind == IMASNAP_SHARD_LOG)
 		ret = expect_slice(c, sh, prev);
+	if (!ret && sh->kind == IMASNAP_SHARD_TAIL)
+		ret = chain_hop(c, sh);
 	if (ret)
 		return ret;
 	c->count++;
@@ -669,6 +731,7 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 			   strerror(-ret));
 		goto out;
 	}
+	c->kernels = o->kernels;
 	ret = chain_begin(c, o, evp, first, n, prev, rp, scratch, &i);
 	if (ret)
 		goto out;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "checkpoint.h"
+#include "kernels.h"
 #include "evp.h"
 #include "quote.h"
 
@@ -31,6 +32,23 @@ struct imasnap_chain_opts {
 	bool save;
 	/* Trailer quotes' signatures are checked with it; NULL: not checked. */
 	EVP_PKEY *ak;
+	/* Every kexec must jump into a kernel image of this list; NULL: any. */
+	const struct imasnap_kernels *kernels;
+};
+
+/* The kernel image a boot measured last: where its kexec jumped (kernels.h). */
+struct imasnap_chain_kernel {
+	bool found;
+	bool allowed;			/* its digest is on the list */
+	int bank;
+	u8 digest[IMASNAP_MAX_DIGEST_SIZE];
+	char name[256];
+};
+
+/* A kexec the archive shows: its tail shard and the image the old kernel measured. */
+struct imasnap_chain_hop {
+	u64 tail;
+	struct imasnap_chain_kernel kernel;
 };
 
 struct imasnap_chain_slice {
@@ -68,6 +86,10 @@ struct imasnap_chain {
 		u64 seq;		/* the shard it was first seen in; live: IMASNAP_LIVE */
 	} boot[IMASNAP_NR_BANKS];
 	u64 boots;			/* boots seen since the last cold boot */
+	const struct imasnap_kernels *kernels;
+	struct imasnap_chain_kernel kernel;	/* of the boot being walked */
+	struct imasnap_chain_hop *hops;	/* every kexec walked, oldest first */
+	u64 nr_hops;
 	struct imasnap_checkpoint newest;	/* valid when count or from */
 	bool have_newest;
 	struct imasnap_chain_clock clock;

@@ -11,6 +11,7 @@
  *   logfile.h     streaming binary_runtime_measurements reader
  *   pcrfile.h     "<alg> <pcr> <hex>" PCR files, bank lists
  *   boot.h        boot_aggregate records and the PCRs 0-9 they digest
+ *   kernels.h     the kernel image a kexec jumped into, an allowlist of them
  *   shard.h       the shard file format
  *   archive.h     the archive folder: shard names, range, newest; boot id
  *   quote.h       the quote file format and a verifier's quote checks
@@ -34,6 +35,7 @@
 #include "esys.h"
 #include "evp.h"
 #include "fileio.h"
+#include "kernels.h"
 #include "live.h"
 #include "logfile.h"
 #include "pcrfile.h"

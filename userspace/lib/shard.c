@@ -177,6 +177,8 @@ struct body_ctx {
 	size_t have;
 	struct imasnap_shard *sh;
 	struct imasnap_replay *rp;
+	imasnap_log_fn fn;
+	void *priv;
 };
 
 /* Each body record: a boot's first one is its boot_aggregate; replayed with @rp. */
@@ -193,7 +195,13 @@ static int body_record(void *priv, const struct imasnap_log *log,
 		err->index = rec->index;
 		return -EBADMSG;
 	}
-	return c->rp ? imasnap_replay_record(c->rp, rec, err) : 0;
+	if (c->rp) {
+		int ret = imasnap_replay_record(c->rp, rec, err);
+
+		if (ret)
+			return ret;
+	}
+	return c->fn ? c->fn(c->priv, log, rec, err) : 0;
 }
 
 /* Stream @sh->body_size bytes: digest, parse, count and maybe replay them. */
@@ -300,6 +308,13 @@ fail:
 int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		       struct imasnap_replay *rp, struct imasnap_err *err)
 {
+	return imasnap_shard_read_each(path, sh, rp, NULL, NULL, err);
+}
+
+int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
+			    struct imasnap_replay *rp, imasnap_log_fn fn, void *priv,
+			    struct imasnap_err *err)
+{
 	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE], body_digest[32];
 	struct body_ctx c = { 0 };
 	struct imasnap_shard_hdr h;
@@ -330,6 +345,8 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		imasnap_replay_start(rp, &sh->start);
 	c.sh = sh;
 	c.rp = rp;
+	c.fn = fn;
+	c.priv = priv;
 	ret = shard_body(fd, sh, &c, err);
 	if (!ret)
 		ret = imasnap_read_full(fd, sh->trailer, sh->trailer_size);

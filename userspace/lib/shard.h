@@ -104,5 +104,9 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
  */
 int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		       struct imasnap_replay *rp, struct imasnap_err *err);
+/* The same, calling @fn for each body record after the replay (-errno from @fn stops it). */
+int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
+			    struct imasnap_replay *rp, imasnap_log_fn fn, void *priv,
+			    struct imasnap_err *err);
 
 #endif /* _IMASNAP_SHARD_H */
