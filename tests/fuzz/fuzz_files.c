@@ -2,8 +2,8 @@
 /*
  * libFuzzer: the files the verifier reads from untrusted storage: a shard
  * (userspace/shard.c, with its trailer quote checked as verify does), a
- * quote file, and a checkpoint (which must write back to the same thing).
- * The first input byte picks the reader.
+ * quote file, a checkpoint (which must write back to the same thing) and a
+ * PCR file.  The first input byte picks the reader.
  */
 #include <sys/mman.h>
 #include <unistd.h>
@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct imasnap_replay rp;
 	static struct imasnap_quote q;
 	static struct imasnap_checkpoint cp, cp2;
+	static struct imasnap_state st;
 	struct imasnap_err err;
 	char path[64], out[] = "/tmp/imasnap-fuzz-cp-XXXXXX";
 	const char *why;
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = memfile(data + 1, size - 1, path, sizeof(path));
 	if (fd < 0)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		imasnap_replay_init(&rp, fuzz_hash_ops());
 		imasnap_replay_add_banks(&rp, ~0U);
@@ -53,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			imasnap_quote_state_digest(&sh.end, &q.attest.attested.quote.pcrSelect,
 						   digest);
 		}
+		break;
+	case 3:
+		imasnap_pcrfile_read(path, &st);
 		break;
 	default:
 		if (imasnap_checkpoint_read(path, &cp))

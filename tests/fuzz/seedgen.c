@@ -124,6 +124,11 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s-checkpoint", tag);
 	put(dir, path, 2, buf, flen);
 	free(buf);
+	/* The PCR file, as the host hands it to a verifier. */
+	buf = slurp(argv[3], &flen);
+	snprintf(path, sizeof(path), "%s-pcrs", tag);
+	put(dir, path, 3, buf, flen);
+	free(buf);
 	free(log);
 	return 0;
 }
