@@ -39,19 +39,25 @@ static bool overlaps(u64 a, u64 alen, const struct range *r)
 	return a <= r->end && r->start <= a + alen - 1;
 }
 
-static int suggest(const char *iomem, u64 size, bool json)
+/* What /proc/iomem says: the largest System RAM range below 4 GiB, and what is in it. */
+struct iomem {
+	struct range ram;
+	u64 best;			/* its size; 0: none */
+	struct range avoid[64];		/* the kernel image, a crash kernel */
+	unsigned int navoid;
+};
+
+static int read_iomem(const char *path, struct iomem *m)
 {
-	struct range ram = { 0, 0 }, avoid[64];
-	unsigned int navoid = 0, i;
-	u64 best = 0, addr;
 	char line[256];
 	const char *why;
 	FILE *f;
-	int ret;
+	int ret = 0;
 
-	f = imasnap_fopen_input(iomem, SIZE_MAX, &ret, &why);
+	memset(m, 0, sizeof(*m));
+	f = imasnap_fopen_input(path, SIZE_MAX, &ret, &why);
 	if (!f) {
-		imasnap_errorf("window: %s: %s", iomem, why);
+		imasnap_errorf("window: %s: %s", path, why);
 		return ret;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -62,54 +68,74 @@ static int suggest(const char *iomem, u64 size, bool json)
 			continue;
 		if (e < s) {
 			imasnap_errorf("window: %s: the range %llx-%llx ends before it starts",
-				       iomem, s, e);
-			fclose(f);
-			return -EBADMSG;
+				       path, s, e);
+			ret = -EBADMSG;
+			break;
 		}
 		name += 3;
 		name[strcspn(name, "\n")] = 0;
 		if (line[0] != ' ' && !strcmp(name, "System RAM") && e < LOW_4G &&
-		    e - s + 1 > best) {
-			best = e - s + 1;
-			ram.start = s;
-			ram.end = e;
+		    e - s + 1 > m->best) {
+			m->best = e - s + 1;
+			m->ram.start = s;
+			m->ram.end = e;
 		}
-		if (line[0] == ' ' && navoid < 64 &&
+		if (line[0] == ' ' && m->navoid < ARRAY_SIZE(m->avoid) &&
 		    (!strncmp(name, "Kernel ", 7) || !strcmp(name, "Crash kernel"))) {
-			avoid[navoid].start = s;
-			avoid[navoid++].end = e;
+			m->avoid[m->navoid].start = s;
+			m->avoid[m->navoid++].end = e;
 		}
 	}
 	fclose(f);
-	if (!best || !ram.end) {
+	return ret;
+}
+
+/*
+ * The window's address: the middle of the range, stepped down past anything
+ * in the way.  Each step goes below the range in the way, so the walk ends,
+ * and never below the range's first 16 MiB (nor wraps around zero).
+ */
+static int place(const struct iomem *m, u64 size, u64 *addr)
+{
+	unsigned int i;
+
+	*addr = (m->ram.start + m->best / 2) & ~(MiB - 1);
+	for (i = 0; i < m->navoid; i++) {
+		if (!overlaps(*addr, size, &m->avoid[i]))
+			continue;
+		if (m->avoid[i].start < m->ram.start + 16 * MiB + size)
+			return -IMASNAP_EVERIFY;
+		*addr = (m->avoid[i].start - size) & ~(MiB - 1);
+		i = (unsigned int)-1;
+	}
+	if (*addr < m->ram.start || *addr + size - 1 > m->ram.end)
+		return -IMASNAP_EVERIFY;
+	return 0;
+}
+
+static int suggest(const char *iomem, u64 size, bool json)
+{
+	struct iomem m;
+	u64 addr;
+	int ret;
+
+	ret = read_iomem(iomem, &m);
+	if (ret)
+		return ret;
+	if (!m.best || !m.ram.end) {
 		imasnap_errorf("window: no System RAM below 4 GiB in %s (reading /proc/iomem needs root)",
 			       iomem);
 		return -EBADMSG;
 	}
-	if (best < 64 * MiB) {
+	if (m.best < 64 * MiB) {
 		imasnap_errorf("window: the largest RAM range below 4 GiB is only %llu MiB",
-			       (unsigned long long)(best / MiB));
+			       (unsigned long long)(m.best / MiB));
 		return -IMASNAP_EVERIFY;
 	}
-	addr = (ram.start + best / 2) & ~(MiB - 1);
-	/*
-	 * Step down past anything in the way, staying in the range: each step
-	 * goes below the range in the way, so the walk ends, and never below
-	 * the range's first 16 MiB (nor wraps around zero).
-	 */
-	for (i = 0; i < navoid; i++) {
-		if (!overlaps(addr, size, &avoid[i]))
-			continue;
-		if (avoid[i].start < ram.start + 16 * MiB + size) {
-			imasnap_errorf("window: no room clear of the kernel image");
-			return -IMASNAP_EVERIFY;
-		}
-		addr = (avoid[i].start - size) & ~(MiB - 1);
-		i = (unsigned int)-1;
-	}
-	if (addr < ram.start || addr + size - 1 > ram.end) {
+	ret = place(&m, size, &addr);
+	if (ret) {
 		imasnap_errorf("window: no room clear of the kernel image");
-		return -IMASNAP_EVERIFY;
+		return ret;
 	}
 	if (json)
 		printf("{\"address\":\"0x%llx\",\"size\":%llu,\"memmap\":\"memmap=%lluK$0x%llx\",\"module\":\"imasnap.window=%lluK@0x%llx\"}\n",

@@ -94,28 +94,24 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 	return 0;
 }
 
-int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log *log,
-			      const struct imasnap_log_record *rec,
-			      struct imasnap_replay *rp, struct imasnap_err *err)
+/* The live log's first record: this boot's boot_aggregate. */
+static int live_boot(struct imasnap_chain *c, const struct imasnap_log *log,
+		     const struct imasnap_log_record *rec)
 {
 	struct imasnap_boot_aggregate ba;
 	const char *why;
-	const u8 *text;
-	u32 len;
+
+	if (imasnap_boot_aggregate_of(log, rec, &ba, &why) == -EBADMSG)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log's boot_aggregate: %s", why);
+	/* With shards of its own boot the live log's boot was counted already. */
+	return imasnap_chain_boot(c, &ba, IMASNAP_LIVE, !c->skip && !c->nr_slices);
+}
+
+/* The live log from its start, hashed for a checkpoint to check or to save. */
+static int live_prefix(struct imasnap_chain *c, const struct imasnap_log_record *rec)
+{
 	int ret;
 
-	c->live_records++;
-	c->live_bytes = rec->offset + rec->size;
-	if (!rec->index) {
-		ret = imasnap_boot_aggregate_of(log, rec, &ba, &why);
-		if (ret == -EBADMSG)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log's boot_aggregate: %s", why);
-		/* With shards of its own boot the live log's boot was counted already. */
-		ret = imasnap_chain_boot(c, &ba, IMASNAP_LIVE, !c->skip && !c->nr_slices);
-		if (ret)
-			return ret;
-	}
-	/* The log from its start is hashed only for a checkpoint, to check or to save. */
 	if ((c->check_prefix || c->save_at) && !EVP_DigestUpdate(c->boot_md, rec->raw, rec->size))
 		return imasnap_ossl_fail("SHA-256");
 	/* A checkpoint vouches only for bytes this run checked. */
@@ -125,6 +121,51 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 			return ret;
 		c->newest.has_prefix = true;
 	}
+	return 0;
+}
+
+/* This boot's shards are the live log's first bytes, shard by shard. */
+static int live_slice(struct imasnap_chain *c, const struct imasnap_log_record *rec)
+{
+	const struct imasnap_chain_slice *sl;
+	u8 digest[32];
+
+	if (c->slice >= c->nr_slices)
+		return 0;
+	sl = &c->slices[c->slice];
+	if (!EVP_DigestUpdate(c->md, rec->raw, rec->size))
+		return imasnap_ossl_fail("SHA-256");
+	if (rec->offset + rec->size > sl->end)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "live log record %llu crosses the end of shard %llu",
+			    ull(rec->index), ull(sl->seq));
+	if (rec->offset + rec->size < sl->end)
+		return 0;
+	if (!EVP_DigestFinal_ex(c->md, digest, NULL) ||
+	    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL))
+		return imasnap_ossl_fail("SHA-256");
+	if (memcmp(digest, sl->digest, 32))
+		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
+			    ull(sl->seq));
+	c->slice++;
+	return 0;
+}
+
+int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log *log,
+			      const struct imasnap_log_record *rec,
+			      struct imasnap_replay *rp, struct imasnap_err *err)
+{
+	const u8 *text;
+	u32 len;
+	int ret;
+
+	c->live_records++;
+	c->live_bytes = rec->offset + rec->size;
+	ret = rec->index ? 0 : live_boot(c, log, rec);
+	if (!ret)
+		ret = live_prefix(c, rec);
+	if (ret)
+		return ret;
 	/* History before a trusted shard's end: checked by digests, not replayed. */
 	if (rec->offset < c->skip)
 		return chain_live_history(c, rec);
@@ -139,29 +180,7 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 	ret = imasnap_replay_record(rp, rec, err);
 	if (ret && ret != -EBADMSG)
 		imasnap_verify_fail(ret, "live log record %llu: %s", ull(rec->index), err->reason);
-	if (ret)
-		return ret;
-	if (c->slice < c->nr_slices) {
-		const struct imasnap_chain_slice *sl = &c->slices[c->slice];
-		u8 digest[32];
-
-		if (!EVP_DigestUpdate(c->md, rec->raw, rec->size))
-			return imasnap_ossl_fail("SHA-256");
-		if (rec->offset + rec->size > sl->end)
-			return imasnap_verify_fail(-IMASNAP_EVERIFY,
-				    "live log record %llu crosses the end of shard %llu",
-				    ull(rec->index), ull(sl->seq));
-		if (rec->offset + rec->size == sl->end) {
-			if (!EVP_DigestFinal_ex(c->md, digest, NULL) ||
-			    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL))
-				return imasnap_ossl_fail("SHA-256");
-			if (memcmp(digest, sl->digest, 32))
-				return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
-					    ull(sl->seq));
-			c->slice++;
-		}
-	}
-	return 0;
+	return ret ?: live_slice(c, rec);
 }
 
 int imasnap_chain_live_end(struct imasnap_chain *c)
