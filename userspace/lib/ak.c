@@ -118,15 +118,9 @@ static int write_pem(const char *path, EVP_PKEY *pkey)
 	FILE *f;
 	int ret, ok;
 
-	ret = imasnap_atomic_open(&a, path, IMASNAP_ATOMIC_NEW);
-	if (ret)
+	f = imasnap_atomic_fopen(&a, path, IMASNAP_ATOMIC_NEW, &ret);
+	if (!f)
 		return ret;
-	f = fdopen(dup(a.fd), "w");
-	if (!f) {
-		ret = -errno;
-		imasnap_atomic_abort(&a);
-		return ret;
-	}
 	ok = PEM_write_PUBKEY(f, pkey);
 	if (fclose(f) || !ok || fchmod(a.fd, 0644)) {
 		imasnap_atomic_abort(&a);

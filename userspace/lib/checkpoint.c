@@ -64,15 +64,9 @@ int imasnap_checkpoint_write(const char *path, const struct imasnap_checkpoint *
 	FILE *f;
 	int ret;
 
-	ret = imasnap_atomic_open(&a, path, IMASNAP_ATOMIC_REPLACE);
-	if (ret)
+	f = imasnap_atomic_fopen(&a, path, IMASNAP_ATOMIC_REPLACE, &ret);
+	if (!f)
 		return ret;
-	f = fdopen(dup(a.fd), "w");
-	if (!f) {
-		ret = -errno;
-		imasnap_atomic_abort(&a);
-		return ret;
-	}
 	fprintf(f, "%s\nseq %llu\nkind %u\norder %u\n", CP_MAGIC, ull(sh->seq), sh->kind, sh->order);
 	ret = cp_hex(f, "boot_id", sh->boot_id, 16);
 	fprintf(f, "first_entry %llu\nentries %llu\nlog_offset %llu\nbody_size %llu\n",

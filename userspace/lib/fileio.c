@@ -211,6 +211,26 @@ int imasnap_atomic_open(struct imasnap_atomic *a, const char *path,
 	return 0;
 }
 
+FILE *imasnap_atomic_fopen(struct imasnap_atomic *a, const char *path,
+			   enum imasnap_atomic_mode mode, int *err)
+{
+	int fd;
+	FILE *f;
+
+	*err = imasnap_atomic_open(a, path, mode);
+	if (*err)
+		return NULL;
+	fd = dup(a->fd);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		*err = -errno;
+		if (fd >= 0)
+			close(fd);
+		imasnap_atomic_abort(a);
+	}
+	return f;
+}
+
 void imasnap_atomic_abort(struct imasnap_atomic *a)
 {
 	if (a->fd >= 0)

@@ -67,5 +67,11 @@ int imasnap_atomic_open(struct imasnap_atomic *a, const char *path,
 			enum imasnap_atomic_mode mode);
 int imasnap_atomic_commit(struct imasnap_atomic *a);
 void imasnap_atomic_abort(struct imasnap_atomic *a);
+/*
+ * imasnap_atomic_open() with a stdio stream on the file: fclose() it
+ * before the commit (which fsyncs ->fd).  NULL with *@err on failure.
+ */
+FILE *imasnap_atomic_fopen(struct imasnap_atomic *a, const char *path,
+			   enum imasnap_atomic_mode mode, int *err);
 
 #endif /* _IMASNAP_FILEIO_H */
