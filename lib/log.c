@@ -343,7 +343,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
  * @len:	bytes at @buf
  * @order:	the order found
  *
- * The first record's PCR index is below 64 in exactly one byte order unless it
+ * The first record's PCR index is below 24 in exactly one byte order unless it
  * is 0; then the template name length decides.
  *
  * Return: 0, or -EBADMSG when neither or both orders fit.

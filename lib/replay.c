@@ -160,7 +160,9 @@ int imasnap_replay_record(struct imasnap_replay *rp,
 
 	/*
 	 * IMA keeps a record whose pcr= the TPM does not have (>= 24) in the
-	 * list although the extend failed: it changes no PCR.
+	 * list although the extend failed: it changes no PCR.  The log parser
+	 * refuses such records (they are not bound); a record built by hand
+	 * can still come here.
 	 */
 	if (rec->pcr >= IMASNAP_NR_PCRS) {
 		rp->records++;

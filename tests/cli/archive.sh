@@ -156,8 +156,12 @@ else
 	ko "forge-shard helper missing: $FORGE (make cli builds it)"
 fi
 mkdir -p "$tmp/empty"
+: > "$tmp/empty.log"
 expect verify_rejects_an_empty_live_log 5 'holds no record' -- \
-	"$IMASNAP" verify --dir "$tmp/empty" --log /dev/null --pcrs "$d/pcrs.txt"
+	"$IMASNAP" verify --dir "$tmp/empty" --log "$tmp/empty.log" --pcrs "$d/pcrs.txt"
+mkfifo "$tmp/log-fifo"
+expect verify_refuses_a_live_log_that_is_a_fifo 4 'log-fifo: not a regular file' -- \
+	timeout 10 "$IMASNAP" verify --dir "$tmp/empty" --log "$tmp/log-fifo" --pcrs "$d/pcrs.txt"
 
 expect verify_rejects_a_live_log_that_is_not_this_boots 5 'live log' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
@@ -326,7 +330,7 @@ expect verify_refuses_a_boot_aggregate_that_is_not_pcrs_0_9 5 \
 	'the sha256 boot_aggregate \(7eec9c1bcb825855\.\.\.\) is not the PCR file.s PCRs 0-9' -- \
 	"$IMASNAP" verify --dir "$tmp/ba" --log "$log" --pcrs "$tmp/pcr3.pcrs"
 expect verify_says_when_the_pcr_file_cannot_check_the_boot_aggregate 0 \
-	'^boot_aggregate: sha256 NOT checked: the PCR file has no PCRs 0-9$' -- \
+	'^boot_aggregate: sha256 NOT checked: the PCR file lacks some of that bank.s PCRs 0-9$' -- \
 	"$IMASNAP" verify --dir "$tmp/ba" --log "$tmp/prefix" --pcrs "$tmp/prefix.pcrs"
 first=$("$IMASNAP" show "$log" | awk 'NR == 3 { print $2 }')
 tail -c +$((first + 1)) "$log" > "$tmp/no-ba"

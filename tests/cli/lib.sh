@@ -19,6 +19,7 @@ start_swtpm() {
 	swtpm_setup --tpm2 --tpmstate "$tmp/tpm" --pcr-banks sha1,sha256 \
 		--config /etc/swtpm_setup.conf > "$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
 	cleanup_hooks+=('[ -n "${swtpm_pid:-}" ] && kill "$swtpm_pid" 2>/dev/null')
+: > "$tmp/no-records"	# tpm-extend of no record: is the TPM there?
 	for try in 1 2 3 4 5; do
 		# The swtpm TCTI talks to the control channel on port + 1.
 		port=$(free_port_pair)
@@ -31,7 +32,7 @@ start_swtpm() {
 		export TSS2_TCTI="swtpm:host=127.0.0.1,port=$port"
 		for _ in $(seq 50); do
 			kill -0 "$swtpm_pid" 2>/dev/null || break
-			"$top/tests/cli/build/tpm-extend" "$TSS2_TCTI" /dev/null > /dev/null 2>&1 && return 0
+			"$top/tests/cli/build/tpm-extend" "$TSS2_TCTI" "$tmp/no-records" > /dev/null 2>&1 && return 0
 			sleep 0.1
 		done
 		kill "$swtpm_pid" 2>/dev/null

@@ -145,6 +145,20 @@ expect verify_refuses_pcr_values_the_quote_does_not_sign 5 'does not give the qu
 "$IMASNAP" quote --dir "$A" --nonce $N1 --out "$tmp/q-no-ba" --pcrs 10,11 > /dev/null
 expect verify_refuses_a_quote_without_pcrs_0_9 5 'the quote carries no sha256 PCRs 0-9, which the boot_aggregate digests' -- \
 	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-no-ba" --ak "$tmp/enrolled-ak-rsa.pem" --nonce $N1
+# A value the quote file carries for a PCR the quote does not select is the
+# host's word only: a version 1 quote of PCRs 10 and 11 made version 2.
+cp "$tmp/q-no-ba" "$tmp/q-forged-values"
+printf '\x02' | dd of="$tmp/q-forged-values" bs=1 seek=4 conv=notrunc status=none
+{
+	printf '\x0a\x00\x00\x00'
+	for p in 0 1 2 3 4 5 6 7 8 9; do
+		printf "\\x01\\x0$p\\x0b\\x00\\x00\\x00\\x00\\x00"
+		head -c 64 /dev/zero
+	done
+} >> "$tmp/q-forged-values"
+expect verify_refuses_pcr_values_the_quote_does_not_select 5 \
+	'the quote file carries a value of sha256 PCR 0, which the quote does not select' -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log+11" --quote "$tmp/q-forged-values" --ak "$tmp/enrolled-ak-rsa.pem" --nonce $N1
 # Root extends PCR 3 after boot: the boot_aggregate no longer tells the truth.
 head -c "$("$IMASNAP" show "$log" | awk 'NR == 3 { print $2 }')" "$log" > "$tmp/pcr3-record"
 printf '\x03\x00\x00\x00' | dd of="$tmp/pcr3-record" bs=1 conv=notrunc status=none

@@ -498,6 +498,56 @@ static void log_next_takes_every_builtin_template_with_its_fields(void **state)
 	}
 }
 
+/* A boot_aggregate record of template @tname with digest field @prefix + 32 bytes of 0x5a. */
+static size_t mk_boot_aggregate(unsigned char *b, const char *tname, const char *prefix)
+{
+	u32 plen = (u32)strlen(prefix) + 1, fl[] = { plen + 32, 15 };
+	size_t n = build(b, 10, tname, fl, 2), d = 28 + strlen(tname) + 4 + 4;
+
+	memcpy(b + d, prefix, plen);
+	memset(b + d + plen, 0x5a, 32);
+	memcpy(b + d + plen + 32 + 4, "boot_aggregate", 15);
+	return n;
+}
+
+/* IMA writes the boot_aggregate as d-ng "sha256:" or, in ima-ngv2, d-ngv2 "ima:sha256:". */
+static void boot_aggregate_of_reads_d_ng_and_d_ngv2(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "ima-ng", "sha256:" }, { "ima-ngv2", "ima:sha256:" }, { "ima-sigv2", "ima:sha256:" },
+	};
+	static unsigned char buf[512];
+	struct imasnap_boot_aggregate ba;
+	struct imasnap_log_record rec;
+	struct imasnap_log log;
+	struct imasnap_err err;
+	const char *why;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = mk_boot_aggregate(buf, cases[i][0], cases[i][1]);
+		if (!strcmp(cases[i][0], "ima-sigv2")) {
+			/* a third, empty sig field */
+			put32(buf + n, 0, false);
+			put32(buf + 28 + strlen(cases[i][0]), (u32)(n + 4 - 28 - strlen(cases[i][0]) - 4), false);
+			n += 4;
+		}
+		imasnap_log_init(&log, IMASNAP_LOG_LE);
+		if (imasnap_log_next(&log, buf, n, true, &rec, &err) != (int)n)
+			fail_msg("%s: %s", cases[i][0], err.reason);
+		assert_int_equal(imasnap_boot_aggregate_of(&log, &rec, &ba, &why), 0);
+		assert_true(ba.present);
+		assert_int_equal(ba.bank, IMASNAP_BANK_SHA256);
+		assert_int_equal(ba.digest[0], 0x5a);
+		assert_false(ba.zero);
+	}
+	n = mk_boot_aggregate(buf, "ima-ng", "sha3:");
+	imasnap_log_init(&log, IMASNAP_LOG_LE);
+	assert_true(imasnap_log_next(&log, buf, n, true, &rec, &err) > 0);
+	assert_int_equal(imasnap_boot_aggregate_of(&log, &rec, &ba, &why), -EBADMSG);
+}
+
 /* A violation's digest fields are zero, whatever its name says. */
 static void log_next_takes_a_violation_with_zero_digests(void **state)
 {
@@ -560,6 +610,7 @@ int main(void)
 		cmocka_unit_test(log_next_rejects_each_malformed_record_class),
 		cmocka_unit_test(log_next_takes_every_builtin_template_with_its_fields),
 		cmocka_unit_test(log_next_takes_a_violation_with_zero_digests),
+		cmocka_unit_test(boot_aggregate_of_reads_d_ng_and_d_ngv2),
 		cmocka_unit_test(log_next_accepts_template_format_strings_as_names),
 		cmocka_unit_test(log_next_needs_more_bytes_before_end_of_log),
 	};

@@ -144,11 +144,12 @@ static int collect_record(const struct cmd_common *co, struct imasnap_evp *evp,
  * The tail replayed from @last's end must give exactly the PCRs the record
  * names, in the same banks: what verify will check of the tail shard.
  */
-static int collect_replays(struct imasnap_evp *evp, const struct imasnap_record *r,
-			   const struct imasnap_shard *last)
+static int collect_replays(const char *dir, struct imasnap_evp *evp,
+			   const struct imasnap_record *r, const struct imasnap_shard *last)
 {
 	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
 	struct imasnap_state *got = calloc(1, sizeof(*got));
+	u32 now[IMASNAP_NR_BANKS], before[IMASNAP_NR_BANKS];
 	struct imasnap_log log;
 	struct imasnap_err err;
 	int ret, b, lane;
@@ -173,9 +174,21 @@ static int collect_replays(struct imasnap_evp *evp, const struct imasnap_record 
 			       (unsigned long long)last->seq);
 		goto out;
 	}
+	/* The tail is the old boot's: the rules its shards were extended under. */
+	ret = imasnap_shard_rules(dir, last->seq, evp, "collect", before);
+	if (ret)
+		goto out;
+	imasnap_replay_rules(rp, &r->pcrs, now);
+	ret = -IMASNAP_EVERIFY;
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		if (!r->pcrs.pcr_mask[b])
 			continue;
+		if (before[b] && now[b] && !(before[b] & now[b])) {
+			imasnap_errorf("collect: the carried tail reaches the %s PCRs only under the %s rule, but shard %llu of its boot under the %s rule",
+				       imasnap_bank_info(b)->name, imasnap_rule_name(now[b]),
+				       (unsigned long long)last->seq, imasnap_rule_name(before[b]));
+			goto out;
+		}
 		lane = imasnap_replay_pick(rp, b, &r->pcrs);
 		imasnap_state_init(got);
 		if (lane >= 0)
@@ -251,7 +264,7 @@ static int collect_tail(const struct cmd_common *co, struct imasnap_evp *evp,
 		imasnap_errorf("collect: the carried tail's digest differs from the record's");
 		return -IMASNAP_EVERIFY;
 	}
-	ret = collect_replays(evp, r, last);
+	ret = collect_replays(co->dir, evp, r, last);
 	if (ret)
 		return ret;
 	ret = imasnap_shard_write(co->dir, tail, r->tail, imasnap_evp_ops(evp));

@@ -230,6 +230,10 @@ int prune_main(int argc, char **argv)
 	int ret;
 
 	ret = cmd_parse(&prune_cmd, argc, argv, &co, &o);
+	if (!ret)
+		ret = cmd_need(&prune_cmd, "--ak PEM", o.ak, "(the AK the verifier enrolled)");
+	if (!ret)
+		ret = cmd_ak_outside(&prune_cmd, o.ak, co.dir);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	ret = imasnap_archive_range(co.dir, &first, &n);
@@ -238,9 +242,7 @@ int prune_main(int argc, char **argv)
 			       "a shard is missing (gap in the sequence)" : strerror(-ret));
 		return ret;
 	}
-	ret = cmd_need(&prune_cmd, "--ak PEM", o.ak, "(the AK the verifier enrolled)");
-	ret = ret ?: cmd_ak_outside(&prune_cmd, o.ak, co.dir);
-	ret = ret ?: imasnap_read_ak(o.ak, &ak);
+	ret = imasnap_read_ak(o.ak, &ak);
 	if (!ret)
 		ret = prune_pick(co.dir, &o, first, n, ak, &keep);
 	if (!ret)

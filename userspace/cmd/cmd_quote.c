@@ -157,7 +157,7 @@ static int log_pcrs(const char *path, u32 *pcrs, int *boot_bank)
 
 	ret = imasnap_logfile_open(&lf, path, IMASNAP_ORDER_AUTO);
 	if (ret) {
-		imasnap_errorf("quote: %s: %s (give --pcrs, or --log)", path, strerror(-ret));
+		imasnap_errorf("quote: %s: %s (give --pcrs, or --log)", path, lf.why);
 		return ret;
 	}
 	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {

@@ -272,7 +272,7 @@ static int replay_log(const struct replay_opts *o, struct imasnap_replay *rp)
 
 	ret = imasnap_logfile_open(&lf, o->log, o->order);
 	if (ret) {
-		imasnap_errorf("replay: %s: %s", o->log, strerror(-ret));
+		imasnap_errorf("replay: %s: %s", o->log, lf.why);
 		return ret;
 	}
 	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {

@@ -263,7 +263,7 @@ static int show_log(const char *path, bool json)
 
 	ret = imasnap_logfile_open(&lf, path, IMASNAP_ORDER_AUTO);
 	if (ret) {
-		imasnap_errorf("%s: %s", path, strerror(-ret));
+		imasnap_errorf("%s: %s", path, lf.why);
 		json_object_put(a);
 		return ret;
 	}

@@ -193,12 +193,13 @@ static int snap_setup(struct snap *sn)
 /* Append what the log holds past the start's offset + what was read. */
 static int snap_read_log(struct snap *sn)
 {
+	const char *why;
 	struct snap_buf *buf = &sn->body;
 	int fd, ret;
 
-	fd = open(sn->co->log, O_RDONLY | O_CLOEXEC);
+	fd = imasnap_open_input(sn->co->log, SIZE_MAX, &why);
 	if (fd < 0) {
-		ret = -errno;
+		ret = fd;
 		goto out;
 	}
 	/* securityfs seq_files seek by re-reading; a regular file seeks. */
@@ -209,7 +210,7 @@ static int snap_read_log(struct snap *sn)
 	close(fd);
 out:
 	if (ret)
-		imasnap_errorf("snapshot: %s: %s", sn->co->log, strerror(-ret));
+		imasnap_errorf("snapshot: %s: %s", sn->co->log, fd < 0 ? why : strerror(-ret));
 	return ret;
 }
 
@@ -395,46 +396,22 @@ static void snap_report(const struct snap *sn)
  */
 static int snap_same_rules(struct snap *sn)
 {
-	struct imasnap_shard *prev = calloc(1, sizeof(*prev));
-	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
 	u32 now[IMASNAP_NR_BANKS], before[IMASNAP_NR_BANKS];
-	struct imasnap_err err;
-	char path[4096];
 	int ret, b;
 
-	if (!prev || !rp) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = imasnap_shard_path(sn->co->dir, sn->s.seq - 1, path, sizeof(path));
-	if (!ret)
-		ret = imasnap_shard_read(path, prev, NULL, &err);
-	if (!ret) {
-		imasnap_replay_init(rp, imasnap_evp_ops(sn->evp));
-		imasnap_replay_add_banks(rp, imasnap_state_banks(&prev->end));
-		ret = imasnap_shard_read(path, prev, rp, &err);
-	}
-	if (ret == -EBADMSG)
-		imasnap_errorf("snapshot: %s: %s", path, err.reason);
-	else if (ret)
-		imasnap_errorf("snapshot: %s: %s", path, strerror(-ret));
+	ret = imasnap_shard_rules(sn->co->dir, sn->s.seq - 1, sn->evp, "snapshot", before);
 	if (ret)
-		goto out;
-	imasnap_replay_rules(rp, &prev->end, before);
+		return ret;
 	imasnap_replay_rules(&sn->rp, &sn->tpm_pcrs, now);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
 		if (!before[b] || !now[b] || (before[b] & now[b]))
 			continue;
 		imasnap_errorf("snapshot: the %s bank reaches the TPM only under the %s rule, but shard %llu of this boot was extended under the %s rule: IMA uses one rule per bank for a whole boot",
 			       imasnap_bank_info(b)->name, imasnap_rule_name(now[b]),
-			       (unsigned long long)prev->seq, imasnap_rule_name(before[b]));
-		ret = -IMASNAP_EVERIFY;
-		break;
+			       (unsigned long long)(sn->s.seq - 1), imasnap_rule_name(before[b]));
+		return -IMASNAP_EVERIFY;
 	}
-out:
-	free(prev);
-	free(rp);
-	return ret;
+	return 0;
 }
 
 /* The shard of what snap_cut() read, written atomically. */

@@ -313,6 +313,14 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 				    "the quote does not select PCR %d of the %s bank, which the live log extends",
 				    __builtin_ctz(miss), imasnap_bank_info(l->bank)->name);
 	}
+	/* A value the quote file carries is bound only when the quote selects its PCR. */
+	for (b = 0; b < IMASNAP_NR_BANKS; b++) {
+		miss = q->values.pcr_mask[b] & ~sel[b];
+		if (miss)
+			return imasnap_verify_fail(-IMASNAP_EVERIFY,
+				    "the quote file carries a value of %s PCR %d, which the quote does not select: the signature does not cover it",
+				    imasnap_bank_info(b)->name, __builtin_ctz(miss));
+	}
 
 	if (qi->pcrDigest.size != 32)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the quote's PCR digest is not SHA-256");
@@ -434,7 +442,7 @@ static int verify_live(struct verify *v)
 	imasnap_replay_start(&v->rp, &v->c.start);
 	ret = imasnap_logfile_open(&lf, v->o.log, IMASNAP_ORDER_AUTO);
 	if (ret)
-		return imasnap_verify_fail(ret, "%s: %s", v->o.log, strerror(-ret));
+		return imasnap_verify_fail(ret, "%s: %s", v->o.log, lf.why);
 	v->bad = -1;
 	for (try = 0; try < VERIFY_TRIES; try++) {
 		ret = verify_live_read(v, &lf);
@@ -518,7 +526,8 @@ static int verify_boot_aggregates(struct verify *v)
 				   name, b == IMASNAP_BANK_SHA1 ? 7 : 9);
 		if (ret == -ENOENT && v->o.pcrs && !ba->zero) {
 			v->boot_unchecked |= 1U << b;
-			v->boot_why = "the PCR file has no PCRs 0-9";
+			v->boot_why = v->tpm_pcrs.pcr_mask[b] ? "the PCR file lacks some of that bank's PCRs 0-9" :
+				      "the PCR file has no value of that bank";
 			continue;
 		}
 		if (ret && ret != -ENOENT)
@@ -629,11 +638,17 @@ static void verify_report_boot(const struct verify *v)
 {
 	char names[64];
 
-	if (v->boot_checked)
-		printf("boot_aggregate: %s, of %llu boot%s since the last cold boot, matches %s PCRs 0-9\n",
+	const char *pcrs = v->boot_checked == (1U << IMASNAP_BANK_SHA1) ? "0-7" : "0-9";
+	const char *whose = v->o.quote ? "the quote's" : v->o.pcrs ? "the PCR file's" : "the TPM's";
+
+	/* From a trusted start mid-boot, the boots walked may all be seen before. */
+	if (v->boot_checked && v->c.boots)
+		printf("boot_aggregate: %s, of %llu boot%s since the last cold boot, matches %s PCRs %s\n",
 		       bank_names(v->boot_checked, names, sizeof(names)),
-		       (unsigned long long)v->c.boots, v->c.boots == 1 ? "" : "s",
-		       v->o.quote ? "the quote's" : v->o.pcrs ? "the PCR file's" : "the TPM's");
+		       (unsigned long long)v->c.boots, v->c.boots == 1 ? "" : "s", whose, pcrs);
+	else if (v->boot_checked)
+		printf("boot_aggregate: %s matches %s PCRs %s\n",
+		       bank_names(v->boot_checked, names, sizeof(names)), whose, pcrs);
 	if (v->boot_unchecked)
 		printf("boot_aggregate: %s NOT checked: %s\n",
 		       bank_names(v->boot_unchecked, names, sizeof(names)), v->boot_why);

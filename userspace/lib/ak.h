@@ -25,9 +25,9 @@ int imasnap_ak_create(struct imasnap_tpm2 *tpm, const char *alg, ESYS_TR *ak, EV
 int imasnap_ak_keep(const char *dir, const char *alg, EVP_PKEY *pkey, char *pem, size_t size);
 /*
  * Quote @sel with @ak over @extra (a nonce or a body digest, at most 64
- * bytes) into @out in the quote file format, version 2 with @values (the
- * quoted PCRs 0-9 no log replays), else version 1: 0, -EINVAL,
- * -IMASNAP_ETPM.
+ * bytes) into @out in the quote file format, version 2 with @values (quoted
+ * PCRs 0-9 of the boot_aggregate's bank, as read around the quote), else
+ * version 1: 0, -EINVAL, -IMASNAP_ETPM.
  */
 int imasnap_tpm2_quote(struct imasnap_tpm2 *tpm, ESYS_TR ak, const u8 *extra, size_t elen,
 		       const TPML_PCR_SELECTION *sel, const struct imasnap_state *values,

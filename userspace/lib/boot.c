@@ -5,6 +5,7 @@
  * in the legacy 'ima' template, the SHA-1 file digest.
  */
 #include "boot.h"
+#include "kernels.h"
 
 static bool all_zero(const u8 *p, size_t n)
 {
@@ -18,33 +19,21 @@ int imasnap_boot_aggregate_of(const struct imasnap_log *log, const struct imasna
 			      struct imasnap_boot_aggregate *ba, const char **why)
 {
 	static const char name[] = IMASNAP_BOOT_AGGREGATE_NAME;
-	const u8 *n, *d, *colon;
-	u32 nl, dl, size;
+	const char *n;
+	const u8 *d;
+	u32 nl, size;
 	int bank;
 
 	memset(ba, 0, sizeof(*ba));
-	if (imasnap_log_field(log, rec, 1, &n, &nl) || imasnap_log_field(log, rec, 0, &d, &dl))
+	/* IMA's boot_aggregate: field 0 its digest (d, d-ng, d-ngv2), field 1 its name. */
+	if (imasnap_record_name(log, rec, &n, &nl) || nl != sizeof(name) - 1 || memcmp(n, name, nl))
 		return -ENOENT;
-	/* n-ng is NUL-terminated; the legacy name is not. */
-	if (rec->legacy ? nl != sizeof(name) - 1 || memcmp(n, name, nl) :
-			  nl != sizeof(name) || memcmp(n, name, nl))
-		return -ENOENT;
-	*why = "its digest field is not '<algo>:' and a digest of a known bank";
-	if (rec->legacy) {
-		bank = IMASNAP_BANK_SHA1;
-	} else {
-		colon = memchr(d, ':', dl);
-		if (!colon || (u32)(colon - d) + 2 > dl || colon[1])
-			return -EBADMSG;
-		bank = imasnap_bank_by_name((const char *)d, (size_t)(colon - d));
-		if (bank < 0)
-			return -EBADMSG;
-		dl -= (u32)(colon + 2 - d);
-		d = colon + 2;
-	}
-	size = imasnap_bank_info(bank)->size;
-	if (dl != size)
+	*why = "its digest field is not '[<type>:]<algo>:' and a digest of a known bank";
+	if (imasnap_record_file_digest(log, rec, &bank, &d) && !imasnap_log_is_violation(rec))
 		return -EBADMSG;
+	if (imasnap_log_is_violation(rec))
+		return -EBADMSG;	/* a boot_aggregate is never a violation */
+	size = imasnap_bank_info(bank)->size;
 	ba->present = true;
 	ba->bank = bank;
 	memcpy(ba->digest, d, size);

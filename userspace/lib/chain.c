@@ -207,6 +207,39 @@ void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_
 	}
 }
 
+int imasnap_shard_rules(const char *dir, u64 seq, struct imasnap_evp *evp, const char *who,
+			u32 rules[IMASNAP_NR_BANKS])
+{
+	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_err err;
+	char path[4096];
+	int ret;
+
+	if (!sh || !rp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = imasnap_shard_path(dir, seq, path, sizeof(path));
+	if (!ret)
+		ret = imasnap_shard_read(path, sh, NULL, &err);
+	if (!ret) {
+		imasnap_replay_init(rp, imasnap_evp_ops(evp));
+		imasnap_replay_add_banks(rp, imasnap_state_banks(&sh->end));
+		ret = imasnap_shard_read(path, sh, rp, &err);
+	}
+	if (ret == -EBADMSG)
+		imasnap_errorf("%s: %s: %s", who, path, err.reason);
+	else if (ret)
+		imasnap_errorf("%s: %s: %s", who, path, strerror(-ret));
+	if (!ret)
+		imasnap_replay_rules(rp, &sh->end, rules);
+out:
+	free(sh);
+	free(rp);
+	return ret;
+}
+
 const char *imasnap_rule_name(u32 rules)
 {
 	return rules & (1U << IMASNAP_RULE_NORMAL) ? "template-hash" : "padded-SHA-1";

@@ -157,6 +157,12 @@ int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_IN
  */
 void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
 			  u32 rules[IMASNAP_NR_BANKS]);
+/*
+ * The rules shard @seq of @dir reaches its end under (imasnap_replay_rules()
+ * against its end): its body replayed again.  0, or -errno named with @who.
+ */
+int imasnap_shard_rules(const char *dir, u64 seq, struct imasnap_evp *evp, const char *who,
+			u32 rules[IMASNAP_NR_BANKS]);
 /* The name of the first rule in @rules: "template-hash" or "padded-SHA-1". */
 const char *imasnap_rule_name(u32 rules);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "logfile.h"
 
 #define LOGFILE_CHUNK	(64 * 1024)
@@ -66,19 +67,22 @@ int imasnap_logfile_open(struct imasnap_logfile *lf, const char *path,
 
 	memset(lf, 0, sizeof(*lf));
 	lf->path = path;
-	lf->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A regular file (securityfs's is one): a FIFO would block the reader. */
+	lf->fd = imasnap_open_input(path, SIZE_MAX, &lf->why);
 	if (lf->fd < 0)
-		return -errno;
+		return lf->fd;
 	lf->cap = 2 * LOGFILE_CHUNK;
 	lf->buf = malloc(lf->cap);
 	if (!lf->buf) {
 		close(lf->fd);
+		lf->why = strerror(ENOMEM);
 		return -ENOMEM;
 	}
 	while (!lf->eof && lf->end < 4 + IMASNAP_SHA1_DIGEST_SIZE + 4) {
 		ret = logfile_fill(lf);
 		if (ret) {
 			imasnap_logfile_close(lf);
+			lf->why = strerror(-ret);
 			return ret;
 		}
 	}

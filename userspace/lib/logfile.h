@@ -19,6 +19,7 @@ struct imasnap_logfile {
 	size_t cap, start, end;
 	bool eof;
 	struct imasnap_log log;
+	const char *why;	/* why imasnap_logfile_open() failed */
 };
 
 enum imasnap_order_opt {

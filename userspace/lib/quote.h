@@ -8,9 +8,10 @@
  * Quote file (little-endian): "IMSQ", u32 version, u32 n, TPMS_ATTEST as
  * the TPM marshalled it (n bytes, what the signature covers), u32 m,
  * TPMT_SIGNATURE marshalled (m bytes); version 2 goes on with u32 k and k
- * struct imasnap_pcr_value: the values of quoted PCRs 0-9 that no log
- * replays (what a boot_aggregate digests), which the quote's pcrDigest
- * binds.  A shard's trailer is version 1.
+ * struct imasnap_pcr_value: the values of the quoted PCRs 0-9 (0-7 for
+ * SHA-1) of the boot_aggregate's bank, which the quote's pcrDigest binds
+ * (verify refuses a value of a PCR the quote does not select).  A shard's
+ * trailer is version 1.
  */
 #ifndef _IMASNAP_QUOTE_H
 #define _IMASNAP_QUOTE_H
