@@ -49,8 +49,12 @@ int bench_make_log(const unsigned char *seed, size_t len, unsigned long records,
 		ret = imasnap_log_next(&log, seed + pos, len - pos, true, &rec, &err);
 		if (ret <= 0)
 			return -1;
-		/* Skip boot_aggregate so the long log looks like a running host. */
-		if (pos) {
+		/*
+		 * The seed's boot_aggregate once, at the start, as every boot's
+		 * log begins; then its other records over and over, as a
+		 * running host's log grows.
+		 */
+		if (pos || !n) {
 			if (fwrite(seed + pos, 1, rec.size, out) != rec.size)
 				return -1;
 			*bytes += rec.size;

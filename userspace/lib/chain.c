@@ -447,10 +447,13 @@ static int chain_record(void *priv, const struct imasnap_log *log,
 	int bank;
 
 	(void)err;
+	/* The name first: without a list, only a kernel image's can count. */
+	if (!c->kernels && !imasnap_record_is_kernel_image(log, rec))
+		return 0;
 	if (imasnap_record_file_digest(log, rec, &bank, &digest))
 		return 0;
 	allowed = c->kernels && imasnap_kernels_has(c->kernels, bank, digest);
-	if (!allowed && (k->allowed || !imasnap_record_is_kernel_image(log, rec)))
+	if (!allowed && (k->allowed || (c->kernels && !imasnap_record_is_kernel_image(log, rec))))
 		return 0;
 	k->found = true;
 	k->allowed = allowed;
