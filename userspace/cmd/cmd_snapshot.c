@@ -5,6 +5,9 @@
  * PCRs.  Records measured while the PCRs are read are picked up and the
  * check repeated (bounded).  Running it again after a crash continues where
  * the newest complete shard ends: no record is lost or archived twice.
+ * The log is streamed: its records go to an unlinked temporary file in the
+ * archive folder as they are replayed, and from there into the shard, so
+ * memory does not grow with the log.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -31,12 +34,15 @@ struct snap_start {
 	const char *why;
 };
 
-/* The records read so far from the start's offset, and how far they parse. */
-struct snap_buf {
-	u8 *p;
-	size_t len;
-	size_t cap;
-	size_t parsed;
+/* The records read so far from the start's offset. */
+#define SNAP_WRITE_BUF	(256 * 1024)
+
+struct snap_body {
+	int fd;				/* an unlinked temporary file in the archive folder */
+	EVP_MD_CTX *md;			/* SHA-256 of what it holds */
+	u64 size;			/* bytes kept, the buffered ones included */
+	u8 *buf;			/* not yet written: @have bytes */
+	size_t have;
 };
 
 /* Everything a snapshot works with. */
@@ -49,8 +55,9 @@ struct snap {
 	u32 banks;			/* the TPM's (or the PCR file's), that OpenSSL has */
 	struct imasnap_state tpm_pcrs;
 	struct imasnap_replay rp;
-	struct imasnap_log log;
-	struct snap_buf body;
+	struct imasnap_logfile lf;	/* from the start's offset */
+	bool lf_open;
+	struct snap_body body;
 	ESYS_TR ak;
 	EVP_PKEY *ak_pkey;
 	char pem[4096];
@@ -145,6 +152,41 @@ out:
 	return ret;
 }
 
+/*
+ * The log from the start's offset (a boot's log has one byte order: its
+ * first shard found out which), and the temporary file for the body.
+ */
+static int snap_open(struct snap *sn)
+{
+	enum imasnap_order_opt order = IMASNAP_ORDER_AUTO;
+	char tmp[4096];
+	int ret;
+
+	if (sn->s.offset)
+		order = sn->s.order == IMASNAP_LOG_BE ? IMASNAP_ORDER_BE : IMASNAP_ORDER_LE;
+	ret = imasnap_logfile_open_at(&sn->lf, sn->co->log, order, sn->s.offset);
+	if (ret) {
+		imasnap_errorf("snapshot: %s: %s", sn->co->log, sn->lf.why);
+		return ret;
+	}
+	sn->lf_open = true;
+	snprintf(tmp, sizeof(tmp), "%s/.body.XXXXXX", sn->co->dir);
+	sn->body.fd = mkostemp(tmp, O_CLOEXEC);
+	if (sn->body.fd < 0) {
+		ret = -errno;
+		imasnap_errorf("snapshot: %s: %s", tmp, strerror(-ret));
+		return ret;
+	}
+	unlink(tmp);
+	sn->body.buf = malloc(SNAP_WRITE_BUF);
+	if (!sn->body.buf)
+		return -ENOMEM;
+	sn->body.md = EVP_MD_CTX_new();
+	if (!sn->body.md || !EVP_DigestInit_ex2(sn->body.md, EVP_sha256(), NULL))
+		return imasnap_ossl_fail("SHA-256");
+	return 0;
+}
+
 /* The PCR source, the replay's lanes from the start state, and the AK. */
 static int snap_setup(struct snap *sn)
 {
@@ -179,8 +221,9 @@ static int snap_setup(struct snap *sn)
 	imasnap_replay_init(&sn->rp, imasnap_evp_ops(sn->evp));
 	imasnap_replay_add_banks(&sn->rp, sn->banks);
 	imasnap_replay_start(&sn->rp, &sn->s.state);
-	/* A boot's log has one byte order: its first shard found out which. */
-	imasnap_log_init(&sn->log, sn->s.offset ? sn->s.order : IMASNAP_LOG_NATIVE);
+	ret = snap_open(sn);
+	if (ret)
+		return ret;
 	if (!sn->o->quote_alg)
 		return 0;
 	ret = imasnap_ak_create(sn->tpm, sn->o->quote_alg, &sn->ak, &sn->ak_pkey);
@@ -190,61 +233,86 @@ static int snap_setup(struct snap *sn)
 	return ret;
 }
 
-/* Append what the log holds past the start's offset + what was read. */
-static int snap_read_log(struct snap *sn)
+/* The buffered body bytes into the temporary file. */
+static int snap_flush(struct snap *sn)
 {
-	const char *why;
-	struct snap_buf *buf = &sn->body;
-	int fd, ret;
+	int ret = imasnap_write_all(sn->body.fd, sn->body.buf, sn->body.have);
 
-	fd = imasnap_open_input(sn->co->log, SIZE_MAX, &why);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	/* securityfs seq_files seek by re-reading; a regular file seeks. */
-	if (lseek(fd, (off_t)(sn->s.offset + buf->len), SEEK_SET) < 0)
-		ret = -errno;
-	else
-		ret = imasnap_append_fd(fd, &buf->p, &buf->len, &buf->cap, SIZE_MAX);
-	close(fd);
-out:
 	if (ret)
-		imasnap_errorf("snapshot: %s: %s", sn->co->log, fd < 0 ? why : strerror(-ret));
+		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
+	sn->body.have = 0;
 	return ret;
 }
 
-/* Parse and replay the records read since the last call. */
-static int snap_replay(struct snap *sn)
+/* One record: a boot's log begins with boot_aggregate, or verify refuses it. */
+static int snap_record(struct snap *sn, const struct imasnap_log_record *rec,
+		       struct imasnap_err *err)
 {
-	struct snap_buf *b = &sn->body;
 	struct imasnap_boot_aggregate ba;
-	struct imasnap_log_record rec;
-	struct imasnap_err err;
 	const char *why;
 	int ret;
 
-	if (!sn->s.offset && !b->parsed && b->len)
-		imasnap_log_guess_order(b->p, b->len, &sn->log.order);
-	while ((ret = imasnap_log_next(&sn->log, b->p + b->parsed, b->len - b->parsed, true,
-				       &rec, &err)) > 0) {
-		/* A boot's log begins with boot_aggregate, or verify refuses it. */
-		if (!sn->s.offset && !rec.index &&
-		    imasnap_boot_aggregate_of(&sn->log, &rec, &ba, &why)) {
-			imasnap_errorf("snapshot: %s does not begin with a boot_aggregate record, as a kernel's IMA log does",
-				       sn->co->log);
-			return -IMASNAP_EVERIFY;
-		}
-		ret = imasnap_replay_record(&sn->rp, &rec, &err);
+	if (!sn->s.offset && !rec->index &&
+	    imasnap_boot_aggregate_of(&sn->lf.log, rec, &ba, &why)) {
+		imasnap_errorf("snapshot: %s does not begin with a boot_aggregate record, as a kernel's IMA log does",
+			       sn->co->log);
+		return -IMASNAP_EVERIFY;
+	}
+	ret = imasnap_replay_record(&sn->rp, rec, err);
+	if (ret)
+		return ret;
+	if (sn->body.have + rec->size > SNAP_WRITE_BUF) {
+		ret = snap_flush(sn);
+		if (ret)
+			return ret;
+	}
+	if (rec->size > SNAP_WRITE_BUF)
+		ret = imasnap_write_all(sn->body.fd, rec->raw, rec->size);
+	else
+		memcpy(sn->body.buf + sn->body.have, rec->raw, rec->size);
+	if (ret) {
+		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
+		return ret;
+	}
+	if (rec->size <= SNAP_WRITE_BUF)
+		sn->body.have += rec->size;
+	if (!EVP_DigestUpdate(sn->body.md, rec->raw, rec->size))
+		return imasnap_ossl_fail("SHA-256");
+	sn->body.size += rec->size;
+	return 0;
+}
+
+/* Read, replay and keep the records the log holds now, to its end. */
+static int snap_read(struct snap *sn)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_err err;
+	int ret;
+
+	while ((ret = imasnap_logfile_next(&sn->lf, &rec, &err)) > 0) {
+		ret = snap_record(sn, &rec, &err);
+		if (ret && ret != -EBADMSG)
+			return ret;
 		if (ret)
 			break;
-		b->parsed += rec.size;
 	}
-	if (ret)
+	if (ret == -EBADMSG)
 		imasnap_errorf("snapshot: %s: record %llu at offset %llu: %s", sn->co->log,
 			       (unsigned long long)(sn->s.first_entry + err.index),
 			       (unsigned long long)(sn->s.offset + err.offset), err.reason);
+	else if (ret)
+		imasnap_errorf("snapshot: %s: %s", sn->co->log, strerror(-ret));
 	return ret;
+}
+
+/* The SHA-256 of the body so far; the digest goes on. */
+static int snap_body_digest(struct snap *sn, u8 out[32])
+{
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	int ok = copy && EVP_MD_CTX_copy_ex(copy, sn->body.md) && EVP_DigestFinal_ex(copy, out, NULL);
+
+	EVP_MD_CTX_free(copy);
+	return ok ? 0 : imasnap_ossl_fail("SHA-256");
 }
 
 /* The banks whose replay does not reach the PCRs (read again, from the TPM). */
@@ -298,7 +366,7 @@ static int snap_quote(struct snap *sn)
 	if (!q)
 		return -ENOMEM;
 	imasnap_quote_select(sh->end.pcr_mask, &sel);
-	ret = imasnap_sha256(sn->evp, sn->body.p, sh->body_size, sh->body_digest);
+	ret = snap_body_digest(sn, sh->body_digest);
 	if (!ret)
 		ret = imasnap_tpm2_quote(sn->tpm, sn->ak, sh->body_digest, 32, &sel, NULL, sh->trailer,
 					 sizeof(sh->trailer), &len);
@@ -325,19 +393,19 @@ static int snap_cut(struct snap *sn)
 	int ret = 0, try, b;
 
 	for (try = 0; try < SNAPSHOT_TRIES; try++) {
-		ret = snap_read_log(sn);
-		if (!ret)
-			ret = snap_replay(sn);
+		/* Records may arrive while the PCRs are read: read on from the end. */
+		sn->lf.eof = false;
+		ret = snap_read(sn);
 		if (!ret)
 			ret = snap_compare(sn, &bad);
 		if (ret)
 			return ret;
 		if (bad && !sn->co->pcrs)
 			continue;
-		if (bad || !sn->o->quote_alg || !sn->log.index)
+		if (bad || !sn->o->quote_alg || !sn->lf.log.index)
 			break;
 		/* The quote must see the same PCRs, or read on. */
-		sn->sh.body_size = sn->body.parsed;
+		sn->sh.body_size = sn->body.size;
 		snap_end(sn);
 		ret = snap_quote(sn);
 		if (ret != -ESTALE)
@@ -352,7 +420,7 @@ static int snap_cut(struct snap *sn)
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if (bad & (1U << b))
 			imasnap_errorf("snapshot: %llu records from %s do not replay to the TPM's %s PCRs",
-				       (unsigned long long)sn->log.index, sn->s.why,
+				       (unsigned long long)sn->lf.log.index, sn->s.why,
 				       imasnap_bank_info(b)->name);
 	return bad ? -IMASNAP_EVERIFY : 0;
 }
@@ -420,7 +488,7 @@ static int snap_write(struct snap *sn)
 	struct imasnap_shard *sh = &sn->sh;
 	int ret;
 
-	if (!sn->log.index) {
+	if (!sn->lf.log.index) {
 		if (sn->co->json)
 			printf("{\"written\":false,\"seq\":%llu}\n", (unsigned long long)sn->s.seq);
 		else
@@ -428,11 +496,15 @@ static int snap_write(struct snap *sn)
 			       sn->s.seq ? "its newest shard" : "no shard yet");
 		return 0;
 	}
-	sh->order = sn->log.order;
-	sh->entries = sn->log.index;
-	sh->body_size = sn->body.parsed;
+	sh->order = sn->lf.log.order;
+	sh->entries = sn->lf.log.index;
+	sh->body_size = sn->body.size;
 	snap_end(sn);
-	ret = imasnap_shard_write(sn->co->dir, sh, sn->body.p, imasnap_evp_ops(sn->evp));
+	ret = snap_flush(sn);
+	if (!ret)
+		ret = snap_body_digest(sn, sh->body_digest);
+	if (!ret)
+		ret = imasnap_shard_write_fd(sn->co->dir, sh, sn->body.fd, imasnap_evp_ops(sn->evp));
 	if (ret) {
 		imasnap_errorf("snapshot: writing shard %llu into %s: %s",
 			       (unsigned long long)sh->seq, sn->co->dir, strerror(-ret));
@@ -450,6 +522,8 @@ int snapshot_main(int argc, char **argv)
 	u8 boot[16];
 	int ret;
 
+	if (sn)
+		sn->body.fd = -1;
 	ret = cmd_parse(&snap_cmd, argc, argv, &co, &o);
 	if (!ret)
 		ret = snap_check(&co, &o);
@@ -479,7 +553,7 @@ int snapshot_main(int argc, char **argv)
 	sn->sh.start = sn->s.state;
 	ret = snap_cut(sn);
 	/* A shard that goes on in this boot keeps its rules. */
-	if (!ret && sn->log.index && sn->s.offset)
+	if (!ret && sn->lf.log.index && sn->s.offset)
 		ret = snap_same_rules(sn);
 	if (!ret)
 		ret = snap_write(sn);
@@ -490,7 +564,12 @@ out:
 		EVP_PKEY_free(sn->ak_pkey);
 		imasnap_tpm2_close(sn->tpm);
 		imasnap_evp_free(sn->evp);
-		free(sn->body.p);
+		if (sn->lf_open)
+			imasnap_logfile_close(&sn->lf);
+		if (sn->body.fd >= 0)
+			close(sn->body.fd);
+		EVP_MD_CTX_free(sn->body.md);
+		free(sn->body.buf);
 		free(sn);
 	}
 	return ret < 0 ? ret : 0;

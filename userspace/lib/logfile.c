@@ -62,6 +62,12 @@ static int logfile_fill(struct imasnap_logfile *lf)
 int imasnap_logfile_open(struct imasnap_logfile *lf, const char *path,
 			 enum imasnap_order_opt order)
 {
+	return imasnap_logfile_open_at(lf, path, order, 0);
+}
+
+int imasnap_logfile_open_at(struct imasnap_logfile *lf, const char *path,
+			    enum imasnap_order_opt order, u64 offset)
+{
 	enum imasnap_log_order lo = IMASNAP_LOG_NATIVE;
 	int ret;
 
@@ -71,6 +77,13 @@ int imasnap_logfile_open(struct imasnap_logfile *lf, const char *path,
 	lf->fd = imasnap_open_input(path, SIZE_MAX, &lf->why);
 	if (lf->fd < 0)
 		return lf->fd;
+	/* securityfs seq_files seek by reading up to @offset; a regular file seeks. */
+	if (offset && lseek(lf->fd, (off_t)offset, SEEK_SET) < 0) {
+		ret = -errno;
+		lf->why = strerror(-ret);
+		close(lf->fd);
+		return ret;
+	}
 	lf->cap = 2 * LOGFILE_CHUNK;
 	lf->buf = malloc(lf->cap);
 	if (!lf->buf) {

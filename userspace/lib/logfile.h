@@ -30,6 +30,9 @@ enum imasnap_order_opt {
 
 int imasnap_logfile_open(struct imasnap_logfile *lf, const char *path,
 			 enum imasnap_order_opt order);
+/* The same from byte @offset (record offsets and indexes count from there). */
+int imasnap_logfile_open_at(struct imasnap_logfile *lf, const char *path,
+			    enum imasnap_order_opt order, u64 offset);
 /* 1: a record; 0: end of log; -EBADMSG: malformed (@err); -errno: read error. */
 int imasnap_logfile_next(struct imasnap_logfile *lf,
 			 struct imasnap_log_record *rec, struct imasnap_err *err);

@@ -170,6 +170,87 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 	return imasnap_atomic_commit(&a);
 }
 
+/* Copy @sh->body_size bytes of @body_fd (from 0) to @out, hashing them into @md. */
+static int copy_body(int body_fd, int out, const struct imasnap_shard *sh, EVP_MD_CTX *md)
+{
+	u8 *buf = malloc(READ_CHUNK);
+	u64 off = 0;
+	int ret = buf ? 0 : -ENOMEM;
+
+	while (!ret && off < sh->body_size) {
+		size_t n = sh->body_size - off < READ_CHUNK ? (size_t)(sh->body_size - off) : READ_CHUNK;
+		ssize_t r = pread(body_fd, buf, n, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ret = r < 0 ? -errno : -ENODATA;
+			break;
+		}
+		if (!EVP_DigestUpdate(md, buf, (size_t)r))
+			ret = imasnap_ossl_fail("SHA-256");
+		if (!ret)
+			ret = imasnap_write_all(out, buf, (size_t)r);
+		off += (u64)r;
+	}
+	free(buf);
+	return ret;
+}
+
+int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd,
+			   const struct imasnap_hash_ops *ops)
+{
+	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE];
+	struct imasnap_shard_hdr h, hd;
+	struct imasnap_atomic a;
+	EVP_MD_CTX *md;
+	char path[4096];
+	size_t nvalues;
+	int ret;
+
+	(void)ops;	/* the digests are OpenSSL's, as imasnap_shard_read() checks them */
+	if (sh->trailer_size > IMASNAP_SHARD_TRAILER_MAX)
+		return -EINVAL;
+	if (sh->seq > IMASNAP_SHARD_SEQ_MAX)
+		return -IMASNAP_ESTATE;
+	hdr_encode(sh, &h);
+	hd = h;
+	put_unaligned_le32(0, &hd.trailer_size);	/* the digest leaves the trailer out */
+	nvalues = (size_t)(imasnap_state_put(imasnap_state_put(values, &sh->start),
+					     &sh->end) - values);
+	ret = imasnap_shard_path(dir, sh->seq, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (!access(path, F_OK))
+		return -EEXIST;
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return -ENOMEM;
+	ret = imasnap_atomic_open(&a, path, IMASNAP_ATOMIC_NEW);
+	if (ret)
+		goto out;
+	if (!EVP_DigestInit_ex2(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, &hd, HDR_SIZE) ||
+	    !EVP_DigestUpdate(md, values, nvalues))
+		ret = imasnap_ossl_fail("SHA-256");
+	if (!ret)
+		ret = imasnap_write_all(a.fd, &h, HDR_SIZE);
+	if (!ret)
+		ret = imasnap_write_all(a.fd, values, nvalues);
+	if (!ret)
+		ret = copy_body(body_fd, a.fd, sh, md);
+	if (!ret)
+		ret = imasnap_write_all(a.fd, sh->trailer, sh->trailer_size);
+	if (!ret && !EVP_DigestFinal_ex(md, sh->digest, NULL))
+		ret = imasnap_ossl_fail("SHA-256");
+	if (ret)
+		imasnap_atomic_abort(&a);
+	else
+		ret = imasnap_atomic_commit(&a);
+out:
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
 struct body_ctx {
 	EVP_MD_CTX *file_md;	/* the shard digest: header, values, body */
 	EVP_MD_CTX *body_md;

@@ -90,6 +90,13 @@ struct imasnap_shard {
 int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 			const u8 *body, const struct imasnap_hash_ops *ops);
 /*
+ * imasnap_shard_write() with the body read from @body_fd (from its start,
+ * @sh->body_size bytes) and @sh->body_digest the caller computed as it
+ * wrote them: no body in memory.
+ */
+int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd,
+			   const struct imasnap_hash_ops *ops);
+/*
  * Give the shard @seq in @dir the trailer @trailer (replacing any), after
  * checking that the file still has the digest @digest: the chain does not
  * change.  Atomic (temp file, fsync, rename, fsync of the folder).
