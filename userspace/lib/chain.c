@@ -222,7 +222,7 @@ int imasnap_shard_rules(const char *dir, u64 seq, struct imasnap_evp *evp, const
 	}
 	ret = imasnap_shard_path(dir, seq, path, sizeof(path));
 	if (!ret)
-		ret = imasnap_shard_read(path, sh, NULL, &err);
+		ret = imasnap_shard_read_header(path, sh, &err);
 	if (!ret) {
 		imasnap_replay_init(rp, imasnap_evp_ops(evp));
 		imasnap_replay_add_banks(rp, imasnap_state_banks(&sh->end));
@@ -480,7 +480,7 @@ static int chain_read(struct imasnap_chain *c, const struct imasnap_chain_opts *
 	ret = imasnap_shard_path(o->dir, i, path, sizeof(path));
 	/* The lanes depend on the start state: read the header first. */
 	if (!ret)
-		ret = imasnap_shard_read(path, sh, NULL, &err);
+		ret = imasnap_shard_read_header(path, sh, &err);
 	if (!ret) {
 		/* A new boot: no kernel image measured in it yet. */
 		if (!prev || memcmp(prev->boot_id, sh->boot_id, 16) ||

@@ -386,6 +386,22 @@ fail:
  *
  * Return: 0; -EBADMSG (malformed, @err); -errno.
  */
+int imasnap_shard_read_header(const char *path, struct imasnap_shard *sh,
+			      struct imasnap_err *err)
+{
+	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE];
+	struct imasnap_shard_hdr h;
+	size_t nvalues;
+	int fd;
+
+	memset(sh, 0, sizeof(*sh));
+	fd = shard_open(path, sh, &h, values, &nvalues, err);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		       struct imasnap_replay *rp, struct imasnap_err *err)
 {

@@ -111,6 +111,14 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
  */
 int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		       struct imasnap_replay *rp, struct imasnap_err *err);
+/*
+ * Only the header and the states, with the sections checked against the
+ * file's size: what a caller needs to set a replay's lanes before
+ * imasnap_shard_read() reads (and checks) the rest.  Nothing of the body
+ * is read, so nothing of it is vouched for.
+ */
+int imasnap_shard_read_header(const char *path, struct imasnap_shard *sh,
+			      struct imasnap_err *err);
 /* The same, calling @fn for each body record after the replay (-errno from @fn stops it). */
 int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 			    struct imasnap_replay *rp, imasnap_log_fn fn, void *priv,
