@@ -201,10 +201,16 @@ void imasnap_replay_state(const struct imasnap_replay *rp, unsigned int lane,
 			  struct imasnap_state *out);
 int imasnap_replay_pick(const struct imasnap_replay *rp, enum imasnap_bank bank,
 			const struct imasnap_state *want);
+/* Every PCR @l has a value for (touched or given at start) equals @want's. */
+bool imasnap_lane_reaches(const struct imasnap_lane *l, const struct imasnap_state *want);
+/* Bit r of @rules[b]: the lane of bank b under rule r reaches @want. */
+void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
+			  u32 rules[IMASNAP_NR_BANKS]);
 
 /* --- hex ---------------------------------------------------------------- */
 
 void imasnap_hex_encode(const u8 *in, size_t len, char *out);
+bool imasnap_all_zero(const void *p, size_t len);
 int imasnap_hex_decode(const char *in, size_t len, u8 *out);
 
 /* --- handoff record (record.c) ----------------------------------------- */

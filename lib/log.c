@@ -161,14 +161,6 @@ static bool fmt_field_is(const char *fmt, u32 len, u32 i, const char *id)
 	}
 }
 
-static bool all_zero(const u8 *p, u32 len)
-{
-	while (len--)
-		if (*p++)
-			return false;
-	return true;
-}
-
 /*
  * A violation's file digest is zero (ima_eventdigest_init_common() leaves
  * it so): the bytes of every d field, or those after the "<algo>:\0" of a
@@ -196,7 +188,7 @@ static bool violation_digests_zero(const struct imasnap_log *log,
 			flen -= (u32)(nul + 1 - f);
 			f = nul + 1;
 		}
-		if (!all_zero(f, flen))
+		if (!imasnap_all_zero(f, flen))
 			return false;
 	}
 	return true;
@@ -310,7 +302,7 @@ int imasnap_log_next(struct imasnap_log *log, const u8 *buf, size_t len,
 			return log_reject(log, pos + need, err,
 					  "'ima' event name holds a NUL byte");
 		if (imasnap_log_is_violation(rec) &&
-		    !all_zero(rec->data, IMASNAP_SHA1_DIGEST_SIZE))
+		    !imasnap_all_zero(rec->data, IMASNAP_SHA1_DIGEST_SIZE))
 			return log_reject(log, pos, err,
 					  "violation with a file digest that is not zero");
 		pos += rec->data_len;
@@ -458,10 +450,5 @@ int imasnap_log_feed(struct imasnap_log *log, u8 *buf, size_t *have,
 
 bool imasnap_log_is_violation(const struct imasnap_log_record *rec)
 {
-	u8 acc = 0;
-	int i;
-
-	for (i = 0; i < IMASNAP_SHA1_DIGEST_SIZE; i++)
-		acc |= rec->digest[i];
-	return !acc;
+	return imasnap_all_zero(rec->digest, IMASNAP_SHA1_DIGEST_SIZE);
 }

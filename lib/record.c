@@ -110,15 +110,6 @@ static int reject(struct imasnap_err *err, u64 at, const char *reason)
 	return -EBADMSG;
 }
 
-static bool all_zero(const u8 *p, size_t n)
-{
-	u8 acc = 0;
-
-	while (n--)
-		acc |= *p++;
-	return !acc;
-}
-
 static int count_tail(const u8 *tail, u32 size, enum imasnap_log_order order,
 		      u64 at, u32 *entries, struct imasnap_err *err)
 {
@@ -181,7 +172,7 @@ int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
 	if (hweight_verdict(r->flags) > 1)
 		return reject(err, 12, "record has contradictory flags");
 	if (get_unaligned_le32(&h->reserved0) ||
-	    !all_zero((const u8 *)h->reserved, sizeof(h->reserved)))
+	    !imasnap_all_zero((const u8 *)h->reserved, sizeof(h->reserved)))
 		return reject(err, offsetof(struct imasnap_record_hdr, reserved0),
 			      "record has non-zero reserved fields");
 	na = get_unaligned_le32(&h->nr_armed);
@@ -191,7 +182,7 @@ int imasnap_record_decode(const u8 *buf, size_t len, struct imasnap_record *r,
 		return reject(err, 48, "record has too many PCR values");
 	used = HDR_SIZE + (u64)(na + np) * VALUE_SIZE + tail_size;
 	if (used > total || total - used >= 8 ||
-	    !all_zero(buf + used, total - used))
+	    !imasnap_all_zero(buf + used, total - used))
 		return reject(err, 8, "record sections do not add up to its size");
 
 	ret = self_digest(buf, total, ops, digest);

@@ -264,31 +264,47 @@ int imasnap_replay_buffer(struct imasnap_replay *rp, struct imasnap_log *log,
 int imasnap_replay_pick(const struct imasnap_replay *rp, enum imasnap_bank bank,
 			const struct imasnap_state *want)
 {
-	u8 size = imasnap_bank_info(bank)->size;
 	int rule, found = -ENOENT;
 	unsigned int i;
-	u32 p;
 
 	for (rule = IMASNAP_RULE_NORMAL; rule <= IMASNAP_RULE_PADDED_SHA1 && found < 0; rule++) {
 		for (i = 0; i < rp->nr_lanes; i++) {
 			const struct imasnap_lane *l = &rp->lane[i];
-			u32 mask = l->touched | l->start_mask;
-			bool ok = true;
 
-			if (l->bank != bank || (int)l->rule != rule)
-				continue;
-			for (p = 0; p < IMASNAP_NR_PCRS; p++) {
-				if (!(mask & (1U << p)))
-					continue;
-				if (!imasnap_state_has(want, bank, p) ||
-				    memcmp(l->pcr[p], want->pcr[bank][p], size))
-					ok = false;
-			}
-			if (ok)
+			if (l->bank == bank && (int)l->rule == rule &&
+			    imasnap_lane_reaches(l, want))
 				found = (int)i;
 		}
 	}
 	return found;
+}
+
+bool imasnap_lane_reaches(const struct imasnap_lane *l, const struct imasnap_state *want)
+{
+	u8 size = imasnap_bank_info(l->bank)->size;
+	u32 mask = l->touched | l->start_mask, p;
+
+	for (p = 0; p < IMASNAP_NR_PCRS; p++)
+		if ((mask & (1U << p)) && (!imasnap_state_has(want, l->bank, p) ||
+					   memcmp(l->pcr[p], want->pcr[l->bank][p], size)))
+			return false;
+	return true;
+}
+
+/*
+ * Which rules reach @want, bank by bank: IMA follows one for a whole boot,
+ * so the shards of one boot must share one (the verifier's walk, snapshot
+ * and collect ask).
+ */
+void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
+			  u32 rules[IMASNAP_NR_BANKS])
+{
+	unsigned int i;
+
+	memset(rules, 0, IMASNAP_NR_BANKS * sizeof(*rules));
+	for (i = 0; i < rp->nr_lanes; i++)
+		if (imasnap_lane_reaches(&rp->lane[i], want))
+			rules[rp->lane[i].bank] |= 1U << rp->lane[i].rule;
 }
 
 /* The lane's PCRs that have a value (touched or given at start). */

@@ -168,6 +168,16 @@ int imasnap_state_get_values(const u8 *p, u32 n, u64 at,
 	return 0;
 }
 
+bool imasnap_all_zero(const void *p, size_t len)
+{
+	const u8 *b = p;
+	u8 acc = 0;
+
+	while (len--)
+		acc |= *b++;
+	return !acc;
+}
+
 void imasnap_hex_encode(const u8 *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

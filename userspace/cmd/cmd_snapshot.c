@@ -244,6 +244,28 @@ static int snap_flush(struct snap *sn)
 	return ret;
 }
 
+/* @n bytes of records kept for the body: buffered, a record larger than the buffer written. */
+static int snap_keep(struct snap *sn, const u8 *p, size_t n)
+{
+	int ret = 0;
+
+	if (sn->body.have + n > SNAP_WRITE_BUF)
+		ret = snap_flush(sn);
+	if (!ret && n > SNAP_WRITE_BUF) {
+		ret = imasnap_write_all(sn->body.fd, p, n);
+		if (ret)
+			imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
+	} else if (!ret) {
+		memcpy(sn->body.buf + sn->body.have, p, n);
+		sn->body.have += n;
+	}
+	if (!ret && !EVP_DigestUpdate(sn->body.md, p, n))
+		ret = imasnap_ossl_fail("SHA-256");
+	if (!ret)
+		sn->body.size += n;
+	return ret;
+}
+
 /* One record: a boot's log begins with boot_aggregate, or verify refuses it. */
 static int snap_record(struct snap *sn, const struct imasnap_log_record *rec,
 		       struct imasnap_err *err)
@@ -259,27 +281,10 @@ static int snap_record(struct snap *sn, const struct imasnap_log_record *rec,
 		return -IMASNAP_EVERIFY;
 	}
 	ret = imasnap_replay_record(&sn->rp, rec, err);
-	if (ret)
-		return ret;
-	if (sn->body.have + rec->size > SNAP_WRITE_BUF) {
-		ret = snap_flush(sn);
-		if (ret)
-			return ret;
-	}
-	if (rec->size > SNAP_WRITE_BUF)
-		ret = imasnap_write_all(sn->body.fd, rec->raw, rec->size);
-	else
-		memcpy(sn->body.buf + sn->body.have, rec->raw, rec->size);
-	if (ret) {
-		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
-		return ret;
-	}
-	if (rec->size <= SNAP_WRITE_BUF)
-		sn->body.have += rec->size;
-	if (!EVP_DigestUpdate(sn->body.md, rec->raw, rec->size))
-		return imasnap_ossl_fail("SHA-256");
-	sn->body.size += rec->size;
-	return 0;
+	if (ret && ret != -EBADMSG)
+		imasnap_errorf("snapshot: %s: record %llu: %s", sn->co->log,
+			       (unsigned long long)(sn->s.first_entry + rec->index), err->reason);
+	return ret ?: snap_keep(sn, rec->raw, rec->size);
 }
 
 /* Read, replay and keep the records the log holds now, to its end. */
@@ -303,16 +308,6 @@ static int snap_read(struct snap *sn)
 	else if (ret)
 		imasnap_errorf("snapshot: %s: %s", sn->co->log, strerror(-ret));
 	return ret;
-}
-
-/* The SHA-256 of the body so far; the digest goes on. */
-static int snap_body_digest(struct snap *sn, u8 out[32])
-{
-	EVP_MD_CTX *copy = EVP_MD_CTX_new();
-	int ok = copy && EVP_MD_CTX_copy_ex(copy, sn->body.md) && EVP_DigestFinal_ex(copy, out, NULL);
-
-	EVP_MD_CTX_free(copy);
-	return ok ? 0 : imasnap_ossl_fail("SHA-256");
 }
 
 /* The banks whose replay does not reach the PCRs (read again, from the TPM). */
@@ -366,7 +361,7 @@ static int snap_quote(struct snap *sn)
 	if (!q)
 		return -ENOMEM;
 	imasnap_quote_select(sh->end.pcr_mask, &sel);
-	ret = snap_body_digest(sn, sh->body_digest);
+	ret = imasnap_sha256_so_far(sn->body.md, sh->body_digest);
 	if (!ret)
 		ret = imasnap_tpm2_quote(sn->tpm, sn->ak, sh->body_digest, 32, &sel, NULL, sh->trailer,
 					 sizeof(sh->trailer), &len);
@@ -502,7 +497,7 @@ static int snap_write(struct snap *sn)
 	snap_end(sn);
 	ret = snap_flush(sn);
 	if (!ret)
-		ret = snap_body_digest(sn, sh->body_digest);
+		ret = imasnap_sha256_so_far(sn->body.md, sh->body_digest);
 	if (!ret)
 		ret = imasnap_shard_write_fd(sn->co->dir, sh, sn->body.fd, imasnap_evp_ops(sn->evp));
 	if (ret) {

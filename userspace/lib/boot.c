@@ -7,14 +7,6 @@
 #include "boot.h"
 #include "kernels.h"
 
-static bool all_zero(const u8 *p, size_t n)
-{
-	while (n--)
-		if (*p++)
-			return false;
-	return true;
-}
-
 int imasnap_boot_aggregate_of(const struct imasnap_log *log, const struct imasnap_log_record *rec,
 			      struct imasnap_boot_aggregate *ba, const char **why)
 {
@@ -37,7 +29,7 @@ int imasnap_boot_aggregate_of(const struct imasnap_log *log, const struct imasna
 	ba->present = true;
 	ba->bank = bank;
 	memcpy(ba->digest, d, size);
-	ba->zero = all_zero(d, size);
+	ba->zero = imasnap_all_zero(d, size);
 	return 0;
 }
 

@@ -185,28 +185,6 @@ void imasnap_chain_diff(const struct imasnap_replay *rp, int bank,
 	}
 }
 
-void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
-			  u32 rules[IMASNAP_NR_BANKS])
-{
-	unsigned int i;
-	u32 p;
-
-	memset(rules, 0, IMASNAP_NR_BANKS * sizeof(*rules));
-	for (i = 0; i < rp->nr_lanes; i++) {
-		const struct imasnap_lane *l = &rp->lane[i];
-		u32 mask = l->touched | l->start_mask;
-		u8 size = imasnap_bank_info(l->bank)->size;
-		bool reaches = true;
-
-		for (p = 0; p < IMASNAP_NR_PCRS && reaches; p++)
-			if (mask & (1U << p))
-				reaches = imasnap_state_has(want, l->bank, p) &&
-					  !memcmp(l->pcr[p], want->pcr[l->bank][p], size);
-		if (reaches)
-			rules[l->bank] |= 1U << l->rule;
-	}
-}
-
 int imasnap_shard_rules(const char *dir, u64 seq, struct imasnap_evp *evp, const char *who,
 			u32 rules[IMASNAP_NR_BANKS])
 {

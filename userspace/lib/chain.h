@@ -152,12 +152,6 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 /* A quote taken after the archive's newest trailer quote: its clock must follow (0 or -IMASNAP_EVERIFY). */
 int imasnap_chain_clock_check(const struct imasnap_chain *c, const TPMS_CLOCK_INFO *now);
 /*
- * Bit r of @rules[b]: the lane of bank b under rule r (enum imasnap_rule)
- * reaches @want, as imasnap_replay_pick() would take it.
- */
-void imasnap_replay_rules(const struct imasnap_replay *rp, const struct imasnap_state *want,
-			  u32 rules[IMASNAP_NR_BANKS]);
-/*
  * The rules shard @seq of @dir reaches its end under (imasnap_replay_rules()
  * against its end): its body replayed again.  0, or -errno named with @who.
  */

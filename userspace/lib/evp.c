@@ -94,6 +94,15 @@ bool imasnap_evp_has(const struct imasnap_evp *evp, enum imasnap_bank bank)
 	return (unsigned int)bank < IMASNAP_NR_BANKS && evp->md[bank];
 }
 
+int imasnap_sha256_so_far(void *md, u8 out[32])
+{
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	int ok = copy && EVP_MD_CTX_copy_ex(copy, md) && EVP_DigestFinal_ex(copy, out, NULL);
+
+	EVP_MD_CTX_free(copy);
+	return ok ? 0 : imasnap_ossl_fail("SHA-256");
+}
+
 int imasnap_sha256(struct imasnap_evp *evp, const void *p, size_t len, u8 out[32])
 {
 	struct imasnap_buf v = { .data = p, .len = len };

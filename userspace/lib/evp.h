@@ -15,6 +15,8 @@ void imasnap_evp_free(struct imasnap_evp *evp);
 const struct imasnap_hash_ops *imasnap_evp_ops(struct imasnap_evp *evp);
 /* Does OpenSSL have @bank's hash (SM3 is missing in a FIPS build)? */
 bool imasnap_evp_has(const struct imasnap_evp *evp, enum imasnap_bank bank);
+/* The SHA-256 of what the EVP_MD_CTX @md has seen so far; @md goes on. */
+int imasnap_sha256_so_far(void *md, u8 out[32]);
 /* SHA-256 of @len bytes at @p. */
 int imasnap_sha256(struct imasnap_evp *evp, const void *p, size_t len, u8 out[32]);
 

@@ -52,16 +52,6 @@ static bool aggregate_matches(const struct imasnap_aggregate *want, const u8 *te
 	return ok;
 }
 
-/* The SHA-256 of what @md has seen so far; @md goes on. */
-static int digest_so_far(void *md, u8 out[32])
-{
-	EVP_MD_CTX *copy = EVP_MD_CTX_new();
-	int ok = copy && EVP_MD_CTX_copy_ex(copy, md) && EVP_DigestFinal_ex(copy, out, NULL);
-
-	EVP_MD_CTX_free(copy);
-	return ok ? 0 : -EIO;
-}
-
 /* A live record before the trusted shard's end (c->skip). */
 static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_record *rec)
 {
@@ -87,7 +77,7 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
 			    ull(c->skip_seq));
 	if (c->check_prefix &&
-	    (digest_so_far(c->boot_md, digest) || memcmp(digest, c->prefix, 32)))
+	    (imasnap_sha256_so_far(c->boot_md, digest) || memcmp(digest, c->prefix, 32)))
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 			    "the live log's first %llu bytes are not those the checkpoint vouched for",
 			    ull(c->skip));
@@ -116,7 +106,7 @@ static int live_prefix(struct imasnap_chain *c, const struct imasnap_log_record 
 		return imasnap_ossl_fail("SHA-256");
 	/* A checkpoint vouches only for bytes this run checked. */
 	if (c->save_at && c->live_bytes == c->save_at && !c->unverified) {
-		ret = digest_so_far(c->boot_md, c->newest.prefix);
+		ret = imasnap_sha256_so_far(c->boot_md, c->newest.prefix);
 		if (ret)
 			return ret;
 		c->newest.has_prefix = true;
