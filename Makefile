@@ -16,6 +16,15 @@ KVER ?= $(shell cat $(CACHE)/kernel/ABI 2>/dev/null || uname -r)
 KDIR ?= $(firstword $(wildcard /usr/src/linux-headers-$(KVER) /lib/modules/$(KVER)/build) \
 	/usr/src/linux-headers-$(KVER))
 BUILD := $(CURDIR)/build
+# One of the kernels of scripts/kernels.sh (bookworm, bookworm-bpo,
+# trixie-cloud, sid, sid-cloud): `make module KERNEL=<name>` builds
+# build/kernels/<name>/imasnap.ko; `make smoke` and `make kexec` boot it
+# (default bookworm).  Without KERNEL, `make module` builds ./imasnap.ko
+# for KVER, the one `make install` installs.
+KERNELS := bookworm bookworm-bpo trixie-cloud sid sid-cloud
+TEST_KERNEL = $(or $(KERNEL),bookworm)
+# The hot-swap of `make hops`: one kernel after the other, with kexec -s.
+HOP_KERNELS := bookworm bookworm-bpo sid-cloud
 
 all: userspace module
 
@@ -23,7 +32,26 @@ userspace:
 	$(MAKE) -C userspace
 
 module:
+ifeq ($(KERNEL),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+else
+	$(MAKE) module-$(KERNEL)
+endif
+
+# imasnap.ko for one kernel of scripts/kernels.sh, from a fresh copy of the
+# sources, with W=1, sparse and -Werror (sparse must have run on every
+# file): any warning fails.  Rebuilt when a source changes.
+MODULE_SOURCES := Kbuild $(wildcard lib/*.[ch] module/*.[ch] include/uapi/linux/*.h) scripts/kernels.sh
+.PRECIOUS: $(BUILD)/kernels/%/imasnap.ko
+$(BUILD)/kernels/%/imasnap.ko: $(MODULE_SOURCES)
+	scripts/kernels.sh prepare $*
+	scripts/kernels.sh build $* $(BUILD)/kernels/$* W=1 C=2 KCFLAGS=-Werror
+	@if grep -iE 'warning|error' $(BUILD)/kernels/$*/build.log | grep -v 'Skipping BTF generation'; then \
+		rm -f $@; echo "module: warnings above ($*)" >&2; exit 1; fi
+	@echo "module: imasnap.ko for $* ($$(cat $(BUILD)/kernels/$*/release)): W=1, sparse, 0 warnings"
+
+module-%: $(BUILD)/kernels/%/imasnap.ko
+	@:
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
@@ -75,33 +103,56 @@ cli: userspace test-helpers
 	tests/cli/attest.sh $(CURDIR)/userspace/imasnap
 	tests/cli/attest.sh $(CURDIR)/userspace/build-san/imasnap
 
-# Build the module from scratch with W=1, sparse on every file and -Werror;
-# any warning from the compiler, sparse or kernel-doc fails.
-module-check:
-	@mkdir -p $(BUILD)
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 KCFLAGS=-Werror modules 2>&1 | tee $(BUILD)/module-check.log
-	@if grep -E 'warning|error' $(BUILD)/module-check.log | grep -v 'Skipping BTF generation'; then \
-		echo "module-check: warnings above" >&2; exit 1; fi
-	@echo "module-check: imasnap.ko built with W=1 and sparse, 0 warnings"
+# The module for every kernel, from scratch, with W=1, sparse and -Werror.
+module-check: $(addprefix module-,$(KERNELS))
+	@echo "module-check: imasnap.ko built for $(words $(KERNELS)) kernels with W=1 and sparse, 0 warnings"
 
 style:
 	scripts/checkpatch.sh
 
-smoke: userspace module
-	tests/qemu/smoke.sh
+smoke: userspace module-$(TEST_KERNEL)
+	IMASNAP_KERNEL=$(TEST_KERNEL) tests/qemu/smoke.sh
 
 kexec-tools:
 	kexec/build.sh
 	kexec/build.sh arm64
 
-kexec: userspace module kexec-tools test-helpers
-	tests/qemu/kexec.sh
+# The whole QEMU suite on one kernel: the smoke boots (module cycles under
+# panic_on_warn=1), then every kexec hop into the same kernel.
+kexec: userspace module-$(TEST_KERNEL) kexec-tools test-helpers
+	$(MAKE) qemu-on-$(TEST_KERNEL)
+
+qemu-on-%:
+	IMASNAP_KERNEL=$* tests/qemu/smoke.sh
+	IMASNAP_KERNEL=$* tests/qemu/kexec.sh
+
+# A hot-swap from one kernel into the next (HOP_KERNELS), each with its own
+# build of the module, verified on the host.
+hops: userspace $(addprefix module-,$(HOP_KERNELS)) kexec-tools
+	$(MAKE) qemu-hops
+
+qemu-hops:
+	tests/qemu/hops.sh $(HOP_KERNELS)
+
+# make kexec on every kernel, and make hops: the modules built one after the
+# other, then the guests two at a time (each QEMU runs on one core), every
+# suite's output printed whole when it ends.
+kexec-all: userspace $(addprefix module-,$(KERNELS)) kexec-tools test-helpers
+	$(MAKE) -C tests/qemu/helpers
+	$(MAKE) -j2 -k --output-sync=target $(addprefix qemu-on-,$(KERNELS)) qemu-hops
+
+# dkms add + dkms build -k for every kernel, with its suite's dkms.
+dkms:
+	tests/dkms.sh $(KERNELS)
 
 # A UML KUnit kernel from linux-source-6.1 with lib/, the module's units and
 # tests/kunit/ in it (built once into $(CACHE)/kunit, then incrementally).
 kunit:
 	tests/kunit/run.sh
+
+# The same UML run from sid's linux-source-7.2 (scripts/kernels.sh source).
+kunit-7.2:
+	tests/kunit/run.sh --source 7.2
 
 # The same suites in an x86_64 KUnit kernel under QEMU (TCG) with swtpm on a
 # TIS device, plus imasnap_tpm: the module's tpm.c against that real chip.
@@ -113,18 +164,19 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) kunit
+	$(MAKE) kunit-7.2
 	$(MAKE) kunit-tpm
 	$(MAKE) cli
 	$(MAKE) module-check
 	$(MAKE) style
-	$(MAKE) smoke
-	$(MAKE) kexec
+	$(MAKE) dkms
+	$(MAKE) kexec-all
 	@echo "check: all passed"
 
 # --- demo and benchmarks ----------------------------------------------------------
 
 demo: deps
-	$(MAKE) userspace module
+	$(MAKE) userspace module-bookworm
 	scripts/demo.sh
 
 bench: userspace
@@ -134,5 +186,5 @@ fixtures: userspace
 	tests/data/regenerate.sh
 
 PHONY_FUZZ := fuzz fuzz-smoke
-.PHONY: $(PHONY_FUZZ) kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
+.PHONY: $(PHONY_FUZZ) kunit-7.2 kexec-all hops qemu-hops dkms kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures

@@ -4,7 +4,8 @@
  * the userspace tool: types, byte order helpers and the few string/memory
  * functions the core uses.  Everything else in lib/ is built unchanged on
  * both sides, and includes nothing outside lib/ and include/.  In the
- * kernel it covers Debian 12's 6.1 up to sid's 7.x: the one difference
+ * kernel it covers every kernel of scripts/kernels.sh: Debian 12's 6.1,
+ * bookworm-backports' and trixie's 6.12, sid's 7.2.  The one difference
  * between them it sees, where <linux/unaligned.h> lives, is detected by
  * Kbuild from the kernel's own headers, not by version number.
  */

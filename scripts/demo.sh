@@ -28,7 +28,7 @@ say "1. Boot Debian's kernel $abi in qemu-system-x86_64 (TCG) with swtpm (TPM 2.
 echo "   kernel arguments: $(cat "$case_dir/cmdline")"
 echo "   (memmap= reserves the 64 KiB carry window; imasnap.window= names it to the module)"
 start=$(date +%s.%N)
-"$top/tests/qemu/run.sh" --case "$case_dir" --out "$o" --module "$top/imasnap.ko"
+"$top/tests/qemu/run.sh" --case "$case_dir" --out "$o" --kernel bookworm --module | indent
 printf '   two kernels booted, kexec between them, powered off: %.1f s\n' \
 	"$(echo "$(date +%s.%N) - $start" | bc)"
 mkdir -p "$o/u" && tar -xf "$o/archive.tar" -C "$o/u"

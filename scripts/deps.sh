@@ -26,6 +26,7 @@ PKGS=(
 	qemu-system-x86 swtpm swtpm-tools busybox-static
 	libtss2-dev libjson-c-dev libcmocka-dev openssl xxd clang libclang-rt-14-dev systemd
 	dpkg-dev patch gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	debootstrap dkms
 )
 
 # kexec/build.sh builds kexec-tools from Debian's source package.
@@ -39,12 +40,13 @@ missing_pkgs() {
 	done
 }
 
-# The ABI of the newest installed linux-headers-*-amd64 (a dependency of
-# linux-headers-amd64), e.g. 6.1.0-35-amd64.
+# The ABI of the newest installed linux-headers-6.1.0-*-amd64, which
+# bookworm's linux-headers-amd64 depends on, e.g. 6.1.0-35-amd64.  Bookworm's
+# kernel is 6.1 for good; the headers of other kernels (scripts/kernels.sh
+# adds bookworm-backports' 6.12) do not move this pin.
 headers_abi() {
-	dpkg-query -W -f='${Depends}\n' linux-headers-amd64 2>/dev/null |
-		grep -o 'linux-headers-[0-9][^ ,]*-amd64' | head -n1 |
-		sed 's/^linux-headers-//'
+	dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'linux-headers-6.1.0-*-amd64' 2>/dev/null |
+		awk '$2 == "installed" { sub(/^linux-headers-/, "", $1); print $1 }' | sort -V | tail -n1
 }
 
 if [ "${1:-}" = "--print" ]; then
@@ -87,11 +89,15 @@ if [ ! -f "$kdir/boot/vmlinuz-$abi" ]; then
 	$SUDO mkdir -p "$CACHE/kernel"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	# apt-get download runs as the _apt user when root: give it a writable folder.
-	chmod 0777 "$tmp"
-	(cd "$tmp" && "${APT[@]}" download "linux-image-$abi-unsigned") || {
+	# apt-get download run by root fetches as the _apt user: the folder is
+	# then _apt's own (0700), so no other user can put a package there.
+	if [ -z "$SUDO" ]; then chown _apt "$tmp"; fi
+	chmod 0700 "$tmp"
+	# The image of exactly the installed headers' version.
+	ver=$(dpkg-query -W -f='${Version}' "linux-headers-$abi")
+	(cd "$tmp" && "${APT[@]}" download "linux-image-$abi-unsigned=$ver") || {
 		$SUDO "${APT[@]}" update
-		(cd "$tmp" && "${APT[@]}" download "linux-image-$abi-unsigned")
+		(cd "$tmp" && "${APT[@]}" download "linux-image-$abi-unsigned=$ver")
 	}
 	$SUDO rm -rf "$kdir.new"
 	$SUDO mkdir -p "$kdir.new"

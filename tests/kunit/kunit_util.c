@@ -15,7 +15,7 @@ const struct imasnap_fixture *kunit_fixture(struct kunit *test, const char *name
 	return NULL;
 }
 
-const void *kunit_fixture_gen(const void *prev, char *desc)
+const void *kunit_fixture_next(const void *prev, char *desc)
 {
 	const struct imasnap_fixture *f = prev ? (const struct imasnap_fixture *)prev + 1 :
 						 &imasnap_fixtures[0];

@@ -12,8 +12,10 @@
 #include "../module/imasnap_mod.h"
 
 /* KUNIT_EXPECT_MEMEQ() is 6.2+: the suites run on 6.1 too. */
-#define IMASNAP_EXPECT_MEMEQ(test, a, b, n, ...) \
-	KUNIT_EXPECT_TRUE_MSG(test, !memcmp(a, b, n), "" __VA_ARGS__)
+#define IMASNAP_EXPECT_MEMEQ(test, a, b, n) \
+	KUNIT_EXPECT_TRUE_MSG(test, !memcmp(a, b, n), "%s differs from %s", #a, #b)
+#define IMASNAP_EXPECT_MEMEQ_MSG(test, a, b, n, fmt, ...) \
+	KUNIT_EXPECT_TRUE_MSG(test, !memcmp(a, b, n), fmt, ##__VA_ARGS__)
 #define IMASNAP_EXPECT_MEMNEQ(test, a, b, n) \
 	KUNIT_EXPECT_TRUE_MSG(test, memcmp(a, b, n), "%s equals %s", #a, #b)
 
@@ -38,8 +40,26 @@ extern const struct imasnap_fixture imasnap_fixtures[];
 extern const unsigned int imasnap_nr_fixtures;
 
 const struct imasnap_fixture *kunit_fixture(struct kunit *test, const char *name);
-/* Parameter generator over every fixture (KUNIT_CASE_PARAM). */
-const void *kunit_fixture_gen(const void *prev, char *desc);
+/* The fixture after @prev (the first for NULL), its name in @desc. */
+const void *kunit_fixture_next(const void *prev, char *desc);
+
+/*
+ * Parameter generator over every fixture (KUNIT_CASE_PARAM).  Newer kernels
+ * (7.2, not 6.1) also hand a generator the test: tests/kunit/Kbuild.tree
+ * looks at struct kunit_case in the kernel's <kunit/test.h> and defines
+ * IMASNAP_KUNIT_GEN_TAKES_TEST when it does.
+ */
+#ifdef IMASNAP_KUNIT_GEN_TAKES_TEST
+static inline const void *kunit_fixture_gen(struct kunit *test, const void *prev, char *desc)
+{
+	return kunit_fixture_next(prev, desc);
+}
+#else
+static inline const void *kunit_fixture_gen(const void *prev, char *desc)
+{
+	return kunit_fixture_next(prev, desc);
+}
+#endif
 u32 kunit_bank_mask(struct kunit *test, const char *list);
 /* The TPM's PCRs of a fixture as a state (kunit_kzalloc'd). */
 struct imasnap_state *kunit_fixture_pcrs(struct kunit *test, const struct imasnap_fixture *f);

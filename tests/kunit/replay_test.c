@@ -19,9 +19,9 @@ static void expect_matches_tpm(struct kunit *test, const struct imasnap_fixture 
 		for (p = 0; p < IMASNAP_NR_PCRS; p++) {
 			if (!imasnap_state_has(st, b, p))
 				continue;
-			IMASNAP_EXPECT_MEMEQ(test, st->pcr[b][p], tpm->pcr[b][p],
-					     imasnap_bank_info(b)->size, "%s: %s PCR %u", f->name,
-					     imasnap_bank_info(b)->name, p);
+			IMASNAP_EXPECT_MEMEQ_MSG(test, st->pcr[b][p], tpm->pcr[b][p],
+						 imasnap_bank_info(b)->size, "%s: %s PCR %u", f->name,
+						 imasnap_bank_info(b)->name, p);
 			compared++;
 		}
 	KUNIT_EXPECT_GE(test, compared, 2U);

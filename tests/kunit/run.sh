@@ -12,17 +12,27 @@
 #   run.sh --tpm   the same suites in an x86_64 kernel under QEMU (TCG) with
 #                  a swtpm TPM 2.0 on a TIS device, plus imasnap_tpm: the
 #                  module's tpm.c against that real chip.
+#
+#   run.sh --source 7.2   the UML run from Debian's linux-source-7.2 (sid's,
+#                  through scripts/kernels.sh source), built by the host's gcc
 set -euo pipefail
-tpm=
-if [ "${1:-}" = --tpm ]; then
-	tpm=1
-	shift
-fi
+tpm= series=6.1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--tpm) tpm=1; shift ;;
+	--source) series=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
-tarball=/usr/src/linux-source-6.1.tar.xz
-[ -f "$tarball" ] || { echo "kunit: $tarball is missing; run scripts/deps.sh" >&2; exit 2; }
-ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+tarball=$("$top/scripts/kernels.sh" source "$series")
+[ -f "$tarball" ] || { echo "kunit: $tarball is missing" >&2; exit 2; }
+# The version of the source package, from the tarball's folder or dpkg.
+case $tarball in
+/usr/src/*) ver=$(dpkg-query -W -f='${Version}' "linux-source-$series") ;;
+*) ver=${tarball%/usr/src/*}; ver=${ver##*/linux-source-"$series"_} ;;
+esac
 src=$CACHE/kunit/linux-source-$ver
 kunitconfig=$top/tests/kunit/.kunitconfig
 [ -n "$tpm" ] && kunitconfig=$top/tests/kunit/x86_64.kunitconfig

@@ -63,9 +63,9 @@ static void tpm_pcr_reads_see_an_extend_as_the_replay_computes_it(struct kunit *
 		v[1].data = digests[b == IMASNAP_BANK_SHA1 ? 0 : 1].digest;
 		v[1].len = size;
 		KUNIT_ASSERT_EQ(test, 0, h->ops.digest(h->ops.priv, b, v, 2, want));
-		IMASNAP_EXPECT_MEMEQ(test, after->pcr[b][DEBUG_PCR], want, size,
-				     "%s PCR %d after the extend", imasnap_bank_info(b)->name,
-				     DEBUG_PCR);
+		IMASNAP_EXPECT_MEMEQ_MSG(test, after->pcr[b][DEBUG_PCR], want, size,
+					 "%s PCR %d after the extend", imasnap_bank_info(b)->name,
+					 DEBUG_PCR);
 	}
 	imasnap_tpm_put(tpm);
 }

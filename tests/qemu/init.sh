@@ -20,6 +20,9 @@ mount -t tmpfs -o mode=0700 tmpfs /out
 IMA=/sys/kernel/security/ima
 RES=/dev/ttyS1
 status=ok
+# The module built for this kernel (run.sh --module).
+KO=/lib/imasnap/$(uname -r)/imasnap.ko
+echo "IMASNAP-KERNEL $(uname -r)" > $RES
 
 # Reported at once: a kexec case's first kernel never reaches IMASNAP-DONE.
 fail() {
@@ -59,9 +62,9 @@ if [ -f /case/workload ]; then
 fi
 
 # Load the module unless the workload did (kexec cases load it themselves).
-if [ -f /case/imasnap.ko ] && [ ! -d /sys/module/imasnap ]; then
+if [ -f $KO ] && [ ! -d /sys/module/imasnap ]; then
 	# shellcheck disable=SC2046
-	insmod /case/imasnap.ko $(cat /case/module-args 2>/dev/null) ||
+	insmod $KO $(cat /case/module-args 2>/dev/null) ||
 		fail "insmod imasnap.ko failed"
 fi
 

@@ -22,7 +22,7 @@ export TSS2_TCTI=device:/dev/tpmrm0
 quote=
 [ "$mode" = ok ] && quote="--quote rsa"
 load_module() {
-	insmod /case/imasnap.ko window="$win" || fail "insmod imasnap.ko window=$win failed"
+	insmod $KO window="$win" || fail "insmod imasnap.ko window=$win failed"
 }
 send_module_state() {
 	cat /sys/kernel/security/imasnap/status > /out/extra-status

@@ -13,6 +13,10 @@
 # and the next kernel must keep running.
 #
 #   tests/qemu/kexec.sh [mode...]     default: all modes
+#
+# IMASNAP_KERNEL names the kernel (scripts/kernels.sh names; default
+# bookworm): both kernels of every hop are that kernel, with the module
+# make module KERNEL=<name> built for it.
 set -uo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
 . "$top/tests/qemu/lib.sh"
@@ -44,7 +48,8 @@ cmdline_count() { grep 'Command line:' "$2" | grep -o -- "$1" | wc -l; }
 boot() {
 	t=kexec_$1 o=$tmp/$1
 	check "${t}_both_kernels_ran" "$top/tests/qemu/run.sh" \
-		--case "$top/tests/qemu/cases/kexec-$1" --out "$o" --module "$top/imasnap.ko"
+		--case "$top/tests/qemu/cases/kexec-$1" --out "$o" --kernel "$KERNEL" --module || return
+	sed 's/^/     /' "$tmp/out"
 }
 
 # --- the good hop -----------------------------------------------------------
@@ -146,9 +151,8 @@ check_host_verifies_the_archive() {
 # verify names the kernel image kernel 1 measured before the jump (kexec -l
 # read /boot/vmlinuz), and with --kernels refuses any other.
 check_host_names_the_kernel_of_the_hop() {
-	local cache=${IMASNAP_CACHE:-/var/cache/imasnap} abi image
-	abi=$(cat "$cache/kernel/ABI")
-	image=$cache/kernel/$abi/boot/vmlinuz-$abi
+	local image
+	image=$("$top/scripts/kernels.sh" env "$KERNEL" | sed -n 's/^image=//p')
 	"$IMASNAP" verify --dir "$A" --log "$o/binary_runtime_measurements" \
 		--pcrs "$o/pcrs.txt" > "$o/hops.out" 2>&1
 	check "${t}_verify_names_the_kernel_kexec_jumped_into" \
@@ -421,6 +425,8 @@ check_no_record() {
 	check_next_kernel_has_nothing_to_collect
 }
 
+KERNEL=${IMASNAP_KERNEL:-bookworm}
+"$top/scripts/kernels.sh" env "$KERNEL" > /dev/null || exit 2
 modes=("$@")
 [ ${#modes[@]} -eq 0 ] && modes=(ok custom-policy no-policy wrong-state garbage truncated bad-digest stale)
 make -s -C "$top/userspace"

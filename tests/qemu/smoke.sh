@@ -14,7 +14,8 @@ IMASNAP=$top/userspace/imasnap
 # guest finishes; its output goes to $tmp/CASE
 boot() {
 	check "$1" "$top/tests/qemu/run.sh" \
-		--case "$top/tests/qemu/cases/$2" --out "$tmp/$2" --module "$top/imasnap.ko"
+		--case "$top/tests/qemu/cases/$2" --out "$tmp/$2" --kernel "$KERNEL" --module || return
+	sed 's/^/     /' "$tmp/out"
 }
 
 # module_replay_matches BANK DMESG: the module (verify_on_load=1) says the
@@ -44,6 +45,8 @@ check_module_cycle() {
 	check smoke_module_cycle_runs_every_step grep -qx 'module cycle done' "$tmp/module-cycle/cycle"
 }
 
+KERNEL=${IMASNAP_KERNEL:-bookworm}
+"$top/scripts/kernels.sh" env "$KERNEL" > /dev/null || exit 2
 check_live_log_replays
 check_module_cycle
 finish smoke
