@@ -20,8 +20,8 @@ static void expect_matches_tpm(struct kunit *test, const struct imasnap_fixture 
 			if (!imasnap_state_has(st, b, p))
 				continue;
 			IMASNAP_EXPECT_MEMEQ_MSG(test, st->pcr[b][p], tpm->pcr[b][p],
-						 imasnap_bank_info(b)->size, "%s: %s PCR %u", f->name,
-						 imasnap_bank_info(b)->name, p);
+						 imasnap_bank_info(b)->size, "%s: %s PCR %u",
+						 f->name, imasnap_bank_info(b)->name, p);
 			compared++;
 		}
 	KUNIT_EXPECT_GE(test, compared, 2U);

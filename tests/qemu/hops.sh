@@ -133,4 +133,4 @@ if check_every_kernel_booted; then
 	check_host_verifies_the_chain
 	check_last_log_replays_from_the_aggregate
 fi
-finish hops
+finish "hops ${names[*]}"

@@ -426,7 +426,8 @@ check_no_record() {
 }
 
 KERNEL=${IMASNAP_KERNEL:-bookworm}
-"$top/scripts/kernels.sh" env "$KERNEL" > /dev/null || exit 2
+RELEASE=$("$top/scripts/kernels.sh" env "$KERNEL" | sed -n 's/^release=//p')
+[ -n "$RELEASE" ] || exit 2
 modes=("$@")
 [ ${#modes[@]} -eq 0 ] && modes=(ok custom-policy no-policy wrong-state garbage truncated bad-digest stale)
 make -s -C "$top/userspace"
@@ -442,4 +443,4 @@ for m in "${modes[@]}"; do
 	*) : > "$tmp/out"; : > "$tmp/err"; ko "unknown mode $m" ;;
 	esac
 done
-finish kexec
+finish "kexec on $KERNEL ($RELEASE)"

@@ -46,7 +46,8 @@ check_module_cycle() {
 }
 
 KERNEL=${IMASNAP_KERNEL:-bookworm}
-"$top/scripts/kernels.sh" env "$KERNEL" > /dev/null || exit 2
+RELEASE=$("$top/scripts/kernels.sh" env "$KERNEL" | sed -n 's/^release=//p')
+[ -n "$RELEASE" ] || exit 2
 check_live_log_replays
 check_module_cycle
-finish smoke
+finish "smoke on $KERNEL ($RELEASE)"
