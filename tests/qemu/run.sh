@@ -35,7 +35,6 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
 case_dir= out= module= verbose=0 names=()
 
 while [ $# -gt 0 ]; do

@@ -499,7 +499,7 @@ static int snap_write(struct snap *sn)
 	if (!ret)
 		ret = imasnap_sha256_so_far(sn->body.md, sh->body_digest);
 	if (!ret)
-		ret = imasnap_shard_write_fd(sn->co->dir, sh, sn->body.fd, imasnap_evp_ops(sn->evp));
+		ret = imasnap_shard_write_fd(sn->co->dir, sh, sn->body.fd);
 	if (ret) {
 		imasnap_errorf("snapshot: writing shard %llu into %s: %s",
 			       (unsigned long long)sh->seq, sn->co->dir, strerror(-ret));

@@ -100,86 +100,31 @@ static int hdr_decode(const struct imasnap_shard_hdr *h, struct imasnap_shard *s
 	return 0;
 }
 
-/**
- * imasnap_shard_write() - write a shard atomically
- * @dir:	the archive folder
- * @sh:		the shard; body_digest and digest are filled in here
- * @body:	sh->body_size bytes of records
- * @ops:	SHA-256
- *
- * The file appears under its final name only complete and on disk
- * (imasnap_atomic_open()): temp file, fsync, link to the final name, fsync
- * of the folder.  An existing shard of the same seq is never replaced.
- *
- * Return: 0; -EEXIST; -IMASNAP_ESTATE past IMASNAP_SHARD_SEQ_MAX; -errno.
- */
-int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
-			const u8 *body, const struct imasnap_hash_ops *ops)
+/* Where a shard's body comes from: @mem, or else the first bytes of @fd. */
+struct body_src {
+	const u8 *mem;
+	int fd;
+};
+
+/* Write @sh->body_size bytes of @src to @out, hashing them into @md. */
+static int put_body(const struct body_src *src, int out, const struct imasnap_shard *sh,
+		    EVP_MD_CTX *md)
 {
-	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE];
-	struct imasnap_shard_hdr h, hd;
-	struct imasnap_atomic a;
-	struct imasnap_buf v[3];
-	char path[4096];
-	size_t nvalues;
-	int ret;
-
-	if (sh->trailer_size > IMASNAP_SHARD_TRAILER_MAX)
-		return -EINVAL;
-	if (sh->seq > IMASNAP_SHARD_SEQ_MAX)
-		return -IMASNAP_ESTATE;
-	v[0].data = body;
-	v[0].len = sh->body_size;
-	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, v, 1, sh->body_digest);
-	if (ret)
-		return ret;
-	hdr_encode(sh, &h);
-	hd = h;
-	put_unaligned_le32(0, &hd.trailer_size);	/* the digest leaves the trailer out */
-	nvalues = (size_t)(imasnap_state_put(imasnap_state_put(values, &sh->start),
-					     &sh->end) - values);
-	v[0].data = &hd;
-	v[0].len = HDR_SIZE;
-	v[1].data = values;
-	v[1].len = nvalues;
-	v[2].data = body;
-	v[2].len = sh->body_size;
-	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, v, 3, sh->digest);
-	if (ret)
-		return ret;
-
-	ret = imasnap_shard_path(dir, sh->seq, path, sizeof(path));
-	if (ret)
-		return ret;
-	if (!access(path, F_OK))
-		return -EEXIST;
-	ret = imasnap_atomic_open(&a, path, IMASNAP_ATOMIC_NEW);
-	if (ret)
-		return ret;
-	ret = imasnap_write_all(a.fd, &h, HDR_SIZE);
-	if (!ret)
-		ret = imasnap_write_all(a.fd, values, nvalues);
-	if (!ret)
-		ret = imasnap_write_all(a.fd, body, sh->body_size);
-	if (!ret)
-		ret = imasnap_write_all(a.fd, sh->trailer, sh->trailer_size);
-	if (ret) {
-		imasnap_atomic_abort(&a);
-		return ret;
-	}
-	return imasnap_atomic_commit(&a);
-}
-
-/* Copy @sh->body_size bytes of @body_fd (from 0) to @out, hashing them into @md. */
-static int copy_body(int body_fd, int out, const struct imasnap_shard *sh, EVP_MD_CTX *md)
-{
-	u8 *buf = malloc(READ_CHUNK);
+	u8 *buf;
 	u64 off = 0;
-	int ret = buf ? 0 : -ENOMEM;
+	int ret = 0;
 
+	if (src->mem) {
+		if (!EVP_DigestUpdate(md, src->mem, sh->body_size))
+			return imasnap_ossl_fail("SHA-256");
+		return imasnap_write_all(out, src->mem, sh->body_size);
+	}
+	buf = malloc(READ_CHUNK);
+	if (!buf)
+		return -ENOMEM;
 	while (!ret && off < sh->body_size) {
 		size_t n = sh->body_size - off < READ_CHUNK ? (size_t)(sh->body_size - off) : READ_CHUNK;
-		ssize_t r = pread(body_fd, buf, n, (off_t)off);
+		ssize_t r = pread(src->fd, buf, n, (off_t)off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -197,8 +142,12 @@ static int copy_body(int body_fd, int out, const struct imasnap_shard *sh, EVP_M
 	return ret;
 }
 
-int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd,
-			   const struct imasnap_hash_ops *ops)
+/*
+ * The one shard writer: header, PCR values, body, trailer, into a file that
+ * appears under its final name only complete and on disk
+ * (imasnap_atomic_open()); sh->digest is computed over what it writes.
+ */
+static int shard_write(const char *dir, struct imasnap_shard *sh, const struct body_src *src)
 {
 	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE];
 	struct imasnap_shard_hdr h, hd;
@@ -208,7 +157,6 @@ int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_f
 	size_t nvalues;
 	int ret;
 
-	(void)ops;	/* the digests are OpenSSL's, as imasnap_shard_read() checks them */
 	if (sh->trailer_size > IMASNAP_SHARD_TRAILER_MAX)
 		return -EINVAL;
 	if (sh->seq > IMASNAP_SHARD_SEQ_MAX)
@@ -237,7 +185,7 @@ int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_f
 	if (!ret)
 		ret = imasnap_write_all(a.fd, values, nvalues);
 	if (!ret)
-		ret = copy_body(body_fd, a.fd, sh, md);
+		ret = put_body(src, a.fd, sh, md);
 	if (!ret)
 		ret = imasnap_write_all(a.fd, sh->trailer, sh->trailer_size);
 	if (!ret && !EVP_DigestFinal_ex(md, sh->digest, NULL))
@@ -249,6 +197,37 @@ int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_f
 out:
 	EVP_MD_CTX_free(md);
 	return ret;
+}
+
+/**
+ * imasnap_shard_write() - write a shard atomically
+ * @dir:	the archive folder
+ * @sh:		the shard; body_digest and digest are filled in here
+ * @body:	sh->body_size bytes of records
+ * @ops:	SHA-256, for the body digest
+ *
+ * The file appears under its final name only complete and on disk
+ * (imasnap_atomic_open()): temp file, fsync, link to the final name, fsync
+ * of the folder.  An existing shard of the same seq is never replaced.
+ *
+ * Return: 0; -EEXIST; -IMASNAP_ESTATE past IMASNAP_SHARD_SEQ_MAX; -errno.
+ */
+int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
+			const u8 *body, const struct imasnap_hash_ops *ops)
+{
+	struct body_src src = { .mem = body, .fd = -1 };
+	struct imasnap_buf v = { .data = body, .len = sh->body_size };
+	int ret;
+
+	ret = ops->digest(ops->priv, IMASNAP_BANK_SHA256, &v, 1, sh->body_digest);
+	return ret ? ret : shard_write(dir, sh, &src);
+}
+
+int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd)
+{
+	struct body_src src = { .mem = NULL, .fd = body_fd };
+
+	return shard_write(dir, sh, &src);
 }
 
 struct body_ctx {

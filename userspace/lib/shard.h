@@ -94,8 +94,7 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
  * @sh->body_size bytes) and @sh->body_digest the caller computed as it
  * wrote them: no body in memory.
  */
-int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd,
-			   const struct imasnap_hash_ops *ops);
+int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd);
 /*
  * Give the shard @seq in @dir the trailer @trailer (replacing any), after
  * checking that the file still has the digest @digest: the chain does not
