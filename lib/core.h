@@ -181,6 +181,12 @@ struct imasnap_replay {
 	u64 records;
 	u64 violations;
 	u64 no_pcr;		/* records for a PCR the TPM does not have */
+	/*
+	 * Another replay of the same records checks their SHA-1 template
+	 * digests (userspace's threaded replay): this one computes SHA-1 only
+	 * for lanes that extend with it.
+	 */
+	bool sha1_checked_elsewhere;
 };
 
 void imasnap_replay_init(struct imasnap_replay *rp,

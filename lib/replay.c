@@ -122,6 +122,18 @@ static int replay_reject(const struct imasnap_log_record *rec,
 	return -EBADMSG;
 }
 
+/* Some lane extends with the SHA-1 template digest. */
+static bool needs_sha1(const struct imasnap_replay *rp)
+{
+	unsigned int i;
+
+	for (i = 0; i < rp->nr_lanes; i++)
+		if (rp->lane[i].bank == IMASNAP_BANK_SHA1 ||
+		    rp->lane[i].rule == IMASNAP_RULE_PADDED_SHA1)
+			return true;
+	return false;
+}
+
 /**
  * imasnap_replay_record() - extend every lane with one record
  * @rp:		the replay
@@ -129,7 +141,7 @@ static int replay_reject(const struct imasnap_log_record *rec,
  * @err:	which record failed and why
  *
  * Return: 0; -EBADMSG when the logged SHA-1 template digest does not match
- * the template data; the hash op's error (-EOPNOTSUPP: bank not available).
+ * the template data (not checked with @rp->sha1_checked_elsewhere); the hash op's error (-EOPNOTSUPP: bank not available).
  * On error no lane has changed.
  */
 int imasnap_replay_record(struct imasnap_replay *rp,
@@ -146,7 +158,7 @@ int imasnap_replay_record(struct imasnap_replay *rp,
 
 	nv = template_bufs(rec, v);
 	violation = imasnap_log_is_violation(rec);
-	if (!violation) {
+	if (!violation && (!rp->sha1_checked_elsewhere || needs_sha1(rp))) {
 		ret = rp->ops->digest(rp->ops->priv, IMASNAP_BANK_SHA1, v, nv,
 				      sha1);
 		if (ret) {

@@ -26,7 +26,7 @@ PKGS=(
 	qemu-system-x86 swtpm swtpm-tools busybox-static
 	libtss2-dev libjson-c-dev libcmocka-dev openssl xxd clang libclang-rt-14-dev systemd
 	dpkg-dev patch gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	debootstrap dkms ima-evm-utils
+	debootstrap dkms ima-evm-utils time
 )
 
 # kexec/build.sh builds kexec-tools from Debian's source package.

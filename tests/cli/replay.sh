@@ -41,6 +41,25 @@ else
 	ko replay_reports_padded_rule_per_bank
 fi
 
+# Threads split the banks, never the result: the same lines as one thread.
+same=1
+for d in "$data"/*/; do
+	[ -f "$d/binary_runtime_measurements" ] || continue
+	for pcrs in "--pcrs $d/pcrs.txt" ""; do
+		# shellcheck disable=SC2086
+		"$IMASNAP" replay --threads 1 --log "$d/binary_runtime_measurements" $pcrs > "$tmp/t1" 2>&1
+		# shellcheck disable=SC2086
+		"$IMASNAP" replay --threads 4 --log "$d/binary_runtime_measurements" $pcrs > "$tmp/t4" 2>&1
+		cmp -s "$tmp/t1" "$tmp/t4" || { same=0; echo "# $d $pcrs: --threads 4 differs" >&2; }
+	done
+done
+if [ $same = 1 ]; then ok replay_on_four_threads_prints_what_one_thread_prints
+else ko replay_on_four_threads_prints_what_one_thread_prints; fi
+for n in 0 65 two 1x -1; do
+	expect "replay_refuses_threads_$n" 2 "--threads takes a number from 1 to 64, not '$n'" -- \
+		"$IMASNAP" replay --threads "$n" --log "$data/pcr11/binary_runtime_measurements"
+done
+
 # JSON
 "$IMASNAP" replay --json --log "$data/pcr11/binary_runtime_measurements" \
 	--pcrs "$data/pcr11/pcrs.txt" > "$tmp/json"

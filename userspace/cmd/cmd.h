@@ -35,6 +35,7 @@ enum cmd_common_opt {
 	CMD_BOOT_ID	= 1U << 4,	/* --boot-id ID: this boot's id */
 	CMD_JSON	= 1U << 5,	/* --json: the result as JSON on stdout */
 	CMD_SECURITYFS	= 1U << 6,	/* --securityfs DIR: the module's folder */
+	CMD_THREADS	= 1U << 7,	/* --threads N: replay the banks on up to N threads */
 };
 
 struct cmd_common {
@@ -44,6 +45,7 @@ struct cmd_common {
 	const char *tcti;
 	const char *boot_id;
 	const char *securityfs;		/* IMASNAP_SECURITYFS unless given */
+	unsigned int threads;		/* one per CPU unless given */
 	bool json;
 	bool log_given;
 	char **args;			/* what is left after the options */

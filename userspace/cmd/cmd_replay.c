@@ -18,12 +18,14 @@ struct replay_opts {
 	u32 banks;
 	u32 padded;
 	enum imasnap_order_opt order;
+	unsigned int threads;
 	bool json;
 };
 
 /*
- * Per bank: the lane to print and, with --pcrs, the padded-SHA-1 lane to try
- * when the template-hash lane does not match the TPM.
+ * Per bank: the lane to print and, with --pcrs, the padded-SHA-1 lane tried
+ * (in a second pass over the same records) when the template-hash lane does
+ * not match the TPM.
  */
 struct bank_result {
 	int lane;	/* lane index or -1: bank not replayed */
@@ -72,7 +74,7 @@ static const struct cmd replay_cmd = {
 	.usage =
 	"Usage: imasnap replay --log FILE [--start FILE] [--pcrs FILE]\n"
 	"                      [--banks LIST] [--padded-sha1 LIST]\n"
-	"                      [--order auto|le|be] [--json]\n"
+	"                      [--order auto|le|be] [--threads N] [--json]\n"
 	"\n"
 	"  --log FILE          binary_runtime_measurements to replay\n"
 	"  --start FILE        start state, lines \"<alg> <pcr> <hex>\" (default: zeros)\n"
@@ -80,8 +82,9 @@ static const struct cmd replay_cmd = {
 	"  --banks LIST        banks to print without --pcrs (default sha1,sha256)\n"
 	"  --padded-sha1 LIST  banks IMA extended with the zero-padded SHA-1 digest\n"
 	"  --order ORDER       byte order of the log (default auto)\n"
+	"  --threads N         hash the banks on up to N threads (default: one per CPU)\n"
 	"  --json              machine-readable output on stdout\n",
-	.common = CMD_LOG | CMD_PCRS | CMD_JSON,
+	.common = CMD_LOG | CMD_PCRS | CMD_JSON | CMD_THREADS,
 	.own = replay_longopts,
 	.opt = replay_opt,
 };
@@ -98,6 +101,7 @@ static int replay_parse(int argc, char **argv, struct replay_opts *o)
 	o->log = co.log_given ? co.log : NULL;
 	o->pcrs = co.pcrs;
 	o->json = co.json;
+	o->threads = co.threads;
 	if (!o->log)
 		return cmd_usage_error(&replay_cmd, "--log FILE is required");
 	if (o->pcrs && (o->banks || o->padded))
@@ -218,8 +222,9 @@ static int emit(const struct replay_opts *o, const struct imasnap_replay *rp,
 }
 
 /*
- * One lane per bank under its rule; with --pcrs, both rules where there
- * are two, the TPM decides (compare()).
+ * One lane per bank under its rule; with --pcrs, the template-hash rule
+ * first, and the padded-SHA-1 one only for a bank that does not match
+ * (second_pass()).
  */
 static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start,
 			const struct imasnap_state *tpm, struct imasnap_evp *evp,
@@ -249,9 +254,6 @@ static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start
 		}
 		if (o->pcrs) {
 			res[b].lane = imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
-			if (padded)
-				res[b].alt = imasnap_replay_add_lane(rp, b,
-								     IMASNAP_RULE_PADDED_SHA1);
 		} else {
 			res[b].lane = imasnap_replay_add_lane(rp, b, padded ?
 							      IMASNAP_RULE_PADDED_SHA1 :
@@ -262,38 +264,96 @@ static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start
 	return 0;
 }
 
-/* The log, streamed through the replay. */
-static int replay_log(const struct replay_opts *o, struct imasnap_replay *rp)
+/*
+ * The log, streamed through the replay: every record, or with @limit the
+ * first @limit (the second pass: the log must still hold them).
+ * *@records: how many were replayed.
+ */
+static int replay_log(const struct replay_opts *o, struct imasnap_replay *rp, u64 limit,
+		      u64 *records)
 {
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, o->threads);
 	struct imasnap_log_record rec;
 	struct imasnap_logfile lf;
-	struct imasnap_err err;
+	struct imasnap_err err = { 0 };
+	u64 n = 0;
 	int ret;
 
+	if (!m) {
+		imasnap_errorf("replay: cannot start the hashing threads: %s", strerror(errno));
+		return -ENOMEM;
+	}
 	ret = imasnap_logfile_open(&lf, o->log, o->order);
 	if (ret) {
 		imasnap_errorf("replay: %s: %s", o->log, lf.why);
+		imasnap_mtreplay_free(m);
 		return ret;
 	}
-	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
-		ret = imasnap_replay_record(rp, &rec, &err);
-		if (ret && ret != -EBADMSG) {
-			imasnap_errorf("replay: record %llu: %s (%s)",
-				       (unsigned long long)err.index, err.reason,
-				       strerror(-ret));
-			goto out;
-		}
+	while ((!limit || n < limit) && (ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+		ret = imasnap_mtreplay_record(m, &rec, &err);
 		if (ret)
 			break;
+		n++;
 	}
+	if (ret >= 0)
+		ret = imasnap_mtreplay_flush(m, &err);
 	if (ret == -EBADMSG)
 		imasnap_errorf("replay: %s: record %llu at offset %llu: %s", o->log,
 			       (unsigned long long)err.index,
 			       (unsigned long long)err.offset, err.reason);
-	else if (ret)
+	else if (ret < 0 && err.reason)
+		imasnap_errorf("replay: record %llu: %s (%s)", (unsigned long long)err.index,
+			       err.reason, strerror(-ret));
+	else if (ret < 0)
 		imasnap_errorf("replay: %s: %s", o->log, strerror(-ret));
-out:
+	else if (limit && n < limit) {
+		imasnap_errorf("replay: %s: the log lost records between two passes (%llu, then %llu)",
+			       o->log, (unsigned long long)limit, (unsigned long long)n);
+		ret = -IMASNAP_ESTATE;
+	}
+	*records = n;
 	imasnap_logfile_close(&lf);
+	imasnap_mtreplay_free(m);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Banks whose template-hash lane missed the TPM: replay the same @records
+ * records again under the padded-SHA-1 rule (IMA's rule for a bank whose
+ * hash it could not allocate) and add those lanes to @rp for compare().
+ * Most logs never need it, so the common case hashes each record once per
+ * bank.
+ */
+static int second_pass(const struct replay_opts *o, const struct imasnap_state *start,
+		       const struct imasnap_state *tpm, struct imasnap_evp *evp,
+		       struct imasnap_replay *rp, struct bank_result *res, u64 records)
+{
+	struct imasnap_replay *alt;
+	u64 again;
+	unsigned int i;
+	int b, ret;
+
+	compare(rp, res, tpm);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (res[b].lane >= 0 && res[b].mismatch && (o->padded & (1U << b)))
+			break;
+	if (b == IMASNAP_NR_BANKS)
+		return 0;
+	alt = calloc(1, sizeof(*alt));
+	if (!alt)
+		return -ENOMEM;
+	imasnap_replay_init(alt, imasnap_evp_ops(evp));
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (res[b].lane >= 0 && res[b].mismatch && (o->padded & (1U << b)))
+			imasnap_replay_add_lane(alt, b, IMASNAP_RULE_PADDED_SHA1);
+	imasnap_replay_start(alt, o->start ? start : NULL);
+	ret = replay_log(o, alt, records, &again);
+	for (i = 0; !ret && i < alt->nr_lanes; i++) {
+		b = alt->lane[i].bank;
+		res[b].alt = (int)rp->nr_lanes;
+		rp->lane[rp->nr_lanes++] = alt->lane[i];
+	}
+	free(alt);
 	return ret;
 }
 
@@ -305,6 +365,7 @@ int replay_main(int argc, char **argv)
 	struct imasnap_evp *evp = imasnap_evp_new();
 	struct bank_result res[IMASNAP_NR_BANKS];
 	struct replay_opts o;
+	u64 records = 0;
 	bool all_match;
 	int ret;
 
@@ -322,7 +383,9 @@ int replay_main(int argc, char **argv)
 	if (!ret)
 		ret = replay_lanes(&o, start, tpm, evp, rp, res);
 	if (!ret)
-		ret = replay_log(&o, rp);
+		ret = replay_log(&o, rp, 0, &records);
+	if (!ret && o.pcrs)
+		ret = second_pass(&o, start, tpm, evp, rp, res, records);
 	if (ret)
 		goto out;
 	if (o.pcrs)

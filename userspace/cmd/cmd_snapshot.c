@@ -55,6 +55,7 @@ struct snap {
 	u32 banks;			/* the TPM's (or the PCR file's), that OpenSSL has */
 	struct imasnap_state tpm_pcrs;
 	struct imasnap_replay rp;
+	struct imasnap_mtreplay *m;	/* over @rp, while snap_read() reads */
 	struct imasnap_logfile lf;	/* from the start's offset */
 	bool lf_open;
 	struct snap_body body;
@@ -82,7 +83,7 @@ static const struct cmd snap_cmd = {
 	.name = "snapshot",
 	.usage =
 	"Usage: imasnap snapshot --dir DIR [--log FILE] [--pcrs FILE | --tcti CONF]\n"
-	"                        [--boot-id ID] [--quote rsa|ecc] [--json]\n"
+	"                        [--boot-id ID] [--quote rsa|ecc] [--threads N] [--json]\n"
 	"\n"
 	"  --dir DIR       the archive (shard-NNNNNNNN.ims files)\n"
 	"  --log FILE      IMA's binary log (default: " IMASNAP_IMA_LOG ")\n"
@@ -91,8 +92,9 @@ static const struct cmd snap_cmd = {
 	"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
 	"  --quote ALG     put a TPM quote of the end state over the body digest in the\n"
 	"                  shard's trailer, with the archive's rsa or ecc AK\n"
+	"  --threads N     hash the banks on up to N threads (default: one per CPU)\n"
 	"  --json          machine-readable result on stdout\n",
-	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_BOOT_ID | CMD_JSON,
+	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_BOOT_ID | CMD_JSON | CMD_THREADS,
 	.need_dir = true,
 	.own = snap_longopts,
 	.opt = snap_opt,
@@ -280,10 +282,7 @@ static int snap_record(struct snap *sn, const struct imasnap_log_record *rec,
 			       sn->co->log);
 		return -IMASNAP_EVERIFY;
 	}
-	ret = imasnap_replay_record(&sn->rp, rec, err);
-	if (ret && ret != -EBADMSG)
-		imasnap_errorf("snapshot: %s: record %llu: %s", sn->co->log,
-			       (unsigned long long)(sn->s.first_entry + rec->index), err->reason);
+	ret = imasnap_mtreplay_record(sn->m, rec, err);
 	return ret ?: snap_keep(sn, rec->raw, rec->size);
 }
 
@@ -291,23 +290,39 @@ static int snap_record(struct snap *sn, const struct imasnap_log_record *rec,
 static int snap_read(struct snap *sn)
 {
 	struct imasnap_log_record rec;
-	struct imasnap_err err;
+	struct imasnap_err err = { 0 };
 	int ret;
 
+	sn->m = imasnap_mtreplay_new(&sn->rp, sn->co->threads);
+	if (!sn->m) {
+		imasnap_errorf("snapshot: cannot start the hashing threads: %s", strerror(errno));
+		return -ENOMEM;
+	}
 	while ((ret = imasnap_logfile_next(&sn->lf, &rec, &err)) > 0) {
 		ret = snap_record(sn, &rec, &err);
-		if (ret && ret != -EBADMSG)
+		/* Not the replay's (it names the record): snap_record() said why. */
+		if (ret && !err.reason) {
+			imasnap_mtreplay_free(sn->m);
+			sn->m = NULL;
 			return ret;
+		}
 		if (ret)
 			break;
 	}
+	if (ret >= 0)
+		ret = imasnap_mtreplay_flush(sn->m, &err);
+	imasnap_mtreplay_free(sn->m);
+	sn->m = NULL;
 	if (ret == -EBADMSG)
 		imasnap_errorf("snapshot: %s: record %llu at offset %llu: %s", sn->co->log,
 			       (unsigned long long)(sn->s.first_entry + err.index),
 			       (unsigned long long)(sn->s.offset + err.offset), err.reason);
-	else if (ret)
+	else if (ret < 0 && err.reason)
+		imasnap_errorf("snapshot: %s: record %llu: %s", sn->co->log,
+			       (unsigned long long)(sn->s.first_entry + err.index), err.reason);
+	else if (ret < 0)
 		imasnap_errorf("snapshot: %s: %s", sn->co->log, strerror(-ret));
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* The banks whose replay does not reach the PCRs (read again, from the TPM). */

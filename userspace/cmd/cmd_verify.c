@@ -31,6 +31,7 @@ struct verify_opts {
 	const char *log;
 	const char *pcrs;
 	const char *tcti;
+	unsigned int threads;
 	bool json;
 };
 
@@ -72,6 +73,7 @@ static const struct cmd verify_cmd = {
 	"                      [--quote FILE --ak PEM --nonce HEX | --pcrs FILE | --tcti CONF]\n"
 	"                      [--from STATE | --anchored] [--ak PEM] [--save-state STATE]\n"
 	"                      [--banks LIST] [--require-attested] [--kernels FILE]\n"
+	"                      [--threads N]\n"
 	"  --dir DIR          the archive\n"
 	"  --log FILE         the live IMA log (default " IMASNAP_IMA_LOG ")\n"
 	"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
@@ -87,8 +89,9 @@ static const struct cmd verify_cmd = {
 	"                     after the last trailer quote the AK signed in their boot chain\n"
 	"  --kernels FILE     every kexec must jump into a kernel image of this list\n"
 	"                     (\"<sha256 hex> [name]\" lines, as sha256sum prints them)\n"
+	"  --threads N        replay shard bodies on up to N threads (default: one per CPU)\n"
 	"  --json             machine-readable result on stdout\n",
-	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON,
+	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON | CMD_THREADS,
 	.need_dir = true,
 	.own = verify_longopts,
 	.opt = verify_opt,
@@ -129,6 +132,7 @@ static int verify_parse(int argc, char **argv, struct verify_opts *o)
 	o->pcrs = co.pcrs;
 	o->tcti = co.tcti;
 	o->json = co.json;
+	o->threads = co.threads;
 	ret = cmd_conflict(c, "--pcrs", o->pcrs, "--tcti", o->tcti);
 	ret = ret ?: cmd_conflict(c, "--quote", o->quote, "--pcrs", o->pcrs);
 	ret = ret ?: cmd_conflict(c, "--quote", o->quote, "--tcti", o->tcti);
@@ -157,6 +161,7 @@ static int verify_archive(struct verify *v)
 		.dir = v->o.dir,
 		.anchored = v->o.anchored,
 		.save = v->o.save,
+		.threads = v->o.threads,
 	};
 	int ret;
 

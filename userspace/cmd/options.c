@@ -25,12 +25,18 @@ static const struct {
 	{ CMD_BOOT_ID, { "boot-id", required_argument, NULL, OPT_BASE + 4 } },
 	{ CMD_JSON, { "json", no_argument, NULL, OPT_BASE + 5 } },
 	{ CMD_SECURITYFS, { "securityfs", required_argument, NULL, OPT_BASE + 6 } },
+	{ CMD_THREADS, { "threads", required_argument, NULL, OPT_BASE + 7 } },
 };
+
+#define MAX_THREADS	64
 
 #define MAX_OPTS	32
 
-static void common_set(struct cmd_common *co, int c, const char *arg)
+static int common_set(const struct cmd *cmd, struct cmd_common *co, int c, const char *arg)
 {
+	unsigned long n;
+	char *end;
+
 	switch (c - OPT_BASE) {
 	case 0: co->dir = arg; break;
 	case 1: co->log = arg; co->log_given = true; break;
@@ -39,7 +45,16 @@ static void common_set(struct cmd_common *co, int c, const char *arg)
 	case 4: co->boot_id = arg; break;
 	case 5: co->json = true; break;
 	case 6: co->securityfs = arg; break;
+	case 7:
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (*arg < '1' || *arg > '9' || *end || errno || n > MAX_THREADS)
+			return cmd_usage_error(cmd, "--threads takes a number from 1 to %d, not '%s'",
+					       MAX_THREADS, arg);
+		co->threads = (unsigned int)n;
+		break;
 	}
+	return 0;
 }
 
 int cmd_usage_error(const struct cmd *cmd, const char *fmt, ...)
@@ -79,6 +94,7 @@ int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_common *c
 	memset(co, 0, sizeof(*co));
 	co->log = IMASNAP_IMA_LOG;
 	co->securityfs = IMASNAP_SECURITYFS;
+	co->threads = imasnap_mtreplay_cpus();
 	for (i = 0; i < ARRAY_SIZE(common_opts); i++)
 		if (cmd->common & common_opts[i].bit)
 			longopts[n++] = common_opts[i].opt;
@@ -94,7 +110,9 @@ int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_common *c
 			return 1;
 		}
 		if (c >= OPT_BASE) {
-			common_set(co, c, optarg);
+			ret = common_set(cmd, co, c, optarg);
+			if (ret)
+				return ret;
 			continue;
 		}
 		if (c == '?' || !cmd->opt) {

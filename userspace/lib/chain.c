@@ -467,7 +467,8 @@ static int chain_read(struct imasnap_chain *c, const struct imasnap_chain_opts *
 		imasnap_replay_init(rp, imasnap_evp_ops(evp));
 		imasnap_replay_add_banks(rp, imasnap_state_banks(&sh->start) |
 					 imasnap_state_banks(&sh->end));
-		ret = imasnap_shard_read_each(path, sh, rp, chain_record, c, &err);
+		ret = imasnap_shard_read_each(path, sh, rp, o->threads, chain_record, c,
+					      &err);
 	}
 	/* A shard that does not read is a broken chain, not a malformed input. */
 	if (ret == -EBADMSG)

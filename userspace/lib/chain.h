@@ -34,6 +34,8 @@ struct imasnap_chain_opts {
 	EVP_PKEY *ak;
 	/* Every kexec must jump into a kernel image of this list; NULL: any. */
 	const struct imasnap_kernels *kernels;
+	/* Shard bodies are replayed on up to this many threads (0: 1). */
+	unsigned int threads;
 };
 
 /* The kernel image a boot measured last: where its kexec jumped (kernels.h). */

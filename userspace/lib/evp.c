@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The core's hash operations on OpenSSL 3 EVP.   Digests are fetched once
- * and one EVP_MD_CTX is reused for every call, so imasnap allocates nothing
- * a record; OpenSSL 3.0 itself still allocates and frees its provider
- * context on every digest (Documentation/performance.md).
+ * and each bank reuses its own EVP_MD_CTX, so imasnap allocates nothing a
+ * record; OpenSSL 3.0 itself still allocates and frees its provider
+ * context on every digest (Documentation/performance.md).  One evp is not
+ * shared between threads: mtreplay.c gives each thread its own.
  */
 #include <stdlib.h>
 
@@ -19,7 +20,7 @@
 struct imasnap_evp {
 	struct imasnap_hash_ops ops;
 	EVP_MD *md[IMASNAP_NR_BANKS];
-	EVP_MD_CTX *ctx;
+	EVP_MD_CTX *ctx[IMASNAP_NR_BANKS];
 };
 
 static const char *const evp_names[IMASNAP_NR_BANKS] = {
@@ -34,17 +35,19 @@ static int evp_digest(void *priv, enum imasnap_bank bank,
 		      const struct imasnap_buf *v, unsigned int n, u8 *out)
 {
 	struct imasnap_evp *evp = priv;
+	EVP_MD_CTX *ctx;
 	unsigned int i;
 
 	if ((unsigned int)bank >= IMASNAP_NR_BANKS || !evp->md[bank])
 		return -EOPNOTSUPP;
-	if (!EVP_DigestInit_ex2(evp->ctx, evp->md[bank], NULL))
+	ctx = evp->ctx[bank];
+	if (!EVP_DigestInit_ex2(ctx, evp->md[bank], NULL))
 		return -IMASNAP_ECRYPTO;
 	for (i = 0; i < n; i++) {
-		if (v[i].len && !EVP_DigestUpdate(evp->ctx, v[i].data, v[i].len))
+		if (v[i].len && !EVP_DigestUpdate(ctx, v[i].data, v[i].len))
 			return -IMASNAP_ECRYPTO;
 	}
-	if (!EVP_DigestFinal_ex(evp->ctx, out, NULL))
+	if (!EVP_DigestFinal_ex(ctx, out, NULL))
 		return -IMASNAP_ECRYPTO;
 	return 0;
 }
@@ -56,14 +59,15 @@ struct imasnap_evp *imasnap_evp_new(void)
 
 	if (!evp)
 		return NULL;
-	evp->ctx = EVP_MD_CTX_new();
-	if (!evp->ctx) {
-		free(evp);
-		return NULL;
-	}
 	/* A digest the provider lacks (SM3 in a FIPS build) stays NULL. */
-	for (i = 0; i < IMASNAP_NR_BANKS; i++)
+	for (i = 0; i < IMASNAP_NR_BANKS; i++) {
 		evp->md[i] = EVP_MD_fetch(NULL, evp_names[i], NULL);
+		evp->ctx[i] = EVP_MD_CTX_new();
+		if (!evp->ctx[i]) {
+			imasnap_evp_free(evp);
+			return NULL;
+		}
+	}
 	if (!evp->md[IMASNAP_BANK_SHA1] || !evp->md[IMASNAP_BANK_SHA256]) {
 		imasnap_evp_free(evp);
 		return NULL;
@@ -79,9 +83,10 @@ void imasnap_evp_free(struct imasnap_evp *evp)
 
 	if (!evp)
 		return;
-	for (i = 0; i < IMASNAP_NR_BANKS; i++)
+	for (i = 0; i < IMASNAP_NR_BANKS; i++) {
 		EVP_MD_free(evp->md[i]);
-	EVP_MD_CTX_free(evp->ctx);
+		EVP_MD_CTX_free(evp->ctx[i]);
+	}
 	free(evp);
 }
 

@@ -38,6 +38,7 @@
 #include "kernels.h"
 #include "live.h"
 #include "logfile.h"
+#include "mtreplay.h"
 #include "pcrfile.h"
 #include "quote.h"
 #include "shard.h"

@@ -15,6 +15,7 @@
 #include "boot.h"
 #include "error.h"
 #include "fileio.h"
+#include "mtreplay.h"
 #include "shard.h"
 
 #define HDR_SIZE	sizeof(struct imasnap_shard_hdr)
@@ -236,7 +237,7 @@ struct body_ctx {
 	u8 *buf;
 	size_t have;
 	struct imasnap_shard *sh;
-	struct imasnap_replay *rp;
+	struct imasnap_mtreplay *rp;
 	imasnap_log_fn fn;
 	void *priv;
 };
@@ -256,7 +257,7 @@ static int body_record(void *priv, const struct imasnap_log *log,
 		return -EBADMSG;
 	}
 	if (c->rp) {
-		int ret = imasnap_replay_record(c->rp, rec, err);
+		int ret = imasnap_mtreplay_record(c->rp, rec, err);
 
 		if (ret)
 			return ret;
@@ -384,12 +385,12 @@ int imasnap_shard_read_header(const char *path, struct imasnap_shard *sh,
 int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
 		       struct imasnap_replay *rp, struct imasnap_err *err)
 {
-	return imasnap_shard_read_each(path, sh, rp, NULL, NULL, err);
+	return imasnap_shard_read_each(path, sh, rp, 1, NULL, NULL, err);
 }
 
 int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
-			    struct imasnap_replay *rp, imasnap_log_fn fn, void *priv,
-			    struct imasnap_err *err)
+			    struct imasnap_replay *rp, unsigned int threads,
+			    imasnap_log_fn fn, void *priv, struct imasnap_err *err)
 {
 	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE], body_digest[32];
 	struct body_ctx c = { 0 };
@@ -417,13 +418,20 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 		ret = imasnap_ossl_fail("SHA-256");
 		goto out;
 	}
-	if (rp)
+	if (rp) {
 		imasnap_replay_start(rp, &sh->start);
+		c.rp = imasnap_mtreplay_new(rp, threads);
+		if (!c.rp) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
 	c.sh = sh;
-	c.rp = rp;
 	c.fn = fn;
 	c.priv = priv;
 	ret = shard_body(fd, sh, &c, err);
+	if (!ret && c.rp)
+		ret = imasnap_mtreplay_flush(c.rp, err);
 	if (!ret)
 		ret = imasnap_read_full(fd, sh->trailer, sh->trailer_size);
 	if (ret == -ENODATA)
@@ -440,6 +448,7 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 		ret = shard_reject(err, offsetof(struct imasnap_shard_hdr, body_digest),
 				   "shard body digest does not match its body");
 out:
+	imasnap_mtreplay_free(c.rp);
 	EVP_MD_CTX_free(c.file_md);
 	EVP_MD_CTX_free(c.body_md);
 	free(c.buf);

@@ -118,9 +118,13 @@ int imasnap_shard_read(const char *path, struct imasnap_shard *sh,
  */
 int imasnap_shard_read_header(const char *path, struct imasnap_shard *sh,
 			      struct imasnap_err *err);
-/* The same, calling @fn for each body record after the replay (-errno from @fn stops it). */
+/*
+ * The same with the replay on up to @threads threads (imasnap_mtreplay_new()),
+ * calling @fn for each body record (-errno from @fn stops it); @fn may see
+ * a record before an earlier one's replay error is found.
+ */
 int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
-			    struct imasnap_replay *rp, imasnap_log_fn fn, void *priv,
-			    struct imasnap_err *err);
+			    struct imasnap_replay *rp, unsigned int threads,
+			    imasnap_log_fn fn, void *priv, struct imasnap_err *err);
 
 #endif /* _IMASNAP_SHARD_H */

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The figures of issue 13 ("a million records") on this machine: replay
+# against the one-core hash bound and evmctl, peak RSS of the commands at
+# 100k and 1M records, snapshot against replay; then the table and the
+# `key: value` lines of `make bench`, in the contract's order.
+#
+#   bench/scale.sh [RUNS]          default 3; QUICK=1: the same (the kernel
+#                                  figures need QEMU and print n/a either way
+#                                  until they are measured)
+#
+# The logs are bench/mklog's (real records of tests/data, PCRs known), the
+# hash bound is `openssl speed -evp` at 16 KiB times the compression blocks
+# mklog counts in that log, peak RSS is GNU time's %M (KiB).
+set -euo pipefail
+runs=${1:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+IMASNAP=$here/../userspace/imasnap
+[ -x /usr/bin/time ] || { echo "scale: /usr/bin/time is missing (package time: scripts/deps.sh)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# median CMD...: the median wall time of RUNS runs, in seconds
+median() {
+	local i t0 ts=()
+	for ((i = 0; i < runs; i++)); do
+		t0=$(date +%s.%N)
+		"$@" > "$tmp/run.out" 2>&1 || { cat "$tmp/run.out" >&2; echo "scale: $* failed" >&2; exit 1; }
+		ts+=("$(echo "$(date +%s.%N) - $t0" | bc)")
+	done
+	printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
+}
+
+# rss CMD...: the peak RSS of one run of CMD, in MiB (two decimals)
+rss() {
+	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" > "$tmp/rss.out" 2>&1 ||
+		{ cat "$tmp/rss.out" >&2; echo "scale: $* failed" >&2; exit 1; }
+	echo "scale=2; $(tail -1 "$tmp/rss") / 1024" | bc
+}
+
+# openssl speed -evp ALG at 16 KiB blocks: bytes per second
+speed() {
+	openssl speed -evp "$1" -bytes 16384 -seconds 2 2>/dev/null |
+		awk -v a="$1" '$1 == a { sub("k$", "", $2); printf "%.0f\n", $2 * 1000 }'
+}
+
+declare -A mib
+for n in 100000 1000000; do
+	"$here/mklog" -n $n "$tmp/log$n" > "$tmp/mklog$n"
+	"$IMASNAP" replay --log "$tmp/log$n" | grep -E '^(sha1|sha256) 10 ' > "$tmp/pcrs$n"
+	mkdir "$tmp/arch$n"
+	mib[snapshot$n]=$(rss "$IMASNAP" snapshot --dir "$tmp/arch$n" --log "$tmp/log$n" --pcrs "$tmp/pcrs$n")
+	mib[verify$n]=$(rss "$IMASNAP" verify --dir "$tmp/arch$n" --log "$tmp/log$n" --pcrs "$tmp/pcrs$n")
+	mib[replay$n]=$(rss "$IMASNAP" replay --log "$tmp/log$n" --pcrs "$tmp/pcrs$n")
+	mib[show$n]=$(rss "$IMASNAP" show "$tmp/arch$n/shard-00000000.ims")
+done
+records=1000000
+read -r _ _ _ b1 _ b256 < <(grep '^compression blocks' "$tmp/mklog$records")
+sha1_bps=$(speed sha1) sha256_bps=$(speed sha256)
+bound=$(echo "$records / ($b1 * 64 / $sha1_bps + $b256 * 64 / $sha256_bps)" | bc -l)
+
+log=$tmp/log$records pcrs=$tmp/pcrs$records
+t_one=$(median "$IMASNAP" replay --threads 1 --log "$log" --pcrs "$pcrs")
+t_all=$(median "$IMASNAP" replay --log "$log" --pcrs "$pcrs")
+t_verify_one=$(median "$IMASNAP" verify --threads 1 --dir "$tmp/arch$records" --log "$log" --pcrs "$pcrs")
+t_verify_all=$(median "$IMASNAP" verify --dir "$tmp/arch$records" --log "$log" --pcrs "$pcrs")
+snap() { rm -rf "$tmp/snap" && mkdir "$tmp/snap" && "$IMASNAP" snapshot --dir "$tmp/snap" --log "$log" --pcrs "$pcrs"; }
+t_snap=$(median snap)
+"$here/vs-evmctl.sh" "$records" "$runs" > "$tmp/evm"
+t_evm=$(awk '/^evmctl/ { print $(NF - 3) }' "$tmp/evm")
+cpus=$(nproc)
+
+rate() { echo "$records / $1" | bc -l; }
+printf '\n%-58s %9s %12s %9s\n' "1,000,000 records (sha1+sha256, PCR 10)" "seconds" "records/s" "of bound"
+printf '%-58s %9s %12.0f %8.0f%%\n' "hash bound, one core (openssl speed -evp, 16 KiB)" "" "$bound" 100
+for row in "imasnap replay --pcrs, 1 thread:$t_one" "imasnap replay --pcrs, $cpus CPUs:$t_all" \
+	   "imasnap verify --pcrs, 1 thread:$t_verify_one" "imasnap verify --pcrs, $cpus CPUs:$t_verify_all" \
+	   "imasnap snapshot (empty archive, fsync):$t_snap" "evmctl ima_measurement:$t_evm"; do
+	t=${row##*:}
+	printf '%-58s %9.3f %12.0f %8.0f%%\n' "${row%:*}" "$t" "$(rate "$t")" \
+		"$(echo "100 * $(rate "$t") / $bound" | bc -l)"
+done
+printf '(sha1 %s B/s, sha256 %s B/s; %s + %s blocks)\n' "$sha1_bps" "$sha256_bps" "$b1" "$b256"
+printf '\n%-28s %10s %10s\n' "peak RSS (MiB)" "100k" "1M"
+for c in replay snapshot verify show; do
+	printf '%-28s %10s %10s\n' "imasnap $c" "${mib[${c}100000]}" "${mib[${c}1000000]}"
+done
+echo "kernel side (QEMU: cat, snapshot, arm, capture, carried bytes): not measured yet" >&2
+
+fmt() { printf '%.2f' "$1"; }
+echo
+echo "replay_records_per_s: $(printf '%.0f' "$(rate "$t_all")")"
+echo "replay_speedup_vs_evmctl: $(fmt "$(echo "$t_evm / $t_all" | bc -l)")"
+echo "replay_fraction_of_hash_bound: $(fmt "$(echo "$(rate "$t_all") / $bound" | bc -l)")"
+echo "verify_peak_rss_mib_100k: ${mib[verify100000]}"
+echo "verify_peak_rss_mib_1m: ${mib[verify1000000]}"
+echo "snapshot_peak_rss_mib_1m: ${mib[snapshot1000000]}"
+echo "snapshot_ratio_vs_replay: $(fmt "$(echo "$t_snap / $t_all" | bc -l)")"
+echo "carried_bytes_1m: n/a"
+echo "ima_kexec_bytes_1m: $(( 24 + $(stat -c %s "$log") ))"
+for k in capture_ns_10k capture_ns_300k arm_ns_10k arm_ns_300k; do
+	echo "$k: n/a"
+done

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Threaded replay (userspace/lib/mtreplay.c): on any number of threads, the
+ * lanes end where one thread's replay of the same records ends, and a bad
+ * record is reported as the same record with the same reason.
+ */
+#include <stdlib.h>
+
+#include "fixture.h"
+
+/* Every record of @log, @times over, into @rp directly or through @m. */
+static int feed(const struct fixture *f, unsigned int times, struct imasnap_replay *rp,
+		struct imasnap_mtreplay *m, struct imasnap_err *err)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_log lg;
+	unsigned int t;
+	int ret;
+
+	for (t = 0; t < times; t++) {
+		size_t pos = 0;
+
+		imasnap_log_init(&lg, IMASNAP_LOG_LE);
+		while (pos < f->log_len) {
+			ret = imasnap_log_next(&lg, f->log + pos, f->log_len - pos, true, &rec, err);
+			if (ret < 0)
+				return ret;
+			ret = m ? imasnap_mtreplay_record(m, &rec, err) :
+				  imasnap_replay_record(rp, &rec, err);
+			if (ret)
+				return ret;
+			pos += rec.size;
+		}
+	}
+	return m ? imasnap_mtreplay_flush(m, err) : 0;
+}
+
+static struct imasnap_replay *new_replay(const struct fixture *f)
+{
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+
+	assert_non_null(rp);
+	imasnap_replay_init(rp, test_hash_ops());
+	imasnap_replay_add_banks(rp, f->banks);
+	imasnap_replay_start(rp, NULL);
+	return rp;
+}
+
+static void assert_same_lanes(const char *name, unsigned int threads,
+			      const struct imasnap_replay *want, const struct imasnap_replay *got)
+{
+	unsigned int i;
+
+	assert_int_equal(got->nr_lanes, want->nr_lanes);
+	assert_int_equal(got->records, want->records);
+	assert_int_equal(got->violations, want->violations);
+	for (i = 0; i < want->nr_lanes; i++) {
+		const struct imasnap_lane *w = &want->lane[i], *g = &got->lane[i];
+
+		assert_int_equal(g->bank, w->bank);
+		assert_int_equal(g->rule, w->rule);
+		if (g->touched != w->touched || memcmp(g->pcr, w->pcr, sizeof(g->pcr)))
+			fail_msg("%s, %u threads: lane %u (%s) ends elsewhere than one thread's",
+				 name, threads, i, imasnap_bank_info(w->bank)->name);
+	}
+}
+
+/* Each real log, @times over, on 2, 3 and 4 threads against one. */
+static void check_every_log(unsigned int times)
+{
+	size_t i;
+
+	for (i = 0; i < nr_fixtures; i++) {
+		struct fixture *f = fixture_load(fixture_names[i]);
+		struct imasnap_replay *one = new_replay(f);
+		struct imasnap_err err;
+		unsigned int t;
+
+		if (feed(f, times, one, NULL, &err))
+			fail_msg("%s: record %llu: %s", f->name, (unsigned long long)err.index,
+				 err.reason);
+		for (t = 2; t <= 4; t++) {
+			struct imasnap_replay *rp = new_replay(f);
+			struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t);
+
+			assert_non_null(m);
+			assert_true(imasnap_mtreplay_threads(m) > 1);
+			if (feed(f, times, rp, m, &err))
+				fail_msg("%s, %u threads: record %llu: %s", f->name, t,
+					 (unsigned long long)err.index, err.reason);
+			assert_same_lanes(f->name, t, one, rp);
+			imasnap_mtreplay_free(m);
+			free(rp);
+		}
+		free(one);
+		fixture_free(f);
+	}
+}
+
+static void threaded_replay_ends_where_one_thread_ends_for_every_real_log(void **state)
+{
+	(void)state;
+	check_every_log(1);
+}
+
+/* Over 8192 records: several batches, the last one partly full. */
+static void threaded_replay_carries_lanes_across_batches(void **state)
+{
+	(void)state;
+	check_every_log(700);
+}
+
+static void threaded_replay_reports_the_first_bad_record(void **state)
+{
+	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
+	struct imasnap_log_record rec;
+	struct imasnap_err want, got;
+	struct imasnap_log lg;
+	size_t pos = 0;
+	unsigned int k;
+	int ret;
+
+	(void)state;
+	/* Record 5's template data changed: its SHA-1 template digest no longer binds it. */
+	imasnap_log_init(&lg, IMASNAP_LOG_LE);
+	for (k = 0; k <= 5; k++) {
+		assert_true(imasnap_log_next(&lg, f->log + pos, f->log_len - pos, true, &rec, &want) > 0);
+		pos += rec.size;
+	}
+	f->log[rec.data - f->log + rec.data_len - 1] ^= 1;
+	{
+		struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
+		struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, 2);
+
+		assert_non_null(m);
+		assert_int_equal(feed(f, 3, one, NULL, &want), -EBADMSG);
+		ret = feed(f, 3, rp, m, &got);
+		assert_int_equal(ret, -EBADMSG);
+		assert_int_equal(got.index, 5);
+		assert_int_equal(got.index, want.index);
+		assert_int_equal(got.offset, want.offset);
+		assert_string_equal(got.reason, want.reason);
+		imasnap_mtreplay_free(m);
+		free(rp);
+		free(one);
+	}
+	fixture_free(f);
+}
+
+static void one_thread_replays_in_the_callers_replay(void **state)
+{
+	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
+	struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, 1);
+	struct imasnap_err err;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(imasnap_mtreplay_threads(m), 1);
+	assert_int_equal(feed(f, 1, one, NULL, &err), 0);
+	assert_int_equal(feed(f, 1, rp, m, &err), 0);
+	assert_same_lanes(f->name, 1, one, rp);
+	imasnap_mtreplay_free(m);
+	free(rp);
+	free(one);
+	fixture_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(threaded_replay_ends_where_one_thread_ends_for_every_real_log),
+		cmocka_unit_test(threaded_replay_carries_lanes_across_batches),
+		cmocka_unit_test(threaded_replay_reports_the_first_bad_record),
+		cmocka_unit_test(one_thread_replays_in_the_callers_replay),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Threaded replay.  The lanes of a replay are independent: each is one
+ * bank's PCRs under one rule, extended record after record.  So the lanes
+ * are split into groups of about equal cost, one per thread, and every
+ * group replays the same records with its own OpenSSL contexts.  Group 0
+ * also checks each record's SHA-1 template digest; the others skip that
+ * unless one of their lanes extends with SHA-1 anyway.
+ *
+ * Records are copied into a batch (the caller's buffer moves on); when it
+ * is full, the caller's thread runs group 0 and the workers the others over
+ * it, and the lanes go back into the caller's replay.  Memory: the batch.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "evp.h"
+#include "mtreplay.h"
+
+#define MAX_GROUPS	4
+/* Room for the largest record the parser accepts, and many ordinary ones. */
+#define BATCH_BYTES	(2 * IMASNAP_TEMPLATE_DATA_MAX + 4096)
+#define BATCH_RECS	8192
+
+struct group {
+	struct imasnap_mtreplay *m;
+	struct imasnap_replay rp;
+	struct imasnap_evp *evp;
+	unsigned int cost;
+	unsigned int parent[IMASNAP_MAX_LANES];	/* lane index in the caller's replay */
+	pthread_t thread;
+	bool started;
+	int ret;
+	struct imasnap_err err;
+};
+
+struct imasnap_mtreplay {
+	struct imasnap_replay *rp;
+	unsigned int nr_groups;
+	struct group g[MAX_GROUPS];
+	u8 *buf;
+	size_t used;
+	struct imasnap_log_record *recs;
+	unsigned int nr;
+	pthread_mutex_t lock;
+	pthread_cond_t go, done;
+	unsigned long batch;	/* batches handed to the workers */
+	unsigned int busy;	/* workers still on the current batch */
+	bool quit;
+};
+
+unsigned int imasnap_mtreplay_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_GROUPS ? MAX_GROUPS : (unsigned int)n;
+}
+
+static bool extends_sha1(const struct imasnap_lane *l)
+{
+	return l->bank == IMASNAP_BANK_SHA1 || l->rule == IMASNAP_RULE_PADDED_SHA1;
+}
+
+/* Digests a record costs the lane: its template digest (if its own) and the extend. */
+static unsigned int lane_cost(const struct imasnap_lane *l)
+{
+	return extends_sha1(l) ? 1 : 2;
+}
+
+static void group_run(struct group *g)
+{
+	struct imasnap_mtreplay *m = g->m;
+	unsigned int i;
+
+	for (i = 0; i < m->nr && !g->ret; i++)
+		g->ret = imasnap_replay_record(&g->rp, &m->recs[i], &g->err);
+}
+
+static void *worker(void *arg)
+{
+	struct group *g = arg;
+	struct imasnap_mtreplay *m = g->m;
+	unsigned long seen = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (;;) {
+		while (!m->quit && m->batch == seen)
+			pthread_cond_wait(&m->go, &m->lock);
+		if (m->quit)
+			break;
+		seen = m->batch;
+		pthread_mutex_unlock(&m->lock);
+		group_run(g);
+		pthread_mutex_lock(&m->lock);
+		if (!--m->busy)
+			pthread_cond_signal(&m->done);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/*
+ * What lane @l adds to group @j: its own digests, and the SHA-1 template
+ * digest when it needs it and group @j does not compute it yet (group 0
+ * always does: it checks it).
+ */
+static unsigned int cost_in(const struct imasnap_mtreplay *m, unsigned int j,
+			    const struct imasnap_lane *l)
+{
+	const struct group *g = &m->g[j];
+	unsigned int i;
+
+	if (!j || !extends_sha1(l))
+		return lane_cost(l);
+	for (i = 0; i < g->rp.nr_lanes; i++)
+		if (extends_sha1(&g->rp.lane[i]))
+			return lane_cost(l);
+	return lane_cost(l) + 1;
+}
+
+/* Split @rp's lanes into @n groups of about equal cost: costliest lane first, to the cheapest. */
+static void split_lanes(struct imasnap_mtreplay *m, unsigned int n)
+{
+	const struct imasnap_replay *rp = m->rp;
+	bool placed[IMASNAP_MAX_LANES] = { false };
+	unsigned int k, i, j;
+
+	m->nr_groups = n;
+	m->g[0].cost = 1;	/* the SHA-1 check */
+	for (k = 0; k < rp->nr_lanes; k++) {
+		unsigned int pick = 0, best = 0, to = 0, add;
+		const struct imasnap_lane *l;
+		struct group *g;
+
+		for (i = 0; i < rp->nr_lanes; i++) {
+			if (!placed[i] && lane_cost(&rp->lane[i]) > best) {
+				best = lane_cost(&rp->lane[i]);
+				pick = i;
+			}
+		}
+		l = &rp->lane[pick];
+		for (j = 1; j < n; j++)
+			if (m->g[j].cost + cost_in(m, j, l) < m->g[to].cost + cost_in(m, to, l))
+				to = j;
+		g = &m->g[to];
+		add = cost_in(m, to, l);
+		placed[pick] = true;
+		g->parent[g->rp.nr_lanes] = pick;
+		g->rp.lane[g->rp.nr_lanes++] = *l;
+		g->cost += add;
+	}
+	/* A group left without a lane (but group 0, the checker) would idle. */
+	for (i = j = 1; i < n; i++)
+		if (m->g[i].rp.nr_lanes)
+			m->g[j++] = m->g[i];
+	m->nr_groups = j;
+}
+
+struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads)
+{
+	struct imasnap_mtreplay *m = calloc(1, sizeof(*m));
+	unsigned int i;
+
+	if (!m)
+		return NULL;
+	m->rp = rp;
+	m->nr_groups = 1;
+	if (threads <= 1 || rp->nr_lanes <= 1)
+		return m;	/* direct: imasnap_replay_record() on @rp */
+	if (threads > MAX_GROUPS)
+		threads = MAX_GROUPS;
+	if (threads > rp->nr_lanes)
+		threads = rp->nr_lanes;
+	split_lanes(m, threads);
+	if (m->nr_groups == 1)
+		return m;
+	m->buf = malloc(BATCH_BYTES);
+	m->recs = calloc(BATCH_RECS, sizeof(*m->recs));
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->go, NULL);
+	pthread_cond_init(&m->done, NULL);
+	if (!m->buf || !m->recs)
+		goto fail;
+	for (i = 0; i < m->nr_groups; i++) {
+		struct group *g = &m->g[i];
+		unsigned int nr = g->rp.nr_lanes;
+		struct imasnap_lane lanes[IMASNAP_MAX_LANES];
+
+		memcpy(lanes, g->rp.lane, nr * sizeof(lanes[0]));
+		g->m = m;
+		g->evp = imasnap_evp_new();
+		if (!g->evp)
+			goto fail;
+		imasnap_replay_init(&g->rp, imasnap_evp_ops(g->evp));
+		memcpy(g->rp.lane, lanes, nr * sizeof(lanes[0]));
+		g->rp.nr_lanes = nr;
+		g->rp.sha1_checked_elsewhere = i > 0;
+		if (i && pthread_create(&g->thread, NULL, worker, g))
+			goto fail;
+		g->started = i > 0;
+	}
+	return m;
+fail:
+	imasnap_mtreplay_free(m);
+	errno = ENOMEM;
+	return NULL;
+}
+
+unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m)
+{
+	return m->nr_groups;
+}
+
+/* The first error by record order, with its record's @err. */
+static int first_error(struct imasnap_mtreplay *m, struct imasnap_err *err)
+{
+	struct group *worst = NULL;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_groups; i++) {
+		struct group *g = &m->g[i];
+
+		if (g->ret && (!worst || g->err.index < worst->err.index))
+			worst = g;
+	}
+	if (!worst)
+		return 0;
+	*err = worst->err;
+	return worst->ret;
+}
+
+int imasnap_mtreplay_flush(struct imasnap_mtreplay *m, struct imasnap_err *err)
+{
+	struct imasnap_replay *rp = m->rp;
+	unsigned int i, j;
+	int ret;
+
+	if (m->nr_groups == 1 || !m->nr)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	m->batch++;
+	m->busy = m->nr_groups - 1;
+	pthread_cond_broadcast(&m->go);
+	pthread_mutex_unlock(&m->lock);
+	group_run(&m->g[0]);
+	pthread_mutex_lock(&m->lock);
+	while (m->busy)
+		pthread_cond_wait(&m->done, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+
+	ret = first_error(m, err);
+	for (i = 0; i < m->nr_groups; i++)
+		for (j = 0; j < m->g[i].rp.nr_lanes; j++)
+			rp->lane[m->g[i].parent[j]] = m->g[i].rp.lane[j];
+	rp->records += m->g[0].rp.records;
+	rp->violations += m->g[0].rp.violations;
+	rp->no_pcr += m->g[0].rp.no_pcr;
+	m->g[0].rp.records = m->g[0].rp.violations = m->g[0].rp.no_pcr = 0;
+	m->nr = 0;
+	m->used = 0;
+	return ret;
+}
+
+/* @p, a pointer into @rec's raw bytes, moved to the same place in @to. */
+static const void *rebase(const void *p, const struct imasnap_log_record *rec, const u8 *to)
+{
+	return p ? to + ((const u8 *)p - rec->raw) : NULL;
+}
+
+int imasnap_mtreplay_record(struct imasnap_mtreplay *m, const struct imasnap_log_record *rec,
+			    struct imasnap_err *err)
+{
+	struct imasnap_log_record *q;
+	u8 *to;
+	int ret;
+
+	if (m->nr_groups == 1)
+		return imasnap_replay_record(m->rp, rec, err);
+	if (m->nr == BATCH_RECS || BATCH_BYTES - m->used < rec->size) {
+		ret = imasnap_mtreplay_flush(m, err);
+		if (ret)
+			return ret;
+	}
+	to = m->buf + m->used;
+	memcpy(to, rec->raw, rec->size);
+	q = &m->recs[m->nr++];
+	*q = *rec;
+	q->raw = to;
+	q->digest = rebase(rec->digest, rec, to);
+	q->name = rebase(rec->name, rec, to);
+	q->data = rebase(rec->data, rec, to);
+	m->used += rec->size;
+	return 0;
+}
+
+void imasnap_mtreplay_free(struct imasnap_mtreplay *m)
+{
+	unsigned int i;
+
+	if (!m)
+		return;
+	if (m->nr_groups > 1) {
+		pthread_mutex_lock(&m->lock);
+		m->quit = true;
+		pthread_cond_broadcast(&m->go);
+		pthread_mutex_unlock(&m->lock);
+		for (i = 0; i < m->nr_groups; i++) {
+			if (m->g[i].started)
+				pthread_join(m->g[i].thread, NULL);
+			imasnap_evp_free(m->g[i].evp);
+		}
+		pthread_cond_destroy(&m->done);
+		pthread_cond_destroy(&m->go);
+		pthread_mutex_destroy(&m->lock);
+	}
+	free(m->recs);
+	free(m->buf);
+	free(m);
+}
