@@ -89,7 +89,7 @@ test-helpers: userspace
 	for h in forge-shard forge-record tpm-extend; do \
 		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace/lib \
 		-o tests/cli/build/$$h tests/cli/$$h.c userspace/build/libimasnap.a \
-		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) || exit 1; \
+		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) -pthread || exit 1; \
 	done
 
 cli: userspace test-helpers
