@@ -5,7 +5,7 @@
 #   make            the imasnap tool (userspace/imasnap) and imasnap.ko
 #   make check      every test (installs what it needs first: scripts/deps.sh)
 #   make demo       boot Debian's kernel with a software TPM and show the story
-#   make bench      benchmarks
+#   make bench      benchmarks (QUICK=1: without the kernel's, under QEMU)
 #   make fuzz       the libFuzzer targets, FUZZ_TIME seconds each (make check runs fuzz-smoke)
 #   make install    imasnap.ko into /lib/modules/$(KVER)/updates, the tool into /usr/local
 
@@ -179,8 +179,11 @@ demo: deps
 	$(MAKE) userspace module-bookworm
 	scripts/demo.sh
 
-bench: userspace
-	$(MAKE) -C bench run
+# QUICK=1: the userspace figures only (the kernel's, under QEMU, print n/a).
+QUICK ?=
+bench: userspace $(if $(QUICK),,module-$(TEST_KERNEL) kexec-tools)
+	$(if $(QUICK),,$(MAKE) -C tests/qemu/helpers)
+	$(MAKE) -C bench run QUICK=$(QUICK) KERNEL=$(TEST_KERNEL)
 
 fixtures: userspace
 	tests/data/regenerate.sh

@@ -6,9 +6,8 @@
 # 100k and 1M records, snapshot against replay; then the table and the
 # `key: value` lines of `make bench`, in the contract's order.
 #
-#   bench/scale.sh [RUNS]          default 3; QUICK=1: the same (the kernel
-#                                  figures need QEMU and print n/a either way
-#                                  until they are measured)
+#   bench/scale.sh [RUNS]          default 3; QUICK=1: without the kernel
+#                                  figures (bench/qemu-scale.sh, QEMU): n/a
 #
 # The logs are bench/mklog's (real records of tests/data, PCRs known), the
 # hash bound is `openssl speed -evp` at 16 KiB times the compression blocks
@@ -86,7 +85,14 @@ printf '\n%-28s %10s %10s\n' "peak RSS (MiB)" "100k" "1M"
 for c in replay snapshot verify show; do
 	printf '%-28s %10s %10s\n' "imasnap $c" "${mib[${c}100000]}" "${mib[${c}1000000]}"
 done
-echo "kernel side (QEMU: cat, snapshot, arm, capture, carried bytes): not measured yet" >&2
+# The kernel side: bench/qemu-scale.sh, unless QUICK=1.
+declare -A kv
+if [ -z "${QUICK:-}" ]; then
+	"$here/qemu-scale.sh" > "$tmp/qemu"
+	sed -n '/^records /,/^$/p' "$tmp/qemu"
+	while read -r k val; do kv[${k%:}]=$val; done < <(grep -E '^[a-z_]+_[0-9]+: ' "$tmp/qemu")
+fi
+kfig() { echo "${kv[$1]:-n/a}"; }
 
 fmt() { printf '%.2f' "$1"; }
 echo
@@ -99,6 +105,7 @@ echo "snapshot_peak_rss_mib_1m: ${mib[snapshot1000000]}"
 echo "snapshot_ratio_vs_replay: $(fmt "$(echo "$t_snap / $t_all" | bc -l)")"
 echo "carried_bytes_1m: n/a"
 echo "ima_kexec_bytes_1m: $(( 24 + $(stat -c %s "$log") ))"
-for k in capture_ns_10k capture_ns_300k arm_ns_10k arm_ns_300k; do
-	echo "$k: n/a"
-done
+echo "capture_ns_10k: $(kfig capture_ns_10000)"
+echo "capture_ns_300k: $(kfig capture_ns_300000)"
+echo "arm_ns_10k: $(kfig arm_ns_10000)"
+echo "arm_ns_300k: $(kfig arm_ns_300000)"

@@ -25,6 +25,10 @@ ver=$(apt-cache showsrc kexec-tools 2>/dev/null | sed -n 's/^Version: //p' | sor
 [ -n "$ver" ] || { echo "kexec/build.sh: no kexec-tools source package (deb-src); run scripts/deps.sh" >&2; exit 2; }
 key=$( (cat "$top/kexec/series"; cd "$top/kexec/patches" && cat $(cat ../series)) | sha256sum | cut -c1-12)
 out=$CACHE/kexec/build-$arch-${ver//[:+~]/_}-$key
+# One build at a time (make -j, a second checkout): the next one finds it.
+mkdir -p "$CACHE/kexec"
+exec 9> "$CACHE/kexec/build.lock"
+flock 9
 if [ -x "$out/kexec" ]; then
 	echo "$out/kexec"
 	exit 0

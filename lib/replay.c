@@ -141,8 +141,9 @@ static bool needs_sha1(const struct imasnap_replay *rp)
  * @err:	which record failed and why
  *
  * Return: 0; -EBADMSG when the logged SHA-1 template digest does not match
- * the template data (not checked with @rp->sha1_checked_elsewhere); the hash op's error (-EOPNOTSUPP: bank not available).
- * On error no lane has changed.
+ * the template data (not checked with @rp->sha1_checked_elsewhere); the
+ * hash op's error (-EOPNOTSUPP: bank not available).  On error no lane has
+ * changed.
  */
 int imasnap_replay_record(struct imasnap_replay *rp,
 			  const struct imasnap_log_record *rec,

@@ -16,8 +16,6 @@
 
 #include "imasnap_mod.h"
 
-#define ARM_READ_CHUNK	PAGE_SIZE
-
 /* The smallest record: header, armed state, the cut's PCRs in every bank. */
 static size_t arm_min_record(const struct imasnap_aggregate *cut, u32 banks)
 {
@@ -39,33 +37,43 @@ static int arm_reject(const char *reason)
 }
 
 /*
- * Read the log up to @a->cut.offset through @buf, parsing as it goes: the
- * cut must fall after exactly @a->cut.entries records.
+ * Read the log up to @a->cut.offset in reads of IMASNAP_IMALOG_CHUNK (each
+ * makes IMA walk its list from the head: the fewer, the better), parsing
+ * as it goes: the cut must fall after exactly @a->cut.entries records.
  */
-static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
+static int arm_seek(struct imasnap_armed *a)
 {
+	const size_t cap = IMASNAP_IMALOG_CHUNK;
 	struct imasnap_log log;
 	struct imasnap_err err;
 	size_t have = 0;
 	ssize_t n;
-	int ret;
+	int ret = 0;
+	u8 *buf;
 
+	buf = kvmalloc(cap, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
 	imasnap_log_init(&log, IMASNAP_LOG_NATIVE);
 	a->pos = 0;
 	a->order = IMASNAP_LOG_NATIVE;
-	while ((u64)a->pos < a->cut.offset) {
-		size_t want = min_t(u64, a->cut.offset - a->pos,
-				    min_t(size_t, ARM_READ_CHUNK, cap - have));
+	while (!ret && (u64)a->pos < a->cut.offset) {
+		size_t want = min_t(u64, a->cut.offset - a->pos, cap - have);
 
-		if (!want)
-			return arm_reject("a record before the cut is larger than the window");
+		if (!want) {
+			ret = arm_reject("a record before the cut is larger than 256 KiB");
+			break;
+		}
 		n = a->src.read(a->src.priv, &a->pos, buf + have, want);
 		if (n < 0) {
 			pr_err("arm: reading IMA's log failed (%zd)\n", n);
-			return (int)n;
+			ret = (int)n;
+			break;
 		}
-		if (!n)
-			return arm_reject("the cut's Offset is beyond the end of IMA's log");
+		if (!n) {
+			ret = arm_reject("the cut's Offset is beyond the end of IMA's log");
+			break;
+		}
 		have += n;
 		if (!log.offset) {
 			log.order = imasnap_imalog_order(buf, have);
@@ -75,9 +83,12 @@ static int arm_seek(struct imasnap_armed *a, u8 *buf, size_t cap)
 		if (ret) {
 			pr_err("arm: IMA's log record %llu at offset %llu: %s\n",
 			       err.index, err.offset, err.reason);
-			return -EINVAL;
+			ret = -EINVAL;
 		}
 	}
+	kvfree(buf);
+	if (ret)
+		return ret;
 	if (have)
 		return arm_reject("the cut's Offset is not at a record boundary");
 	if (log.index != a->cut.entries)
@@ -161,7 +172,7 @@ int imasnap_arm(struct imasnap_armed *a, const char *text, size_t len,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = arm_seek(n, n->tail, n->tail_cap);
+	ret = arm_seek(n);
 	if (ret)
 		goto fail;
 

@@ -244,6 +244,84 @@ static const struct file_operations release_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * ima_log: IMA's binary_runtime_measurements byte for byte, read in pieces
+ * of up to IMASNAP_IMALOG_CHUNK.  IMA's own file gives a read() one page
+ * and walks its list from the head for each, so reading N records through
+ * it costs O(N^2 / records-per-page); here one walk serves a chunk.  Each
+ * open opens IMA's file with the opener's credentials (IMA's mode and LSM
+ * checks apply) and reads it from the position of this file, which seeks
+ * like IMA's (SEEK_SET, SEEK_CUR).
+ */
+struct ima_log_file {
+	struct mutex lock;	/* buf, and reads of @ima */
+	struct file *ima;
+	u8 *buf;
+};
+
+static int ima_log_open(struct inode *inode, struct file *file)
+{
+	struct ima_log_file *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	f->buf = kvmalloc(IMASNAP_IMALOG_CHUNK, GFP_KERNEL);
+	if (!f->buf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	f->ima = imasnap_imalog_open();
+	if (IS_ERR(f->ima)) {
+		ret = PTR_ERR(f->ima);
+		goto fail;
+	}
+	mutex_init(&f->lock);
+	file->private_data = f;
+	return 0;
+fail:
+	kvfree(f->buf);
+	kfree(f);
+	return ret;
+}
+
+static ssize_t ima_log_read(struct file *file, char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	struct ima_log_file *f = file->private_data;
+	loff_t pos = *ppos;
+	ssize_t n;
+
+	if (mutex_lock_interruptible(&f->lock))
+		return -EINTR;
+	n = imasnap_imalog_read(f->ima, &pos, f->buf,
+				min_t(size_t, count, IMASNAP_IMALOG_CHUNK));
+	if (n > 0 && copy_to_user(ubuf, f->buf, n))
+		n = -EFAULT;
+	mutex_unlock(&f->lock);
+	if (n > 0)
+		*ppos = pos;
+	return n;
+}
+
+static int ima_log_release(struct inode *inode, struct file *file)
+{
+	struct ima_log_file *f = file->private_data;
+
+	filp_close(f->ima, NULL);
+	kvfree(f->buf);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations ima_log_fops = {
+	.owner = THIS_MODULE,
+	.open = ima_log_open,
+	.read = ima_log_read,
+	.llseek = no_seek_end_llseek,
+	.release = ima_log_release,
+};
+
 static const struct {
 	const char *name;
 	umode_t mode;
@@ -254,6 +332,7 @@ static const struct {
 	{ "carried", 0400, &carried_fops },
 	{ "carried_tail", 0400, &carried_tail_fops },
 	{ "release", 0200, &release_fops },
+	{ "ima_log", 0400, &ima_log_fops },
 };
 
 static struct dentry *fs_dir, *fs_dentry[ARRAY_SIZE(fs_files)];

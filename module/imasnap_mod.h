@@ -5,6 +5,7 @@
 
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/tpm.h>
 
 #include "../lib/core.h"
@@ -20,6 +21,9 @@ void imasnap_khash_exit(struct imasnap_khash *h);
 bool imasnap_khash_has(const struct imasnap_khash *h, enum imasnap_bank bank);
 
 /* imalog.c: IMA's binary_runtime_measurements, read from the kernel. */
+
+/* What one read of it returns at most: IMA walks its list once a read. */
+#define IMASNAP_IMALOG_CHUNK	SZ_256K
 #define IMASNAP_IMA_LOG_PATH \
 	"/sys/kernel/security/ima/binary_runtime_measurements"
 

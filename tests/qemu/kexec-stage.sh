@@ -77,6 +77,19 @@ if [ "$mode" = garbage ]; then
 	poke32 4 0x12345678
 fi
 load_module
+# The module's ima_log is IMA's log byte for byte (read until the log held
+# still between the two reads), also from an offset.
+for try in 1 2 3; do
+	cat /sys/kernel/security/imasnap/ima_log > /out/ima_log.mod
+	cat $IMA/binary_runtime_measurements > /out/ima_log.ima
+	cmp -s /out/ima_log.mod /out/ima_log.ima && break
+done
+cmp /out/ima_log.mod /out/ima_log.ima > /out/extra-ima-log-cmp.out 2>&1
+echo $? > /out/extra-ima-log-cmp.rc
+dd if=/sys/kernel/security/imasnap/ima_log bs=1000 skip=1 2> /dev/null | head -c 1000 > /out/ima_log.at
+tail -c +1001 /out/ima_log.ima | head -c 1000 | cmp -s - /out/ima_log.at
+echo $? > /out/extra-ima-log-seek.rc
+rm -f /out/ima_log.*
 # --ima-snapshot=required refuses while nothing is armed.
 kexec --ima-snapshot=required -s -l /boot/vmlinuz --initrd=/boot/initrd.gz \
 	--command-line="$(cat /proc/cmdline)" > /out/extra-kexec-required.out 2>&1

@@ -71,6 +71,13 @@ unpack_hop() {
 	{ head -c "$off" "$o/stage1-log"; cat "$o/carried_tail"; } > "$o/old-log"
 }
 
+# The module's ima_log serves IMA's log byte for byte, from the start and
+# from an offset (dd skip=).
+check_module_serves_imas_log() {
+	check "${t}_module_ima_log_is_imas_log" test "$(cat "$o/stage1-ima-log-cmp.rc")" = 0
+	check "${t}_module_ima_log_reads_from_an_offset" test "$(cat "$o/stage1-ima-log-seek.rc")" = 0
+}
+
 # kexec --ima-snapshot=required refuses to load while nothing is armed.
 check_kexec_required_refuses_to_load() {
 	check "${t}_kexec_required_refuses_while_not_armed" \
@@ -321,6 +328,7 @@ report_the_hop() {
 check_ok() {
 	boot "$1" || return
 	unpack_hop
+	check_module_serves_imas_log
 	check_kexec_required_refuses_to_load
 	check_kexec_adds_the_window
 	[ "$1" = custom-policy ] && check_kexec_load_keeps_out_of_the_window

@@ -23,9 +23,10 @@
 #   policy     optional IMA policy the guest writes to securityfs first
 #   module-args  arguments for insmod when --module is given
 #   kexec      a kexec case: its content is the mode tests/qemu/kexec-stage.sh
-#              runs (ok, wrong-state, garbage, truncated, bad-digest, stale);
-#              the initramfs then also holds the kernel, a second initramfs
-#              for the next kernel and the static helpers
+#              runs (ok, wrong-state, garbage, truncated, bad-digest, stale;
+#              scale-stage.sh and hop-stage.sh ignore it); the initramfs then
+#              also holds the kernel, a second initramfs for the next kernel,
+#              the static helpers and every tests/qemu/*-stage.sh
 #   tool       put the imasnap tool (and its libraries) into the initramfs
 #   warm-reset QEMU may reset the machine (no -no-reboot): RAM survives,
 #              swtpm starts over
@@ -119,10 +120,10 @@ if [ -f "$case_dir/tool" ] || [ -f "$case_dir/kexec" ]; then
 fi
 if [ -f "$case_dir/kexec" ]; then
 	make -s -C "$top/tests/qemu/helpers"
-	cp "$top/tests/qemu/helpers/kexec-load" "$root/bin/"
+	cp "$top/tests/qemu/helpers/kexec-load" "$top/tests/qemu/helpers/scale" "$root/bin/"
 	# kexec-tools with imasnap's patches (kexec/), static.
 	cp "$("$top/kexec/build.sh" 2>/dev/null)" "$root/bin/kexec"
-	cp "$top/tests/qemu/kexec-stage.sh" "$top/tests/qemu/hop-stage.sh" "$root/lib/"
+	cp "$top"/tests/qemu/*-stage.sh "$root/lib/"
 	# From the last kernel back to the first: each initramfs holds, in
 	# /boot, the next kernel and the initramfs it boots.
 	mkcpio "$root" "$work/initrd.gz"

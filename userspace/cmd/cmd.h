@@ -40,7 +40,7 @@ enum cmd_common_opt {
 
 struct cmd_common {
 	const char *dir;
-	const char *log;		/* IMASNAP_IMA_LOG unless given */
+	const char *log;		/* cmd_default_log() unless given */
 	const char *pcrs;
 	const char *tcti;
 	const char *boot_id;
@@ -73,6 +73,8 @@ struct cmd {
  * followed by the usage.
  */
 int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_common *co, void *priv);
+/* The module's <securityfs>/ima_log when it can be read, else IMASNAP_IMA_LOG. */
+const char *cmd_default_log(const char *securityfs);
 /* -EINVAL, saying "<cmd>: <why>" and the usage on stderr. */
 int cmd_usage_error(const struct cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

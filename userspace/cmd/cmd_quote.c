@@ -90,7 +90,7 @@ static const struct cmd quote_cmd = {
 	"  --alg ALG       the AK: rsa (RSASSA-SHA256, default) or ecc (ECDSA P-256)\n"
 	"  --pcrs LIST     PCRs to quote in every bank (default: 10, those the archive's\n"
 	"                  newest shard ends in and those the IMA log extends)\n"
-	"  --log FILE      the IMA log whose PCRs are quoted (default " IMASNAP_IMA_LOG ")\n"
+	"  --log FILE      the IMA log whose PCRs are quoted (default " IMASNAP_LOG_DEFAULT ")\n"
 	"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
 	"  --banks LIST    quote only these banks (default: every bank the TPM has)\n"
 	"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n"

@@ -86,7 +86,7 @@ static const struct cmd snap_cmd = {
 	"                        [--boot-id ID] [--quote rsa|ecc] [--threads N] [--json]\n"
 	"\n"
 	"  --dir DIR       the archive (shard-NNNNNNNN.ims files)\n"
-	"  --log FILE      IMA's binary log (default: " IMASNAP_IMA_LOG ")\n"
+	"  --log FILE      IMA's binary log (default: " IMASNAP_LOG_DEFAULT ")\n"
 	"  --pcrs FILE     PCR values \"<alg> <pcr> <hex>\" instead of asking the TPM\n"
 	"  --tcti CONF     TPM access (default: $TSS2_TCTI, then tctildr's default)\n"
 	"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"

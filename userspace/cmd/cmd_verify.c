@@ -75,7 +75,7 @@ static const struct cmd verify_cmd = {
 	"                      [--banks LIST] [--require-attested] [--kernels FILE]\n"
 	"                      [--threads N]\n"
 	"  --dir DIR          the archive\n"
-	"  --log FILE         the live IMA log (default " IMASNAP_IMA_LOG ")\n"
+	"  --log FILE         the live IMA log (default " IMASNAP_LOG_DEFAULT ")\n"
 	"  --quote FILE       a quote (imasnap quote) to verify against, signed by\n"
 	"  --ak PEM           the attestation key (also checks shard trailer quotes), over\n"
 	"  --nonce HEX        the verifier's nonce\n"

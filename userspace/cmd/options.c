@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -84,6 +85,21 @@ int cmd_need(const struct cmd *cmd, const char *opt, bool has, const char *why)
 	return 0;
 }
 
+/*
+ * IMA's log as the module serves it (ima_log: the same bytes, read in large
+ * chunks; IMA's own file costs a walk of its list every page), or IMA's
+ * file when the module is not there.
+ */
+const char *cmd_default_log(const char *securityfs)
+{
+	static char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/ima_log", securityfs) < sizeof(path) &&
+	    !access(path, R_OK))
+		return path;
+	return IMASNAP_IMA_LOG;
+}
+
 int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_common *co, void *priv)
 {
 	struct option longopts[MAX_OPTS + 1];
@@ -124,6 +140,8 @@ int cmd_parse(const struct cmd *cmd, int argc, char **argv, struct cmd_common *c
 		if (ret)
 			return ret;
 	}
+	if ((cmd->common & CMD_LOG) && !co->log_given)
+		co->log = cmd_default_log(co->securityfs);
 	co->args = argv + optind;
 	co->nargs = argc - optind;
 	if (co->nargs > cmd->nargs)

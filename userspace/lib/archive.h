@@ -10,6 +10,8 @@
 
 #define IMASNAP_SECURITYFS	"/sys/kernel/security/imasnap"
 #define IMASNAP_IMA_LOG		"/sys/kernel/security/ima/binary_runtime_measurements"
+/* What --log defaults to, for the --help texts (cmd_default_log()). */
+#define IMASNAP_LOG_DEFAULT	"the module's ima_log, else " IMASNAP_IMA_LOG
 
 /* @dir/shard-%08llu.ims into @buf: 0 or -ENAMETOOLONG. */
 int imasnap_shard_path(const char *dir, u64 seq, char *buf, size_t size);
