@@ -32,6 +32,20 @@ expect snapshot_twice_writes_nothing 0 '"written":false' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT1 --json
 expect verify_passes_for_an_honest_chain 0 '^verified: 2 shards, live log of 7 records$' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
+# A boot whose banks IMA extended under the padded-SHA-1 rule (sha384 and
+# sha512 on a kernel without them), archived in two shards: snapshot and
+# verify find that rule in a second pass over the records.
+P384=$tmp/padded && mkdir -p "$P384"
+log384=$data/sha384-sha512/binary_runtime_measurements
+off384=$("$IMASNAP" show "$log384" | awk 'NR == 5 { print $2 }')
+head -c "$off384" "$log384" > "$tmp/p384"
+"$IMASNAP" replay --log "$tmp/p384" --banks sha384,sha512 --padded-sha1 sha384,sha512 > "$tmp/p384.pcrs"
+expect snapshot_archives_a_padded_rule_boot 0 '^shard 0: 3 records' -- \
+	"$IMASNAP" snapshot --dir "$P384" --log "$tmp/p384" --pcrs "$tmp/p384.pcrs" --boot-id $BOOT1
+expect snapshot_continues_a_padded_rule_boot 0 '^shard 1: 4 records \(3\.\.6\), .*continues' -- \
+	"$IMASNAP" snapshot --dir "$P384" --log "$log384" --pcrs "$data/sha384-sha512/pcrs.txt" --boot-id $BOOT1
+expect verify_passes_for_a_padded_rule_boot 0 '^verified: 2 shards, live log of 7 records$' -- \
+	"$IMASNAP" verify --dir "$P384" --log "$log384" --pcrs "$data/sha384-sha512/pcrs.txt" --banks sha384
 expect verify_json_reports_shards 0 '"verified":true,"shards":2' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --json
 awk '$1 == "sha256" && $2 == 10 { $3 = "00" substr($3, 3) } 1' "$d/pcrs.txt" > "$tmp/other.pcrs"

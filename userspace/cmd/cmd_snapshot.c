@@ -220,8 +220,11 @@ static int snap_setup(struct snap *sn)
 			return -IMASNAP_EVERIFY;
 		}
 	}
+	/* The template-hash rule; the padded one only where needed (snap_padded()). */
 	imasnap_replay_init(&sn->rp, imasnap_evp_ops(sn->evp));
-	imasnap_replay_add_banks(&sn->rp, sn->banks);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (sn->banks & (1U << b))
+			imasnap_replay_add_lane(&sn->rp, b, IMASNAP_RULE_NORMAL);
 	imasnap_replay_start(&sn->rp, &sn->s.state);
 	ret = snap_open(sn);
 	if (ret)
@@ -325,12 +328,118 @@ static int snap_read(struct snap *sn)
 	return ret < 0 ? ret : 0;
 }
 
+/* Body records into the padded lanes' replay (snap_padded()). */
+static int padded_record(void *m, const struct imasnap_log *log,
+			 const struct imasnap_log_record *rec, struct imasnap_err *err)
+{
+	(void)log;
+	return imasnap_mtreplay_record(m, rec, err);
+}
+
+/* The body kept so far (the temporary file) replayed into @alt. */
+static int snap_replay_body(struct snap *sn, struct imasnap_replay *alt)
+{
+	const size_t chunk = SNAP_WRITE_BUF, cap = IMASNAP_TEMPLATE_DATA_MAX + 2 * chunk;
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(alt, sn->co->threads);
+	u8 *buf = malloc(cap);
+	struct imasnap_err err = { 0 };
+	struct imasnap_log log;
+	size_t have = 0;
+	u64 off = 0;
+	int ret = m && buf ? snap_flush(sn) : -ENOMEM;
+
+	imasnap_log_init(&log, sn->lf.log.order);
+	while (!ret && off < sn->body.size) {
+		size_t n = sn->body.size - off < chunk ? (size_t)(sn->body.size - off) : chunk;
+		ssize_t r = pread(sn->body.fd, buf + have, n, (off_t)off);
+
+		if (r <= 0) {
+			ret = r < 0 ? -errno : -ENODATA;
+			break;
+		}
+		have += (size_t)r;
+		off += (u64)r;
+		ret = imasnap_log_feed(&log, buf, &have, off == sn->body.size, padded_record, m,
+				       &err);
+	}
+	if (!ret)
+		ret = imasnap_mtreplay_flush(m, &err);
+	if (ret)
+		imasnap_errorf("snapshot: replaying the kept records again: %s",
+			       err.reason ? err.reason : strerror(-ret));
+	imasnap_mtreplay_free(m);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The padded-SHA-1 lanes (IMA's rule for a bank whose hash it could not
+ * allocate), as in verify (chain.c, chain_padded()): a bank's two lanes
+ * part at the first record that is not a violation; while there is none,
+ * the padded lane is a copy of the other; after, it is only needed for a
+ * bank in @bad (whose template-hash lane misses the TPM), and is made by
+ * replaying the records kept so far.  Once added, a lane goes on with the
+ * records read after.
+ */
+static int snap_padded(struct snap *sn, u32 bad)
+{
+	struct imasnap_replay *rp = &sn->rp, *alt;
+	bool same = rp->records == rp->violations + rp->no_pcr;
+	unsigned int i, n = rp->nr_lanes;
+	u32 has = 0, want = 0;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		if (rp->lane[i].rule == IMASNAP_RULE_PADDED_SHA1)
+			has |= 1U << rp->lane[i].bank;
+	for (i = 0; i < n; i++) {
+		const struct imasnap_lane *l = &rp->lane[i];
+		u32 bit = 1U << l->bank;
+
+		if (l->bank == IMASNAP_BANK_SHA1 || l->rule != IMASNAP_RULE_NORMAL || (has & bit))
+			continue;
+		if (same) {
+			rp->lane[rp->nr_lanes] = *l;
+			rp->lane[rp->nr_lanes++].rule = IMASNAP_RULE_PADDED_SHA1;
+		} else if (bad & bit) {
+			want |= bit;
+		}
+	}
+	if (!want)
+		return 0;
+	alt = calloc(1, sizeof(*alt));
+	if (!alt)
+		return -ENOMEM;
+	imasnap_replay_init(alt, imasnap_evp_ops(sn->evp));
+	for (i = 0; i < IMASNAP_NR_BANKS; i++)
+		if (want & (1U << i))
+			imasnap_replay_add_lane(alt, i, IMASNAP_RULE_PADDED_SHA1);
+	imasnap_replay_start(alt, &sn->s.state);
+	ret = snap_replay_body(sn, alt);
+	for (i = 0; !ret && i < alt->nr_lanes; i++)
+		rp->lane[rp->nr_lanes++] = alt->lane[i];
+	free(alt);
+	return ret;
+}
+
+/* The banks whose replay does not reach sn->tpm_pcrs. */
+static u32 snap_bad(const struct snap *sn)
+{
+	u32 bad = 0;
+	int b;
+
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if ((sn->banks & (1U << b)) && imasnap_replay_pick(&sn->rp, b, &sn->tpm_pcrs) < 0)
+			bad |= 1U << b;
+	return bad;
+}
+
 /* The banks whose replay does not reach the PCRs (read again, from the TPM). */
 static int snap_compare(struct snap *sn, u32 *bad)
 {
 	u32 touched = 0;
 	unsigned int i;
-	int ret, b;
+	int ret;
 
 	for (i = 0; i < sn->rp.nr_lanes; i++)
 		touched |= sn->rp.lane[i].touched | sn->rp.lane[i].start_mask;
@@ -339,11 +448,9 @@ static int snap_compare(struct snap *sn, u32 *bad)
 	      imasnap_tpm2_read_pcrs(sn->tpm, sn->banks, touched, &sn->tpm_pcrs);
 	if (ret)
 		return ret;
-	*bad = 0;
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if ((sn->banks & (1U << b)) && imasnap_replay_pick(&sn->rp, b, &sn->tpm_pcrs) < 0)
-			*bad |= 1U << b;
-	return 0;
+	ret = snap_padded(sn, snap_bad(sn));
+	*bad = snap_bad(sn);
+	return ret;
 }
 
 /* The end state: in every bank, the lane (rule) that reached the TPM. */
