@@ -7,9 +7,11 @@
  * also checks each record's SHA-1 template digest; the others skip that
  * unless one of their lanes extends with SHA-1 anyway.
  *
- * Records are copied into a batch (the caller's buffer moves on); when it
- * is full, the caller's thread runs group 0 and the workers the others over
- * it, and the lanes go back into the caller's replay.  Memory: the batch.
+ * Records are copied into a batch (the caller's buffer moves on).  There
+ * are two: when one is full, the workers take it, the caller's thread runs
+ * group 0 over it and goes on filling the other while the workers finish;
+ * imasnap_mtreplay_flush() waits for them and puts the lanes back into the
+ * caller's replay.  Memory: the two batches.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,8 +22,15 @@
 
 #define MAX_GROUPS	4
 /* Room for the largest record the parser accepts, and many ordinary ones. */
-#define BATCH_BYTES	(2 * IMASNAP_TEMPLATE_DATA_MAX + 4096)
-#define BATCH_RECS	8192
+#define BATCH_BYTES	(IMASNAP_TEMPLATE_DATA_MAX + 256 * 1024)
+#define BATCH_RECS	4096
+
+struct batch {
+	u8 *buf;
+	size_t used;
+	struct imasnap_log_record *recs;
+	unsigned int nr;
+};
 
 struct group {
 	struct imasnap_mtreplay *m;
@@ -39,14 +48,13 @@ struct imasnap_mtreplay {
 	struct imasnap_replay *rp;
 	unsigned int nr_groups;
 	struct group g[MAX_GROUPS];
-	u8 *buf;
-	size_t used;
-	struct imasnap_log_record *recs;
-	unsigned int nr;
+	struct batch b[2];
+	struct batch *cur;	/* being filled */
+	struct batch *work;	/* the workers' */
 	pthread_mutex_t lock;
 	pthread_cond_t go, done;
 	unsigned long batch;	/* batches handed to the workers */
-	unsigned int busy;	/* workers still on the current batch */
+	unsigned int busy;	/* workers still on @work */
 	bool quit;
 };
 
@@ -68,13 +76,12 @@ static unsigned int lane_cost(const struct imasnap_lane *l)
 	return extends_sha1(l) ? 1 : 2;
 }
 
-static void group_run(struct group *g)
+static void group_run(struct group *g, const struct batch *b)
 {
-	struct imasnap_mtreplay *m = g->m;
 	unsigned int i;
 
-	for (i = 0; i < m->nr && !g->ret; i++)
-		g->ret = imasnap_replay_record(&g->rp, &m->recs[i], &g->err);
+	for (i = 0; i < b->nr && !g->ret; i++)
+		g->ret = imasnap_replay_record(&g->rp, &b->recs[i], &g->err);
 }
 
 static void *worker(void *arg)
@@ -83,6 +90,8 @@ static void *worker(void *arg)
 	struct imasnap_mtreplay *m = g->m;
 	unsigned long seen = 0;
 
+	const struct batch *b;
+
 	pthread_mutex_lock(&m->lock);
 	for (;;) {
 		while (!m->quit && m->batch == seen)
@@ -90,8 +99,9 @@ static void *worker(void *arg)
 		if (m->quit)
 			break;
 		seen = m->batch;
+		b = m->work;
 		pthread_mutex_unlock(&m->lock);
-		group_run(g);
+		group_run(g, b);
 		pthread_mutex_lock(&m->lock);
 		if (!--m->busy)
 			pthread_cond_signal(&m->done);
@@ -175,13 +185,16 @@ struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigne
 	split_lanes(m, threads);
 	if (m->nr_groups == 1)
 		return m;
-	m->buf = malloc(BATCH_BYTES);
-	m->recs = calloc(BATCH_RECS, sizeof(*m->recs));
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->go, NULL);
 	pthread_cond_init(&m->done, NULL);
-	if (!m->buf || !m->recs)
-		goto fail;
+	for (i = 0; i < 2; i++) {
+		m->b[i].buf = malloc(BATCH_BYTES);
+		m->b[i].recs = calloc(BATCH_RECS, sizeof(*m->b[i].recs));
+		if (!m->b[i].buf || !m->b[i].recs)
+			goto fail;
+	}
+	m->cur = &m->b[0];
 	for (i = 0; i < m->nr_groups; i++) {
 		struct group *g = &m->g[i];
 		unsigned int nr = g->rp.nr_lanes;
@@ -230,26 +243,56 @@ static int first_error(struct imasnap_mtreplay *m, struct imasnap_err *err)
 	return worst->ret;
 }
 
-int imasnap_mtreplay_flush(struct imasnap_mtreplay *m, struct imasnap_err *err)
+static void wait_workers(struct imasnap_mtreplay *m)
 {
-	struct imasnap_replay *rp = m->rp;
-	unsigned int i, j;
-	int ret;
-
-	if (m->nr_groups == 1 || !m->nr)
-		return 0;
-	pthread_mutex_lock(&m->lock);
-	m->batch++;
-	m->busy = m->nr_groups - 1;
-	pthread_cond_broadcast(&m->go);
-	pthread_mutex_unlock(&m->lock);
-	group_run(&m->g[0]);
 	pthread_mutex_lock(&m->lock);
 	while (m->busy)
 		pthread_cond_wait(&m->done, &m->lock);
 	pthread_mutex_unlock(&m->lock);
+}
 
+/*
+ * Hand the full batch to the workers (once they are done with the other),
+ * run group 0 over it here, and go on with the other batch.
+ */
+static int dispatch(struct imasnap_mtreplay *m, struct imasnap_err *err)
+{
+	struct batch *b = m->cur;
+	int ret;
+
+	wait_workers(m);
 	ret = first_error(m, err);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&m->lock);
+	m->work = b;
+	m->batch++;
+	m->busy = m->nr_groups - 1;
+	pthread_cond_broadcast(&m->go);
+	pthread_mutex_unlock(&m->lock);
+	group_run(&m->g[0], b);
+	m->cur = b == &m->b[0] ? &m->b[1] : &m->b[0];
+	m->cur->nr = 0;
+	m->cur->used = 0;
+	if (!m->g[0].ret)
+		return 0;
+	wait_workers(m);
+	return first_error(m, err);
+}
+
+int imasnap_mtreplay_flush(struct imasnap_mtreplay *m, struct imasnap_err *err)
+{
+	struct imasnap_replay *rp = m->rp;
+	unsigned int i, j;
+	int ret = 0;
+
+	if (m->nr_groups == 1)
+		return 0;
+	if (m->cur->nr)
+		ret = dispatch(m, err);
+	wait_workers(m);
+	if (!ret)
+		ret = first_error(m, err);
 	for (i = 0; i < m->nr_groups; i++)
 		for (j = 0; j < m->g[i].rp.nr_lanes; j++)
 			rp->lane[m->g[i].parent[j]] = m->g[i].rp.lane[j];
@@ -257,8 +300,6 @@ int imasnap_mtreplay_flush(struct imasnap_mtreplay *m, struct imasnap_err *err)
 	rp->violations += m->g[0].rp.violations;
 	rp->no_pcr += m->g[0].rp.no_pcr;
 	m->g[0].rp.records = m->g[0].rp.violations = m->g[0].rp.no_pcr = 0;
-	m->nr = 0;
-	m->used = 0;
 	return ret;
 }
 
@@ -277,20 +318,20 @@ int imasnap_mtreplay_record(struct imasnap_mtreplay *m, const struct imasnap_log
 
 	if (m->nr_groups == 1)
 		return imasnap_replay_record(m->rp, rec, err);
-	if (m->nr == BATCH_RECS || BATCH_BYTES - m->used < rec->size) {
-		ret = imasnap_mtreplay_flush(m, err);
+	if (m->cur->nr == BATCH_RECS || BATCH_BYTES - m->cur->used < rec->size) {
+		ret = dispatch(m, err);
 		if (ret)
 			return ret;
 	}
-	to = m->buf + m->used;
+	to = m->cur->buf + m->cur->used;
 	memcpy(to, rec->raw, rec->size);
-	q = &m->recs[m->nr++];
+	q = &m->cur->recs[m->cur->nr++];
 	*q = *rec;
 	q->raw = to;
 	q->digest = rebase(rec->digest, rec, to);
 	q->name = rebase(rec->name, rec, to);
 	q->data = rebase(rec->data, rec, to);
-	m->used += rec->size;
+	m->cur->used += rec->size;
 	return 0;
 }
 
@@ -314,7 +355,9 @@ void imasnap_mtreplay_free(struct imasnap_mtreplay *m)
 		pthread_cond_destroy(&m->go);
 		pthread_mutex_destroy(&m->lock);
 	}
-	free(m->recs);
-	free(m->buf);
+	for (i = 0; i < 2; i++) {
+		free(m->b[i].recs);
+		free(m->b[i].buf);
+	}
 	free(m);
 }
