@@ -241,6 +241,14 @@ expect snapshot_refuses_to_switch_a_banks_rule_within_a_boot 5 \
 	"$IMASNAP" snapshot --dir "$P" --log "$log" --pcrs "$tmp/switch-all.pcrs" --boot-id $BOOT1
 [ ! -e "$P/shard-00000001.ims" ] && ok snapshot_writes_no_shard_that_switches_a_rule ||
 	ko snapshot_writes_no_shard_that_switches_a_rule
+# verify starts the live boot's replay at its newest shard's end, in the
+# lanes of the rule its shards took: records after them under the other
+# rule still do not verify.
+expect verify_refuses_a_rule_switch_after_the_live_boots_shards 5 \
+	"does not replay to the TPM's sha256 PCRs" -- \
+	"$IMASNAP" verify --dir "$P" --log "$log" --pcrs "$tmp/switch-all.pcrs"
+expect verify_passes_the_same_shards_with_the_rule_they_took 0 '^verified: 1 shard, live log of 7 records$' -- \
+	"$IMASNAP" verify --dir "$P" --log "$log" --pcrs "$d/pcrs.txt"
 # ... and verify refuses one in any boot, not only the live one.
 R=$tmp/rules-old
 mkdir -p "$R"

@@ -405,6 +405,7 @@ static int expect_slice(struct imasnap_chain *c, const struct imasnap_shard *sh,
 	sl[c->nr_slices].end = sh->log_offset + sh->body_size;
 	memcpy(sl[c->nr_slices].digest, sh->body_digest, 32);
 	c->nr_slices++;
+	c->slices_end = sh->end;
 	return 0;
 }
 

@@ -111,12 +111,14 @@ struct imasnap_chain {
 	struct imasnap_aggregate agg;	/* what its snapshot_aggregate must say */
 	struct imasnap_chain_slice *slices;	/* this boot's shards after skip, oldest first */
 	u64 nr_slices;
+	struct imasnap_state slices_end;	/* the newest slice's end state */
 	u32 banks;			/* the banks the newest shard ends in */
 	/* The rules (bit per enum imasnap_rule) every shard of the newest boot reached its end under. */
 	u32 boot_rules[IMASNAP_NR_BANKS];
 	u64 boot_first;			/* the first of those shards */
 
 	/* The live log walk. */
+	int seeded;			/* 0: not decided; 1: slices not replayed (live.c); -1 */
 	u64 slice;
 	u64 live_bytes;
 	u64 live_records;
