@@ -493,9 +493,11 @@ static int verify_compare(struct verify *v)
 /*
  * Each boot_aggregate since the last cold boot against PCRs 0-9 of its
  * bank: read from the TPM, or the PCR file's (which may not have them:
- * then not checked, and said so); the quote's are checked in
- * verify_quote_digest().  A zero boot_aggregate says IMA found no such
- * bank: true only when the TPM has none.
+ * then not checked, and said so), or with a quote the state whose digest
+ * verify_quote_digest() found signed (v->tpm_pcrs: a PCR a lane has a
+ * value for takes the lane's, so a quote file's value for it, which the
+ * signature does not cover, decides nothing).  A zero boot_aggregate says
+ * IMA found no such bank: true only when the TPM has none.
  */
 static int verify_boot_aggregates(struct verify *v)
 {
@@ -523,8 +525,7 @@ static int verify_boot_aggregates(struct verify *v)
 			v->boot_why = "the quote does not select that bank (--banks let it)";
 			continue;
 		}
-		ret = imasnap_boot_aggregate_expect(v->evp, b, v->o.quote ? &v->q.values : &v->tpm_pcrs,
-						    want);
+		ret = imasnap_boot_aggregate_expect(v->evp, b, &v->tpm_pcrs, want);
 		if (ret == -ENOENT && v->o.quote)
 			return imasnap_verify_fail(-IMASNAP_EVERIFY,
 				   "the quote carries no %s PCRs 0-%d, which the boot_aggregate digests (a quote by imasnap quote without --pcrs does)",
