@@ -338,11 +338,19 @@ static int verify_quote_digest(const struct imasnap_replay *rp, const struct ima
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
 		if (lanes[b][0] >= 0)
 			which[nb++] = (unsigned int)b;
-	/* IMA follows one rule per bank: try every combination (at most 32). */
+	/*
+	 * IMA follows one rule per bank: try every combination (at most 32)
+	 * of the lanes there are (SHA-1 has one; a bank must never go without
+	 * its lane, or the quote file's values would stand in for it).
+	 */
 	for (combo = 0; combo < (1U << nb); combo++) {
-		for (i = 0; i < nb; i++)
+		bool all = true;
+
+		for (i = 0; i < nb; i++) {
 			lane_of[which[i]] = lanes[which[i]][(combo >> i) & 1];
-		if (!quote_digest(rp, q, lane_of, st, digest) &&
+			all = all && lane_of[which[i]] >= 0;
+		}
+		if (all && !quote_digest(rp, q, lane_of, st, digest) &&
 		    !memcmp(digest, qi->pcrDigest.buffer, 32))
 			return 0;
 	}
