@@ -11,7 +11,8 @@
 #include "fileio.h"
 #include "logfile.h"
 
-#define LOGFILE_CHUNK	(64 * 1024)
+/* At least what the module's ima_log serves a read (one IMA list walk each). */
+#define LOGFILE_CHUNK	(256 * 1024)
 /* Big enough for the largest record the parser accepts. */
 #define LOGFILE_MAX_BUF	(2 * IMASNAP_TEMPLATE_DATA_MAX)
 

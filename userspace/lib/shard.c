@@ -21,6 +21,8 @@
 #define HDR_SIZE	sizeof(struct imasnap_shard_hdr)
 #define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
 #define READ_CHUNK	(64 * 1024)
+/* Copying a body from its file: few system calls, a bounded buffer. */
+#define COPY_CHUNK	(1024 * 1024)
 /* A record the parser accepts always fits. */
 #define BODY_BUF	(IMASNAP_TEMPLATE_DATA_MAX + 2 * READ_CHUNK)
 
@@ -120,11 +122,11 @@ static int put_body(const struct body_src *src, int out, const struct imasnap_sh
 			return imasnap_ossl_fail("SHA-256");
 		return imasnap_write_all(out, src->mem, sh->body_size);
 	}
-	buf = malloc(READ_CHUNK);
+	buf = malloc(COPY_CHUNK);
 	if (!buf)
 		return -ENOMEM;
 	while (!ret && off < sh->body_size) {
-		size_t n = sh->body_size - off < READ_CHUNK ? (size_t)(sh->body_size - off) : READ_CHUNK;
+		size_t n = sh->body_size - off < COPY_CHUNK ? (size_t)(sh->body_size - off) : COPY_CHUNK;
 		ssize_t r = pread(src->fd, buf, n, (off_t)off);
 
 		if (r < 0 && errno == EINTR)
