@@ -7,7 +7,8 @@
 # `key: value` lines of `make bench`, in the contract's order.
 #
 #   bench/scale.sh [RUNS]          default 3; QUICK=1: without the kernel
-#                                  figures (bench/qemu-scale.sh, QEMU): n/a
+#                                  figures (bench/qemu-scale.sh, QEMU): n/a;
+#                                  SCALE_SIZES="N...": its log sizes
 #
 # The logs are bench/mklog's (real records of tests/data, PCRs known), the
 # hash bound is `openssl speed -evp` at 16 KiB times the compression blocks
@@ -88,7 +89,8 @@ done
 # The kernel side: bench/qemu-scale.sh, unless QUICK=1.
 declare -A kv
 if [ -z "${QUICK:-}" ]; then
-	"$here/qemu-scale.sh" > "$tmp/qemu"
+	# shellcheck disable=SC2086
+	"$here/qemu-scale.sh" ${SCALE_SIZES:-} > "$tmp/qemu"
 	sed -n '/^records /,/^$/p' "$tmp/qemu"
 	while read -r k val; do kv[${k%:}]=$val; done < <(grep -E '^[a-z_]+_[0-9]+: ' "$tmp/qemu")
 fi
