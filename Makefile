@@ -183,7 +183,7 @@ demo: deps
 
 # QUICK=1: the userspace figures only (the kernel's, under QEMU, print n/a).
 QUICK ?=
-bench: userspace $(if $(QUICK),,module-$(TEST_KERNEL) kexec-tools)
+bench: userspace test-helpers $(if $(QUICK),,module-$(TEST_KERNEL) kexec-tools)
 	$(if $(QUICK),,$(MAKE) -C tests/qemu/helpers)
 	$(MAKE) -C bench run QUICK=$(QUICK) KERNEL=$(TEST_KERNEL)
 
