@@ -17,27 +17,9 @@ set -euo pipefail
 runs=${1:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 IMASNAP=$here/../userspace/imasnap
-[ -x /usr/bin/time ] || { echo "scale: /usr/bin/time is missing (package time: scripts/deps.sh)" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-# median CMD...: the median wall time of RUNS runs, in seconds
-median() {
-	local i t0 ts=()
-	for ((i = 0; i < runs; i++)); do
-		t0=$(date +%s.%N)
-		"$@" > "$tmp/run.out" 2>&1 || { cat "$tmp/run.out" >&2; echo "scale: $* failed" >&2; exit 1; }
-		ts+=("$(echo "$(date +%s.%N) - $t0" | bc)")
-	done
-	printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
-
-# rss CMD...: the peak RSS of one run of CMD, in MiB (two decimals)
-rss() {
-	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" > "$tmp/rss.out" 2>&1 ||
-		{ cat "$tmp/rss.out" >&2; echo "scale: $* failed" >&2; exit 1; }
-	echo "scale=2; $(tail -1 "$tmp/rss") / 1024" | bc
-}
+. "$here/lib.sh"
 
 # openssl speed -evp ALG at 16 KiB blocks: bytes per second
 speed() {

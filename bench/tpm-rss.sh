@@ -22,13 +22,12 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
 start_swtpm
 
-# rss NAME CMD...: one run of CMD, its peak RSS said as NAME, in MiB
-rss() {
+. "$here/lib.sh"
+# said NAME CMD...: "NAME: <peak RSS of CMD in MiB>"
+said() {
 	local name=$1
 	shift
-	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" > "$tmp/rss.out" 2>&1 ||
-		{ cat "$tmp/rss.out" >&2; echo "tpm-rss: $* failed" >&2; exit 1; }
-	echo "${name}: $(echo "scale=2; $(tail -1 "$tmp/rss") / 1024" | bc)"
+	echo "$name: $(rss "$@")"
 }
 
 B=00112233445566778899aabbccddeeff
@@ -39,7 +38,7 @@ for n in "${sizes[@]}"; do
 	"$EXTEND" --boot-log "$TSS2_TCTI" "$tmp/gen" "$tmp/log" > /dev/null
 	"$EXTEND" "$TSS2_TCTI" "$tmp/log" > /dev/null
 	A=$tmp/archive-$n && mkdir -p "$A"
-	rss "snapshot_quote_peak_rss_mib_$n" "$IMASNAP" snapshot --dir "$A" --log "$tmp/log" \
+	said "snapshot_quote_peak_rss_mib_$n" "$IMASNAP" snapshot --dir "$A" --log "$tmp/log" \
 		--quote rsa --boot-id $B
 	cp "$A/ak-rsa.pem" "$tmp/ak.pem"
 	# 64 records more (mklog's, without its boot_aggregate), measured after.
@@ -48,10 +47,10 @@ for n in "${sizes[@]}"; do
 	"$EXTEND" "$TSS2_TCTI" "$tmp/more" > /dev/null
 	cat "$tmp/log" "$tmp/more" > "$tmp/log2"
 	"$IMASNAP" snapshot --dir "$A" --log "$tmp/log2" --quote rsa --boot-id $B > /dev/null
-	rss "prune_peak_rss_mib_$n" "$IMASNAP" prune --dir "$A" --ak "$tmp/ak.pem"
+	said "prune_peak_rss_mib_$n" "$IMASNAP" prune --dir "$A" --ak "$tmp/ak.pem"
 	[ ! -e "$A/shard-00000000.ims" ] && [ -e "$A/shard-00000001.ims" ] ||
 		{ echo "tpm-rss: prune did not delete shard 0 alone" >&2; exit 1; }
 	"$IMASNAP" quote --dir "$A" --nonce $B --out "$tmp/q" --log "$tmp/log2" > /dev/null
-	rss "verify_anchored_quote_peak_rss_mib_$n" "$IMASNAP" verify --dir "$A" --log "$tmp/log2" \
+	said "verify_anchored_quote_peak_rss_mib_$n" "$IMASNAP" verify --dir "$A" --log "$tmp/log2" \
 		--anchored --quote "$tmp/q" --ak "$tmp/ak.pem" --nonce $B
 done

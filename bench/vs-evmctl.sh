@@ -31,16 +31,7 @@ for alg in sha1 sha256; do
 	  echo "PCR-10: $hex"; } > "$tmp/pcr-$alg"
 done
 
-# median CMD...: the median wall time of RUNS runs of CMD, in seconds
-median() {
-	local i t0 ts=()
-	for ((i = 0; i < runs; i++)); do
-		t0=$(date +%s.%N)
-		"$@" > "$tmp/run.out" 2>&1 || { cat "$tmp/run.out" >&2; echo "vs-evmctl: $1 failed" >&2; exit 1; }
-		ts+=("$(echo "$(date +%s.%N) - $t0" | bc)")
-	done
-	printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
+. "$here/lib.sh"
 
 t_imasnap=$(median "$IMASNAP" replay --log "$tmp/log" --pcrs "$tmp/pcrs")
 t_evmctl=$(median evmctl ima_measurement --ignore-violations \

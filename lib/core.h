@@ -199,6 +199,9 @@ void imasnap_replay_start(struct imasnap_replay *rp,
 int imasnap_replay_record(struct imasnap_replay *rp,
 			  const struct imasnap_log_record *rec,
 			  struct imasnap_err *err);
+/* Padded-SHA-1 lanes: copied while all were violations; the banks to replay again. */
+u32 imasnap_replay_padded_needed(struct imasnap_replay *rp, u32 miss);
+int imasnap_replay_merge(struct imasnap_replay *rp, const struct imasnap_replay *from);
 int imasnap_replay_fn(void *rp, const struct imasnap_log *log,
 		      const struct imasnap_log_record *rec, struct imasnap_err *err);
 int imasnap_replay_buffer(struct imasnap_replay *rp, struct imasnap_log *log,

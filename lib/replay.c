@@ -225,6 +225,69 @@ no_hash:
 	return ret;
 }
 
+/**
+ * imasnap_replay_padded_needed() - the padded-SHA-1 lanes a replay still needs
+ * @rp:		a replay run under the template-hash rule (and maybe some padded lanes)
+ * @miss:	banks whose lanes reach no target (the TPM's, a shard's end)
+ *
+ * A bank's two lanes part at the first record that is not a violation:
+ * from then on they extend different values, so where the template-hash
+ * lane reaches a state the padded one cannot (but by a SHA collision).
+ * While every record was a violation they are the same lane: the padded
+ * lane of every bank but SHA-1 that lacks one is added here as a copy.
+ *
+ * Return: the banks of @miss (SHA-1 and banks with a padded lane left out)
+ * that need a replay of the same records under the padded rule.
+ */
+u32 imasnap_replay_padded_needed(struct imasnap_replay *rp, u32 miss)
+{
+	bool same = rp->records == rp->violations + rp->no_pcr;
+	unsigned int i, n = rp->nr_lanes;
+	u32 has = 0, want = 0;
+
+	for (i = 0; i < n; i++)
+		if (rp->lane[i].rule == IMASNAP_RULE_PADDED_SHA1)
+			has |= 1U << rp->lane[i].bank;
+	for (i = 0; i < n && rp->nr_lanes < IMASNAP_MAX_LANES; i++) {
+		const struct imasnap_lane *l = &rp->lane[i];
+		u32 bit = 1U << l->bank;
+
+		if (l->bank == IMASNAP_BANK_SHA1 || l->rule != IMASNAP_RULE_NORMAL ||
+		    (has & bit))
+			continue;
+		if (same) {
+			rp->lane[rp->nr_lanes] = *l;
+			rp->lane[rp->nr_lanes++].rule = IMASNAP_RULE_PADDED_SHA1;
+		} else if (miss & bit) {
+			want |= bit;
+		}
+	}
+	return want;
+}
+
+/**
+ * imasnap_replay_merge() - add the lanes of a replay of the same records
+ * @rp:		the replay
+ * @from:	lanes under other rules, replayed from the same start
+ *
+ * Return: 0; -EINVAL when a lane of @from is one @rp has, or they do not fit.
+ */
+int imasnap_replay_merge(struct imasnap_replay *rp, const struct imasnap_replay *from)
+{
+	unsigned int i, j;
+
+	if (rp->nr_lanes + from->nr_lanes > IMASNAP_MAX_LANES)
+		return -EINVAL;
+	for (i = 0; i < from->nr_lanes; i++)
+		for (j = 0; j < rp->nr_lanes; j++)
+			if (rp->lane[j].bank == from->lane[i].bank &&
+			    rp->lane[j].rule == from->lane[i].rule)
+				return -EINVAL;
+	for (i = 0; i < from->nr_lanes; i++)
+		rp->lane[rp->nr_lanes++] = from->lane[i];
+	return 0;
+}
+
 /* imasnap_replay_record() as an imasnap_log_fn; @rp is the replay. */
 int imasnap_replay_fn(void *rp, const struct imasnap_log *log,
 		      const struct imasnap_log_record *rec, struct imasnap_err *err)

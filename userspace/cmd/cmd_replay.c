@@ -234,7 +234,6 @@ static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start
 
 	if (o->pcrs) {
 		o->banks = imasnap_state_banks(tpm);
-		o->padded = o->banks & ~(1U << IMASNAP_BANK_SHA1);
 	} else if (!o->banks) {
 		o->banks = o->start ? imasnap_state_banks(start) : DEFAULT_BANKS;
 		o->banks |= o->padded;
@@ -328,32 +327,34 @@ static int second_pass(const struct replay_opts *o, const struct imasnap_state *
 		       const struct imasnap_state *tpm, struct imasnap_evp *evp,
 		       struct imasnap_replay *rp, struct bank_result *res, u64 records)
 {
-	struct imasnap_replay *alt;
-	u64 again;
+	struct imasnap_replay *alt = NULL;
+	u32 miss = 0, want;
 	unsigned int i;
-	int b, ret;
+	u64 again;
+	int b, ret = 0;
 
 	compare(rp, res, tpm);
 	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if (res[b].lane >= 0 && res[b].mismatch && (o->padded & (1U << b)))
-			break;
-	if (b == IMASNAP_NR_BANKS)
-		return 0;
-	alt = calloc(1, sizeof(*alt));
-	if (!alt)
-		return -ENOMEM;
-	imasnap_replay_init(alt, imasnap_evp_ops(evp));
-	for (b = 0; b < IMASNAP_NR_BANKS; b++)
-		if (res[b].lane >= 0 && res[b].mismatch && (o->padded & (1U << b)))
-			imasnap_replay_add_lane(alt, b, IMASNAP_RULE_PADDED_SHA1);
-	imasnap_replay_start(alt, o->start ? start : NULL);
-	ret = replay_log(o, alt, records, &again);
-	for (i = 0; !ret && i < alt->nr_lanes; i++) {
-		b = alt->lane[i].bank;
-		res[b].alt = (int)rp->nr_lanes;
-		rp->lane[rp->nr_lanes++] = alt->lane[i];
+		if (res[b].lane >= 0 && res[b].mismatch)
+			miss |= 1U << b;
+	want = imasnap_replay_padded_needed(rp, miss);
+	if (want) {
+		alt = calloc(1, sizeof(*alt));
+		if (!alt)
+			return -ENOMEM;
+		imasnap_replay_init(alt, imasnap_evp_ops(evp));
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if (want & (1U << b))
+				imasnap_replay_add_lane(alt, b, IMASNAP_RULE_PADDED_SHA1);
+		imasnap_replay_start(alt, o->start ? start : NULL);
+		ret = replay_log(o, alt, records, &again);
+		if (!ret)
+			ret = imasnap_replay_merge(rp, alt);
+		free(alt);
 	}
-	free(alt);
+	for (i = 0; !ret && i < rp->nr_lanes; i++)
+		if (rp->lane[i].rule == IMASNAP_RULE_PADDED_SHA1)
+			res[rp->lane[i].bank].alt = (int)i;
 	return ret;
 }
 

@@ -374,50 +374,29 @@ static int snap_replay_body(struct snap *sn, struct imasnap_replay *alt)
 
 /*
  * The padded-SHA-1 lanes (IMA's rule for a bank whose hash it could not
- * allocate), as in verify (chain.c, chain_padded()): a bank's two lanes
- * part at the first record that is not a violation; while there is none,
- * the padded lane is a copy of the other; after, it is only needed for a
- * bank in @bad (whose template-hash lane misses the TPM), and is made by
- * replaying the records kept so far.  Once added, a lane goes on with the
- * records read after.
+ * allocate), as in verify (imasnap_replay_padded_needed()): a bank in @bad
+ * is replayed under the padded rule over the records kept so far.  Once
+ * added, a lane goes on with the records read after.
  */
 static int snap_padded(struct snap *sn, u32 bad)
 {
-	struct imasnap_replay *rp = &sn->rp, *alt;
-	bool same = rp->records == rp->violations + rp->no_pcr;
-	unsigned int i, n = rp->nr_lanes;
-	u32 has = 0, want = 0;
-	int ret;
+	u32 want = imasnap_replay_padded_needed(&sn->rp, bad);
+	struct imasnap_replay *alt;
+	int b, ret;
 
-	for (i = 0; i < n; i++)
-		if (rp->lane[i].rule == IMASNAP_RULE_PADDED_SHA1)
-			has |= 1U << rp->lane[i].bank;
-	for (i = 0; i < n; i++) {
-		const struct imasnap_lane *l = &rp->lane[i];
-		u32 bit = 1U << l->bank;
-
-		if (l->bank == IMASNAP_BANK_SHA1 || l->rule != IMASNAP_RULE_NORMAL || (has & bit))
-			continue;
-		if (same) {
-			rp->lane[rp->nr_lanes] = *l;
-			rp->lane[rp->nr_lanes++].rule = IMASNAP_RULE_PADDED_SHA1;
-		} else if (bad & bit) {
-			want |= bit;
-		}
-	}
 	if (!want)
 		return 0;
 	alt = calloc(1, sizeof(*alt));
 	if (!alt)
 		return -ENOMEM;
 	imasnap_replay_init(alt, imasnap_evp_ops(sn->evp));
-	for (i = 0; i < IMASNAP_NR_BANKS; i++)
-		if (want & (1U << i))
-			imasnap_replay_add_lane(alt, i, IMASNAP_RULE_PADDED_SHA1);
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (want & (1U << b))
+			imasnap_replay_add_lane(alt, b, IMASNAP_RULE_PADDED_SHA1);
 	imasnap_replay_start(alt, &sn->s.state);
 	ret = snap_replay_body(sn, alt);
-	for (i = 0; !ret && i < alt->nr_lanes; i++)
-		rp->lane[rp->nr_lanes++] = alt->lane[i];
+	if (!ret)
+		ret = imasnap_replay_merge(&sn->rp, alt);
 	free(alt);
 	return ret;
 }

@@ -450,47 +450,35 @@ static int chain_record(void *priv, const struct imasnap_log *log,
 /* Read shard @i of @dir after @prev (NULL: none), replaying its body from its start. */
 /*
  * The padded-SHA-1 lanes (IMA's rule for a bank whose hash it could not
- * allocate), added to @rp after a read that replayed the template-hash rule
- * alone.  A bank's two lanes part at the body's first record that is not a
- * violation: where the template-hash lane reaches the end state the padded
- * one cannot (but by a SHA collision), and is left out; where the body holds
- * only violations, it is the same lane.  A bank whose template-hash lane
- * misses the end is replayed again under the padded rule, from a second read
- * of the shard, which must have the digest the first read found.
+ * allocate), after a read that replayed the template-hash rule alone
+ * (imasnap_replay_padded_needed() says why that finds the same rules): a
+ * bank that reaches no end state is replayed again under the padded rule,
+ * from a second read of the shard, which must have the digest the first
+ * read found.
  */
 static int chain_padded(const struct imasnap_chain_opts *o, struct imasnap_evp *evp,
 			const char *path, const struct imasnap_shard *sh,
 			struct imasnap_replay *rp, struct imasnap_err *err)
 {
-	bool same = rp->records == rp->violations + rp->no_pcr;
-	unsigned int i, n = rp->nr_lanes;
 	struct imasnap_replay *alt;
 	struct imasnap_shard *again;
-	u32 miss = 0;
-	int ret;
+	u32 miss = 0, want;
+	int b, ret;
 
-	for (i = 0; i < n; i++) {
-		const struct imasnap_lane *l = &rp->lane[i];
-
-		if (l->bank == IMASNAP_BANK_SHA1)
-			continue;
-		if (same) {
-			rp->lane[rp->nr_lanes] = *l;
-			rp->lane[rp->nr_lanes++].rule = IMASNAP_RULE_PADDED_SHA1;
-		} else if (!imasnap_lane_reaches(l, &sh->end)) {
-			miss |= 1U << l->bank;
-		}
-	}
-	if (!miss)
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (imasnap_replay_pick(rp, b, &sh->end) < 0)
+			miss |= 1U << b;
+	want = imasnap_replay_padded_needed(rp, miss);
+	if (!want)
 		return 0;
 	alt = calloc(1, sizeof(*alt));
 	again = calloc(1, sizeof(*again));
 	ret = alt && again ? 0 : -ENOMEM;
 	if (!ret) {
 		imasnap_replay_init(alt, imasnap_evp_ops(evp));
-		for (i = 0; i < IMASNAP_NR_BANKS; i++)
-			if (miss & (1U << i))
-				imasnap_replay_add_lane(alt, i, IMASNAP_RULE_PADDED_SHA1);
+		for (b = 0; b < IMASNAP_NR_BANKS; b++)
+			if (want & (1U << b))
+				imasnap_replay_add_lane(alt, b, IMASNAP_RULE_PADDED_SHA1);
 		ret = imasnap_shard_read_each(path, again, alt, o->threads, NULL, NULL, err);
 	}
 	if (!ret && memcmp(again->digest, sh->digest, sizeof(sh->digest))) {
@@ -499,8 +487,8 @@ static int chain_padded(const struct imasnap_chain_opts *o, struct imasnap_evp *
 		err->offset = 0;
 		ret = -EBADMSG;
 	}
-	for (i = 0; !ret && i < alt->nr_lanes; i++)
-		rp->lane[rp->nr_lanes++] = alt->lane[i];
+	if (!ret)
+		ret = imasnap_replay_merge(rp, alt);
 	free(again);
 	free(alt);
 	return ret;

@@ -37,7 +37,8 @@ struct group {
 	struct imasnap_replay rp;
 	struct imasnap_evp *evp;
 	unsigned int cost;
-	unsigned int parent[IMASNAP_MAX_LANES];	/* lane index in the caller's replay */
+	unsigned int nr;			/* lanes */
+	unsigned int parent[IMASNAP_MAX_LANES];	/* their indexes in the caller's replay */
 	pthread_t thread;
 	bool started;
 	int ret;
@@ -123,8 +124,8 @@ static unsigned int cost_in(const struct imasnap_mtreplay *m, unsigned int j,
 
 	if (!j || !extends_sha1(l))
 		return lane_cost(l);
-	for (i = 0; i < g->rp.nr_lanes; i++)
-		if (extends_sha1(&g->rp.lane[i]))
+	for (i = 0; i < g->nr; i++)
+		if (extends_sha1(&m->rp->lane[g->parent[i]]))
 			return lane_cost(l);
 	return lane_cost(l) + 1;
 }
@@ -156,13 +157,12 @@ static void split_lanes(struct imasnap_mtreplay *m, unsigned int n)
 		g = &m->g[to];
 		add = cost_in(m, to, l);
 		placed[pick] = true;
-		g->parent[g->rp.nr_lanes] = pick;
-		g->rp.lane[g->rp.nr_lanes++] = *l;
+		g->parent[g->nr++] = pick;
 		g->cost += add;
 	}
 	/* A group left without a lane (but group 0, the checker) would idle. */
 	for (i = j = 1; i < n; i++)
-		if (m->g[i].rp.nr_lanes)
+		if (m->g[i].nr)
 			m->g[j++] = m->g[i];
 	m->nr_groups = j;
 }
@@ -197,17 +197,16 @@ struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigne
 	m->cur = &m->b[0];
 	for (i = 0; i < m->nr_groups; i++) {
 		struct group *g = &m->g[i];
-		unsigned int nr = g->rp.nr_lanes;
-		struct imasnap_lane lanes[IMASNAP_MAX_LANES];
+		unsigned int k;
 
-		memcpy(lanes, g->rp.lane, nr * sizeof(lanes[0]));
 		g->m = m;
 		g->evp = imasnap_evp_new();
 		if (!g->evp)
 			goto fail;
 		imasnap_replay_init(&g->rp, imasnap_evp_ops(g->evp));
-		memcpy(g->rp.lane, lanes, nr * sizeof(lanes[0]));
-		g->rp.nr_lanes = nr;
+		for (k = 0; k < g->nr; k++)
+			g->rp.lane[k] = rp->lane[g->parent[k]];
+		g->rp.nr_lanes = g->nr;
 		g->rp.sha1_checked_elsewhere = i > 0;
 		if (i && pthread_create(&g->thread, NULL, worker, g))
 			goto fail;
