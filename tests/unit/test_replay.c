@@ -272,6 +272,72 @@ static void replay_add_lane_rejects_duplicates_and_unknown_banks(void **state)
 	free(rp);
 }
 
+static struct imasnap_replay *normal_lanes(u32 banks)
+{
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	int b;
+
+	assert_non_null(rp);
+	imasnap_replay_init(rp, test_hash_ops());
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (banks & (1U << b))
+			assert_true(imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL) >= 0);
+	imasnap_replay_start(rp, NULL);
+	return rp;
+}
+
+/* While every record was a violation, the padded lane is the other one. */
+static void padded_lane_is_a_copy_while_all_records_are_violations(void **state)
+{
+	struct imasnap_replay *rp = normal_lanes(B(SHA1) | B(SHA256));
+
+	(void)state;
+	rp->records = rp->violations = 3;
+	rp->lane[1].pcr[10][0] = 0x5a;
+	assert_int_equal(imasnap_replay_padded_needed(rp, B(SHA1) | B(SHA256)), 0);
+	assert_int_equal(rp->nr_lanes, 3);
+	assert_int_equal(rp->lane[2].bank, IMASNAP_BANK_SHA256);
+	assert_int_equal(rp->lane[2].rule, IMASNAP_RULE_PADDED_SHA1);
+	assert_memory_equal(rp->lane[2].pcr, rp->lane[1].pcr, sizeof(rp->lane[1].pcr));
+	/* Once it is there, nothing more is needed for that bank. */
+	rp->records = 4;
+	assert_int_equal(imasnap_replay_padded_needed(rp, B(SHA256)), 0);
+	assert_int_equal(rp->nr_lanes, 3);
+	free(rp);
+}
+
+/* After a record that is not a violation, only a bank that missed needs the padded rule. */
+static void padded_lane_is_needed_only_where_the_other_misses(void **state)
+{
+	struct imasnap_replay *rp = normal_lanes(B(SHA1) | B(SHA256) | B(SHA384));
+
+	(void)state;
+	rp->records = 5;
+	rp->violations = 1;
+	assert_int_equal(imasnap_replay_padded_needed(rp, 0), 0);
+	/* SHA-1's padded digest is itself: never needed. */
+	assert_int_equal(imasnap_replay_padded_needed(rp, B(SHA1) | B(SHA384)), B(SHA384));
+	assert_int_equal(rp->nr_lanes, 3);
+	free(rp);
+}
+
+static void replay_merge_adds_lanes_and_refuses_one_it_has(void **state)
+{
+	struct imasnap_replay *rp = normal_lanes(B(SHA1) | B(SHA256));
+	struct imasnap_replay *alt = calloc(1, sizeof(*alt));
+
+	(void)state;
+	assert_non_null(alt);
+	imasnap_replay_init(alt, test_hash_ops());
+	assert_int_equal(imasnap_replay_add_lane(alt, IMASNAP_BANK_SHA256, IMASNAP_RULE_PADDED_SHA1), 0);
+	assert_int_equal(imasnap_replay_merge(rp, alt), 0);
+	assert_int_equal(rp->nr_lanes, 3);
+	assert_int_equal(imasnap_replay_merge(rp, alt), -EINVAL);
+	assert_int_equal(rp->nr_lanes, 3);
+	free(alt);
+	free(rp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +351,9 @@ int main(void)
 		cmocka_unit_test(replay_error_leaves_every_lane_unchanged),
 		cmocka_unit_test(replay_skips_records_for_pcrs_the_tpm_lacks),
 		cmocka_unit_test(replay_add_lane_rejects_duplicates_and_unknown_banks),
+		cmocka_unit_test(padded_lane_is_a_copy_while_all_records_are_violations),
+		cmocka_unit_test(padded_lane_is_needed_only_where_the_other_misses),
+		cmocka_unit_test(replay_merge_adds_lanes_and_refuses_one_it_has),
 	};
 
 	return cmocka_run_group_tests_name("imasnap_replay", tests, NULL, NULL);
