@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "fixture.h"
 
 #ifndef IMASNAP_DATA_DIR
@@ -116,4 +118,40 @@ int replay_log(const unsigned char *log, size_t len, u32 banks, u32 padded,
 		imasnap_replay_state(rp, i, out);
 	free(rp);
 	return ret;
+}
+
+void shard_file_digest(const char *path, size_t n, unsigned char digest[32])
+{
+	size_t len;
+	unsigned char *file = read_file(path, &len);
+	unsigned int dlen = 0;
+
+	assert_true(n >= 68 && n <= len);
+	memset(file + 64, 0, 4);	/* trailer_size, at offset 64 */
+	assert_int_equal(EVP_Digest(file, n, digest, &dlen, EVP_sha256(), NULL), 1);
+	assert_int_equal(dlen, 32);
+	free(file);
+}
+
+void shard_file_as_version_1(const char *path, const unsigned char *prev,
+			     unsigned char digest[32])
+{
+	size_t len;
+	unsigned char *file = read_file(path, &len);
+	u32 trailer;
+	FILE *f;
+
+	assert_true(len >= 184);
+	file[4] = 1;		/* version, le16 at offset 4 */
+	file[5] = 0;
+	if (prev)
+		memcpy(file + 88, prev, 32);	/* prev_digest */
+	trailer = (u32)file[64] | (u32)file[65] << 8 | (u32)file[66] << 16 | (u32)file[67] << 24;
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(file, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(file);
+	/* Version 1: everything but the trailer. */
+	shard_file_digest(path, len - trailer, digest);
 }

@@ -38,4 +38,15 @@ int replay_log(const unsigned char *log, size_t len, u32 banks, u32 padded,
 
 const struct imasnap_hash_ops *test_hash_ops(void);
 
+/*
+ * The shard file @path rewritten as format version 1 wrote it (same
+ * layout; the version field 1), with @prev as its prev_digest unless NULL.
+ * @digest: its shard digest by version 1's definition, computed here from
+ * the file with OpenSSL (Documentation/abi.md), not by libimasnap.
+ */
+void shard_file_as_version_1(const char *path, const unsigned char *prev,
+			     unsigned char digest[32]);
+/* SHA-256 of the shard file's first @n bytes, with its trailer_size taken as 0. */
+void shard_file_digest(const char *path, size_t n, unsigned char digest[32]);
+
 #endif

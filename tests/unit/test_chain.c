@@ -398,6 +398,56 @@ static void after_a_tail_the_live_log_must_name_it(void **state)
 }
 
 /* The clock line is read in the one form the writer gives: no sign, no extra text. */
+/*
+ * An archive begun before format version 2 and continued after: shards 0
+ * and 1 as version 1 wrote them (each link the version 1 digest), shard 2
+ * of version 2.  The walk takes it; an edit in a version 1 shard's body fails it.
+ */
+static void walk_takes_a_chain_of_format_1_shards_continued_in_format_2(void **state)
+{
+	struct chain_fixture *s = *state;
+	struct imasnap_shard *got = calloc(1, sizeof(*got));
+	struct imasnap_err err;
+	struct imasnap_chain c;
+	u8 d0[32], d1[32];
+	char path[128];
+	size_t len;
+	unsigned char *file;
+	FILE *f;
+
+	write_archive(s, "ima-ng-sha1-sha256");
+	shard_path(s, 0, path, sizeof(path));
+	shard_file_as_version_1(path, NULL, d0);
+	shard_path(s, 1, path, sizeof(path));
+	shard_file_as_version_1(path, d0, d1);
+	/* Shard 2 links to shard 1's version 1 digest: patched, its own digest changes. */
+	shard_path(s, 2, path, sizeof(path));
+	file = read_file(path, &len);
+	memcpy(file + offsetof(struct imasnap_shard_hdr, prev_digest), d1, 32);
+	f = fopen(path, "wb");
+	assert_int_equal(fwrite(file, 1, len, f), len);
+	fclose(f);
+	free(file);
+	assert_int_equal(imasnap_shard_read(path, got, NULL, &err), 0);
+	assert_int_equal(got->version, 2);
+	assert_int_equal(walk(s, &c, NULL), 0);
+	assert_int_equal(c.count, PARTS);
+	assert_memory_equal(c.newest.shard.digest, got->digest, 32);
+	imasnap_chain_free(&c);
+
+	/* A record of shard 1 edited: its replay or its body digest fails. */
+	shard_path(s, 1, path, sizeof(path));
+	file = read_file(path, &len);
+	file[len - 5] ^= 0x01;
+	f = fopen(path, "wb");
+	assert_int_equal(fwrite(file, 1, len, f), len);
+	fclose(f);
+	free(file);
+	assert_int_not_equal(walk(s, &c, NULL), 0);
+	imasnap_chain_free(&c);
+	free(got);
+}
+
 static void checkpoint_read_takes_the_clock_line_only_as_written(void **state)
 {
 	static const char *const bad[] = {
@@ -469,6 +519,9 @@ static void checkpoint_round_trip_keeps_the_trust_point(void **state)
 	snprintf(path, sizeof(path), "%s/checkpoint", s->dir);
 	assert_int_equal(imasnap_checkpoint_write(path, &cp[0]), 0);
 	assert_int_equal(imasnap_checkpoint_read(path, &cp[1]), 0);
+	/* It keeps the shard's digest, not the format version it was computed in. */
+	assert_int_equal(cp[1].shard.version, 0);
+	cp[1].shard.version = cp[0].shard.version;
 	assert_memory_equal(&cp[0].shard, &cp[1].shard, sizeof(cp[0].shard));
 	assert_memory_equal(&cp[0].clock, &cp[1].clock, sizeof(cp[0].clock));
 	assert_true(cp[1].has_prefix);
@@ -634,6 +687,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(walk_from_a_checkpoint_skips_the_archived_prefix,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(live_log_must_hold_the_archived_shards, setup, teardown),
+		cmocka_unit_test_setup_teardown(walk_takes_a_chain_of_format_1_shards_continued_in_format_2,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(after_a_tail_the_live_log_must_name_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_round_trip_keeps_the_trust_point,
 						setup, teardown),

@@ -5,11 +5,10 @@
  * PCRs.  Records measured while the PCRs are read are picked up and the
  * check repeated (bounded).  Running it again after a crash continues where
  * the newest complete shard ends: no record is lost or archived twice.
- * The log is streamed: its records go to an unlinked temporary file in the
- * archive folder as they are replayed, and from there into the shard, so
- * memory does not grow with the log.
+ * The log is streamed: its records go, as they are replayed, straight to
+ * where the new shard's file (unnamed until it is complete) holds its
+ * body, so memory does not grow with the log and the body is written once.
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -34,15 +33,13 @@ struct snap_start {
 	const char *why;
 };
 
-/* The records read so far from the start's offset. */
-#define SNAP_WRITE_BUF	(256 * 1024)
+/* Reading the kept records back (the padded rule's second pass). */
+#define SNAP_READ_BUF	(256 * 1024)
 
+/* The records read so far from the start's offset: the new shard's body. */
 struct snap_body {
-	int fd;				/* an unlinked temporary file in the archive folder */
-	EVP_MD_CTX *md;			/* SHA-256 of what it holds */
-	u64 size;			/* bytes kept, the buffered ones included */
-	u8 *buf;			/* not yet written: @have bytes */
-	size_t have;
+	struct imasnap_shard_out out;	/* the shard's file, from the first record on */
+	struct imasnap_spool *spool;	/* into it, hashed, on a thread of its own */
 };
 
 /* Everything a snapshot works with. */
@@ -154,14 +151,10 @@ out:
 	return ret;
 }
 
-/*
- * The log from the start's offset (a boot's log has one byte order: its
- * first shard found out which), and the temporary file for the body.
- */
+/* The log from the start's offset (a boot's log has one byte order: its first shard found out which). */
 static int snap_open(struct snap *sn)
 {
 	enum imasnap_order_opt order = IMASNAP_ORDER_AUTO;
-	char tmp[4096];
 	int ret;
 
 	if (sn->s.offset)
@@ -172,20 +165,6 @@ static int snap_open(struct snap *sn)
 		return ret;
 	}
 	sn->lf_open = true;
-	snprintf(tmp, sizeof(tmp), "%s/.body.XXXXXX", sn->co->dir);
-	sn->body.fd = mkostemp(tmp, O_CLOEXEC);
-	if (sn->body.fd < 0) {
-		ret = -errno;
-		imasnap_errorf("snapshot: %s: %s", tmp, strerror(-ret));
-		return ret;
-	}
-	unlink(tmp);
-	sn->body.buf = malloc(SNAP_WRITE_BUF);
-	if (!sn->body.buf)
-		return -ENOMEM;
-	sn->body.md = EVP_MD_CTX_new();
-	if (!sn->body.md || !EVP_DigestInit_ex2(sn->body.md, EVP_sha256(), NULL))
-		return imasnap_ossl_fail("SHA-256");
 	return 0;
 }
 
@@ -238,36 +217,59 @@ static int snap_setup(struct snap *sn)
 	return ret;
 }
 
-/* The buffered body bytes into the temporary file. */
-static int snap_flush(struct snap *sn)
+/*
+ * The shard's file, begun at the first record: room for the start state
+ * and for an end state with the start's PCRs and the first record's in
+ * every bank (where a body that extends other PCRs too is moved, once).
+ */
+static int snap_body_open(struct snap *sn, u32 pcr)
 {
-	int ret = imasnap_write_all(sn->body.fd, sn->body.buf, sn->body.have);
+	unsigned int room = imasnap_state_count(&sn->s.state);
+	int ret, b;
 
-	if (ret)
-		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
-	sn->body.have = 0;
+	for (b = 0; b < IMASNAP_NR_BANKS; b++)
+		if (sn->banks & (1U << b))
+			room += (unsigned int)__builtin_popcount(sn->s.state.pcr_mask[b] |
+								 (pcr < IMASNAP_NR_PCRS ? 1U << pcr : 0));
+	ret = imasnap_shard_begin(&sn->body.out, sn->co->dir, sn->s.seq, room);
+	if (ret) {
+		imasnap_errorf("snapshot: a new shard %llu in %s: %s",
+			       (unsigned long long)sn->s.seq, sn->co->dir, strerror(-ret));
+		return ret;
+	}
+	sn->body.spool = imasnap_spool_new(sn->body.out.a.fd, sn->co->threads > 1);
+	if (!sn->body.spool) {
+		ret = -errno;
+		imasnap_errorf("snapshot: cannot start the body's writer: %s", strerror(-ret));
+	}
 	return ret;
 }
 
-/* @n bytes of records kept for the body: buffered, a record larger than the buffer written. */
-static int snap_keep(struct snap *sn, const u8 *p, size_t n)
+static u64 snap_body_size(const struct snap *sn)
 {
-	int ret = 0;
+	return sn->body.spool ? imasnap_spool_size(sn->body.spool) : 0;
+}
 
-	if (sn->body.have + n > SNAP_WRITE_BUF)
-		ret = snap_flush(sn);
-	if (!ret && n > SNAP_WRITE_BUF) {
-		ret = imasnap_write_all(sn->body.fd, p, n);
-		if (ret)
-			imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
-	} else if (!ret) {
-		memcpy(sn->body.buf + sn->body.have, p, n);
-		sn->body.have += n;
-	}
-	if (!ret && !EVP_DigestUpdate(sn->body.md, p, n))
-		ret = imasnap_ossl_fail("SHA-256");
-	if (!ret)
-		sn->body.size += n;
+/* The body kept so far in the shard's file, and its digest in @digest (if not NULL). */
+static int snap_flush(struct snap *sn, u8 *digest)
+{
+	int ret = sn->body.spool ? imasnap_spool_sync(sn->body.spool, digest) : 0;
+
+	if (ret)
+		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
+	return ret;
+}
+
+/* A record kept for the body. */
+static int snap_keep(struct snap *sn, const struct imasnap_log_record *rec)
+{
+	int ret = sn->body.spool ? 0 : snap_body_open(sn, rec->pcr);
+
+	if (ret)
+		return ret;
+	ret = imasnap_spool_add(sn->body.spool, rec->raw, rec->size);
+	if (ret)
+		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
 	return ret;
 }
 
@@ -286,7 +288,7 @@ static int snap_record(struct snap *sn, const struct imasnap_log_record *rec,
 		return -IMASNAP_EVERIFY;
 	}
 	ret = imasnap_mtreplay_record(sn->m, rec, err);
-	return ret ?: snap_keep(sn, rec->raw, rec->size);
+	return ret ?: snap_keep(sn, rec);
 }
 
 /* Read, replay and keep the records the log holds now, to its end. */
@@ -339,19 +341,19 @@ static int padded_record(void *m, const struct imasnap_log *log,
 /* The body kept so far (the temporary file) replayed into @alt. */
 static int snap_replay_body(struct snap *sn, struct imasnap_replay *alt)
 {
-	const size_t chunk = SNAP_WRITE_BUF, cap = IMASNAP_TEMPLATE_DATA_MAX + 2 * chunk;
+	const size_t chunk = SNAP_READ_BUF, cap = IMASNAP_TEMPLATE_DATA_MAX + 2 * chunk;
 	struct imasnap_mtreplay *m = imasnap_mtreplay_new(alt, sn->co->threads);
+	u64 size = snap_body_size(sn), off = 0;
 	u8 *buf = malloc(cap);
 	struct imasnap_err err = { 0 };
 	struct imasnap_log log;
 	size_t have = 0;
-	u64 off = 0;
-	int ret = m && buf ? snap_flush(sn) : -ENOMEM;
+	int ret = m && buf ? snap_flush(sn, NULL) : -ENOMEM;
 
 	imasnap_log_init(&log, sn->lf.log.order);
-	while (!ret && off < sn->body.size) {
-		size_t n = sn->body.size - off < chunk ? (size_t)(sn->body.size - off) : chunk;
-		ssize_t r = pread(sn->body.fd, buf + have, n, (off_t)off);
+	while (!ret && off < size) {
+		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
+		ssize_t r = pread(sn->body.out.a.fd, buf + have, n, (off_t)(sn->body.out.base + off));
 
 		if (r <= 0) {
 			ret = r < 0 ? -errno : -ENODATA;
@@ -359,7 +361,7 @@ static int snap_replay_body(struct snap *sn, struct imasnap_replay *alt)
 		}
 		have += (size_t)r;
 		off += (u64)r;
-		ret = imasnap_log_feed(&log, buf, &have, off == sn->body.size, padded_record, m,
+		ret = imasnap_log_feed(&log, buf, &have, off == size, padded_record, m,
 				       &err);
 	}
 	if (!ret)
@@ -462,7 +464,7 @@ static int snap_quote(struct snap *sn)
 	if (!q)
 		return -ENOMEM;
 	imasnap_quote_select(sh->end.pcr_mask, &sel);
-	ret = imasnap_sha256_so_far(sn->body.md, sh->body_digest);
+	ret = snap_flush(sn, sh->body_digest);
 	if (!ret)
 		ret = imasnap_tpm2_quote(sn->tpm, sn->ak, sh->body_digest, 32, &sel, NULL, sh->trailer,
 					 sizeof(sh->trailer), &len);
@@ -501,7 +503,7 @@ static int snap_cut(struct snap *sn)
 		if (bad || !sn->o->quote_alg || !sn->lf.log.index)
 			break;
 		/* The quote must see the same PCRs, or read on. */
-		sn->sh.body_size = sn->body.size;
+		sn->sh.body_size = snap_body_size(sn);
 		snap_end(sn);
 		ret = snap_quote(sn);
 		if (ret != -ESTALE)
@@ -594,13 +596,11 @@ static int snap_write(struct snap *sn)
 	}
 	sh->order = sn->lf.log.order;
 	sh->entries = sn->lf.log.index;
-	sh->body_size = sn->body.size;
+	sh->body_size = snap_body_size(sn);
 	snap_end(sn);
-	ret = snap_flush(sn);
+	ret = snap_flush(sn, sh->body_digest);
 	if (!ret)
-		ret = imasnap_sha256_so_far(sn->body.md, sh->body_digest);
-	if (!ret)
-		ret = imasnap_shard_write_fd(sn->co->dir, sh, sn->body.fd);
+		ret = imasnap_shard_finish(&sn->body.out, sn->co->dir, sh);
 	if (ret) {
 		imasnap_errorf("snapshot: writing shard %llu into %s: %s",
 			       (unsigned long long)sh->seq, sn->co->dir, strerror(-ret));
@@ -619,7 +619,7 @@ int snapshot_main(int argc, char **argv)
 	int ret;
 
 	if (sn)
-		sn->body.fd = -1;
+		sn->body.out.a.fd = -1;
 	ret = cmd_parse(&snap_cmd, argc, argv, &co, &o);
 	if (!ret)
 		ret = snap_check(&co, &o);
@@ -662,10 +662,8 @@ out:
 		imasnap_evp_free(sn->evp);
 		if (sn->lf_open)
 			imasnap_logfile_close(&sn->lf);
-		if (sn->body.fd >= 0)
-			close(sn->body.fd);
-		EVP_MD_CTX_free(sn->body.md);
-		free(sn->body.buf);
+		imasnap_spool_free(sn->body.spool);
+		imasnap_shard_abort(&sn->body.out);
 		free(sn);
 	}
 	return ret < 0 ? ret : 0;

@@ -30,6 +30,74 @@ int imasnap_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* Enough to make the system calls few, small enough to stay off the heap's top. */
+#define COPY_CHUNK	(1024 * 1024)
+
+/* imasnap_copy_range() where copy_file_range() cannot: pread() and write(). */
+static int copy_by_hand(int in, u64 off, int out, u64 n)
+{
+	u8 *buf = malloc(COPY_CHUNK);
+	int ret = buf ? 0 : -ENOMEM;
+
+	while (!ret && n) {
+		ssize_t r = pread(in, buf, n < COPY_CHUNK ? (size_t)n : COPY_CHUNK, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			ret = r < 0 ? -errno : -ENODATA;
+			break;
+		}
+		ret = imasnap_write_all(out, buf, (size_t)r);
+		off += (u64)r;
+		n -= (u64)r;
+	}
+	free(buf);
+	return ret;
+}
+
+int imasnap_copy_range(int in, u64 off, int out, u64 n)
+{
+	loff_t from = (loff_t)off;
+
+	while (n) {
+		ssize_t w = copy_file_range(in, &from, out, NULL,
+					    n < SSIZE_MAX ? (size_t)n : SSIZE_MAX, 0);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		/* Not here (another filesystem, an old kernel, a special file): by hand. */
+		if (w < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+			      errno == EOPNOTSUPP || errno == EPERM))
+			return copy_by_hand(in, (u64)from, out, n);
+		if (w < 0)
+			return -errno;
+		/* 0: the end of @in, or a file that does not say its size (procfs). */
+		if (!w)
+			return copy_by_hand(in, (u64)from, out, n);
+		n -= (u64)w;
+	}
+	return 0;
+}
+
+int imasnap_pwrite_all(int fd, const void *p, size_t n, u64 off)
+{
+	const u8 *b = p;
+
+	while (n) {
+		ssize_t w = pwrite(fd, b, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		b += w;
+		n -= (size_t)w;
+		off += (u64)w;
+	}
+	return 0;
+}
+
 int imasnap_read_full(int fd, void *p, size_t n)
 {
 	u8 *b = p;
@@ -200,7 +268,17 @@ int imasnap_atomic_open(struct imasnap_atomic *a, const char *path,
 		strcpy(a->dir, "/");
 	else
 		snprintf(a->dir, sizeof(a->dir), "%.*s", (int)dlen, path);
-	/* A temp name of its own in the same folder: two writers never share a file. */
+	/*
+	 * A new file: an unnamed one (O_TMPFILE) where the filesystem has
+	 * them and /proc can name it for linkat(), so a crash leaves nothing
+	 * behind; else, like a replacement, a temp name of its own in the
+	 * same folder: two writers never share a file.
+	 */
+	if (mode == IMASNAP_ATOMIC_NEW && !access("/proc/self/fd", X_OK)) {
+		a->fd = open(a->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (a->fd >= 0)
+			return 0;
+	}
 	snprintf(a->tmp, sizeof(a->tmp), "%.*s.%s.XXXXXX", (int)(slash ? dlen + 1 : 0),
 		 path, base);
 	a->fd = mkostemp(a->tmp, O_CLOEXEC);
@@ -243,19 +321,25 @@ void imasnap_atomic_abort(struct imasnap_atomic *a)
 
 int imasnap_atomic_commit(struct imasnap_atomic *a)
 {
+	char self[64];
 	int ret = 0;
 
 	if (fsync(a->fd))
 		ret = -errno;
+	/* link() never replaces: a file of that name written meanwhile wins. */
+	if (!ret && a->mode == IMASNAP_ATOMIC_NEW && !a->tmp[0]) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", a->fd);
+		if (linkat(AT_FDCWD, self, AT_FDCWD, a->path, AT_SYMLINK_FOLLOW))
+			ret = -errno;
+	}
 	if (close(a->fd) && !ret)
 		ret = -errno;
 	a->fd = -1;
-	/* link() never replaces: a file of that name written meanwhile wins. */
-	if (!ret && a->mode == IMASNAP_ATOMIC_NEW && link(a->tmp, a->path))
+	if (!ret && a->mode == IMASNAP_ATOMIC_NEW && a->tmp[0] && link(a->tmp, a->path))
 		ret = -errno;
 	if (!ret && a->mode == IMASNAP_ATOMIC_REPLACE && rename(a->tmp, a->path))
 		ret = -errno;
-	if (ret || a->mode == IMASNAP_ATOMIC_NEW)
+	if (a->tmp[0] && (ret || a->mode == IMASNAP_ATOMIC_NEW))
 		unlink(a->tmp);
 	a->tmp[0] = 0;
 	if (ret)

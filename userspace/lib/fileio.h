@@ -13,8 +13,17 @@
 #include "../../lib/core.h"
 
 int imasnap_write_all(int fd, const void *p, size_t n);
+/* All @n bytes at offset @off. */
+int imasnap_pwrite_all(int fd, const void *p, size_t n, u64 off);
 /* Exactly @n bytes: 0, -ENODATA at an early end of file, -errno. */
 int imasnap_read_full(int fd, void *p, size_t n);
+/*
+ * @n bytes of @in from offset @off appended at @out's position: by
+ * copy_file_range() (the kernel copies, or shares the blocks where the
+ * filesystem can), else through a bounded buffer.  0; -ENODATA when @in
+ * ends first; -errno.
+ */
+int imasnap_copy_range(int in, u64 off, int out, u64 n);
 /*
  * Append what @fd holds from its position to EOF to *@buf (@len bytes used
  * of @cap, grown as needed, one byte always spare for a NUL), but never
@@ -43,7 +52,8 @@ int imasnap_fsync_dir(const char *dir);
 /*
  * The atomic file writer: the file appears under its final name only
  * complete and on disk.  imasnap_atomic_open() creates a temporary file of
- * its own next to @path (mode 0600, O_NOFOLLOW, O_EXCL); write to ->fd,
+ * its own next to @path (mode 0600, O_NOFOLLOW, O_EXCL; for a new file an
+ * unnamed one, O_TMPFILE, where it can); write to ->fd,
  * then imasnap_atomic_commit() fsyncs it, puts it in place and fsyncs the
  * folder.  IMASNAP_ATOMIC_NEW links it (an existing file wins: -EEXIST),
  * IMASNAP_ATOMIC_REPLACE renames it over any file of that name (never

@@ -42,5 +42,6 @@
 #include "pcrfile.h"
 #include "quote.h"
 #include "shard.h"
+#include "spool.h"
 
 #endif /* _IMASNAP_LIBIMASNAP_H */

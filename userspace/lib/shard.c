@@ -21,8 +21,6 @@
 #define HDR_SIZE	sizeof(struct imasnap_shard_hdr)
 #define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
 #define READ_CHUNK	(64 * 1024)
-/* Copying a body from its file: few system calls, a bounded buffer. */
-#define COPY_CHUNK	(1024 * 1024)
 /* A record the parser accepts always fits. */
 #define BODY_BUF	(IMASNAP_TEMPLATE_DATA_MAX + 2 * READ_CHUNK)
 
@@ -64,7 +62,8 @@ static int hdr_decode(const struct imasnap_shard_hdr *h, struct imasnap_shard *s
 {
 	if (get_unaligned_le32(&h->magic) != IMASNAP_SHARD_MAGIC)
 		return shard_reject(err, 0, "not a shard (bad magic)");
-	if (get_unaligned_le16(&h->version) != IMASNAP_SHARD_VERSION ||
+	sh->version = get_unaligned_le16(&h->version);
+	if ((sh->version != IMASNAP_SHARD_VERSION && sh->version != IMASNAP_SHARD_VERSION_1) ||
 	    get_unaligned_le16(&h->hdr_size) != HDR_SIZE)
 		return shard_reject(err, 4, "unsupported shard version");
 	sh->seq = get_unaligned_le64(&h->seq);
@@ -103,52 +102,26 @@ static int hdr_decode(const struct imasnap_shard_hdr *h, struct imasnap_shard *s
 	return 0;
 }
 
-/* Where a shard's body comes from: @mem, or else the first bytes of @fd. */
+/* Where a shard's body comes from: @mem, or else @fd from offset @off. */
 struct body_src {
 	const u8 *mem;
 	int fd;
+	u64 off;
 };
 
-/* Write @sh->body_size bytes of @src to @out, hashing them into @md. */
-static int put_body(const struct body_src *src, int out, const struct imasnap_shard *sh,
-		    EVP_MD_CTX *md)
+/* Write @sh->body_size bytes of @src to @out (the header's body_digest stands for them). */
+static int put_body(const struct body_src *src, int out, const struct imasnap_shard *sh)
 {
-	u8 *buf;
-	u64 off = 0;
-	int ret = 0;
-
-	if (src->mem) {
-		if (!EVP_DigestUpdate(md, src->mem, sh->body_size))
-			return imasnap_ossl_fail("SHA-256");
+	if (src->mem)
 		return imasnap_write_all(out, src->mem, sh->body_size);
-	}
-	buf = malloc(COPY_CHUNK);
-	if (!buf)
-		return -ENOMEM;
-	while (!ret && off < sh->body_size) {
-		size_t n = sh->body_size - off < COPY_CHUNK ? (size_t)(sh->body_size - off) : COPY_CHUNK;
-		ssize_t r = pread(src->fd, buf, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ret = r < 0 ? -errno : -ENODATA;
-			break;
-		}
-		if (!EVP_DigestUpdate(md, buf, (size_t)r))
-			ret = imasnap_ossl_fail("SHA-256");
-		if (!ret)
-			ret = imasnap_write_all(out, buf, (size_t)r);
-		off += (u64)r;
-	}
-	free(buf);
-	return ret;
+	return imasnap_copy_range(src->fd, src->off, out, sh->body_size);
 }
 
 /*
  * The one shard writer: header, PCR values, body, trailer, into a file that
  * appears under its final name only complete and on disk
- * (imasnap_atomic_open()); sh->digest is computed over what it writes.
+ * (imasnap_atomic_open()); sh->digest is the version 2 shard digest of the
+ * header and states it writes (sh->body_digest the caller's).
  */
 static int shard_write(const char *dir, struct imasnap_shard *sh, const struct body_src *src)
 {
@@ -164,6 +137,7 @@ static int shard_write(const char *dir, struct imasnap_shard *sh, const struct b
 		return -EINVAL;
 	if (sh->seq > IMASNAP_SHARD_SEQ_MAX)
 		return -IMASNAP_ESTATE;
+	sh->version = IMASNAP_SHARD_VERSION;
 	hdr_encode(sh, &h);
 	hd = h;
 	put_unaligned_le32(0, &hd.trailer_size);	/* the digest leaves the trailer out */
@@ -188,7 +162,7 @@ static int shard_write(const char *dir, struct imasnap_shard *sh, const struct b
 	if (!ret)
 		ret = imasnap_write_all(a.fd, values, nvalues);
 	if (!ret)
-		ret = put_body(src, a.fd, sh, md);
+		ret = put_body(src, a.fd, sh);
 	if (!ret)
 		ret = imasnap_write_all(a.fd, sh->trailer, sh->trailer_size);
 	if (!ret && !EVP_DigestFinal_ex(md, sh->digest, NULL))
@@ -228,13 +202,100 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 
 int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd)
 {
-	struct body_src src = { .mem = NULL, .fd = body_fd };
+	struct body_src src = { .mem = NULL, .fd = body_fd, .off = 0 };
 
 	return shard_write(dir, sh, &src);
 }
 
+int imasnap_shard_begin(struct imasnap_shard_out *o, const char *dir, u64 seq,
+			unsigned int nr_values)
+{
+	char path[4096];
+	int ret;
+
+	o->a.fd = -1;
+	if (seq > IMASNAP_SHARD_SEQ_MAX)
+		return -IMASNAP_ESTATE;
+	if (nr_values > 2 * IMASNAP_MAX_PCR_VALUES)
+		return -EINVAL;
+	ret = imasnap_shard_path(dir, seq, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (!access(path, F_OK))
+		return -EEXIST;
+	ret = imasnap_atomic_open(&o->a, path, IMASNAP_ATOMIC_NEW);
+	if (ret)
+		return ret;
+	o->nr_values = nr_values;
+	o->base = HDR_SIZE + (u64)nr_values * VALUE_SIZE;
+	if (lseek(o->a.fd, (off_t)o->base, SEEK_SET) < 0) {
+		ret = -errno;
+		imasnap_atomic_abort(&o->a);
+	}
+	return ret;
+}
+
+int imasnap_shard_finish(struct imasnap_shard_out *o, const char *dir, struct imasnap_shard *sh)
+{
+	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE];
+	struct imasnap_shard_hdr h, hd;
+	struct body_src src = { .mem = NULL, .fd = o->a.fd, .off = o->base };
+	EVP_MD_CTX *md;
+	size_t nvalues;
+	int ret = 0;
+
+	nvalues = (size_t)(imasnap_state_put(imasnap_state_put(values, &sh->start), &sh->end) -
+			   values);
+	/* The states take other room than was left them: the body moves, once. */
+	if (nvalues != o->nr_values * VALUE_SIZE) {
+		ret = shard_write(dir, sh, &src);
+		imasnap_shard_abort(o);
+		return ret;
+	}
+	if (sh->trailer_size > IMASNAP_SHARD_TRAILER_MAX)
+		ret = -EINVAL;
+	sh->version = IMASNAP_SHARD_VERSION;
+	hdr_encode(sh, &h);
+	hd = h;
+	put_unaligned_le32(0, &hd.trailer_size);	/* the digest leaves the trailer out */
+	md = EVP_MD_CTX_new();
+	if (!ret && !md)
+		ret = -ENOMEM;
+	if (!ret && (!EVP_DigestInit_ex2(md, EVP_sha256(), NULL) ||
+		     !EVP_DigestUpdate(md, &hd, HDR_SIZE) ||
+		     !EVP_DigestUpdate(md, values, nvalues) ||
+		     !EVP_DigestFinal_ex(md, sh->digest, NULL)))
+		ret = imasnap_ossl_fail("SHA-256");
+	EVP_MD_CTX_free(md);
+	if (!ret)
+		ret = imasnap_pwrite_all(o->a.fd, &h, HDR_SIZE, 0);
+	if (!ret)
+		ret = imasnap_pwrite_all(o->a.fd, values, nvalues, HDR_SIZE);
+	if (!ret)
+		ret = imasnap_pwrite_all(o->a.fd, sh->trailer, sh->trailer_size,
+					 o->base + sh->body_size);
+	/* Nothing past the trailer, whatever the fd held. */
+	if (!ret && ftruncate(o->a.fd, (off_t)(o->base + sh->body_size + sh->trailer_size)))
+		ret = -errno;
+	if (ret) {
+		imasnap_shard_abort(o);
+		return ret;
+	}
+	ret = imasnap_atomic_commit(&o->a);
+	o->a.fd = -1;
+	return ret;
+}
+
+void imasnap_shard_abort(struct imasnap_shard_out *o)
+{
+	if (o->a.fd >= 0)
+		imasnap_atomic_abort(&o->a);
+	o->a.fd = -1;
+}
+
 struct body_ctx {
-	EVP_MD_CTX *file_md;	/* the shard digest: header, values, body */
+	EVP_MD_CTX *file_md;	/* the shard digest: header, values (version 1: body) */
+	bool body_in_digest;	/* version 1 */
 	EVP_MD_CTX *body_md;
 	u8 *buf;
 	size_t have;
@@ -285,7 +346,8 @@ static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 				return shard_reject(err, HDR_SIZE, "shard body shorter than its header says");
 			if (ret)
 				return ret;
-			if (!EVP_DigestUpdate(c->file_md, c->buf + c->have, want) ||
+			if ((c->body_in_digest &&
+			     !EVP_DigestUpdate(c->file_md, c->buf + c->have, want)) ||
 			    !EVP_DigestUpdate(c->body_md, c->buf + c->have, want))
 				return -EIO;
 			c->have += want;
@@ -428,6 +490,7 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 			goto out;
 		}
 	}
+	c.body_in_digest = sh->version == IMASNAP_SHARD_VERSION_1;
 	c.sh = sh;
 	c.fn = fn;
 	c.priv = priv;
@@ -471,9 +534,10 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 	EVP_MD_CTX *md = NULL;
 	u8 *buf = NULL, got[32];
 	char path[4096];
+	u64 rest, hashed, done;
 	struct stat st;
 	int in, ret;
-	u64 left;
+	size_t n;
 
 	if (len > IMASNAP_SHARD_TRAILER_MAX)
 		return -EINVAL;
@@ -492,7 +556,12 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 		close(in);
 		return ret;
 	}
-	left = (u64)st.st_size - HDR_SIZE - get_unaligned_le32(&h.trailer_size);
+	/* The states and the body, which the copy keeps; the digest's part of them. */
+	rest = (u64)st.st_size - HDR_SIZE - get_unaligned_le32(&h.trailer_size);
+	hashed = (u64)(get_unaligned_le32(&h.nr_start) + (u64)get_unaligned_le32(&h.nr_end)) *
+		 VALUE_SIZE;
+	if (get_unaligned_le16(&h.version) == IMASNAP_SHARD_VERSION_1 || hashed > rest)
+		hashed = rest;
 	md = EVP_MD_CTX_new();
 	buf = malloc(READ_CHUNK);
 	ret = !md || !buf ? -ENOMEM : 0;
@@ -506,16 +575,16 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 	put_unaligned_le32(len, &h.trailer_size);
 	if (!ret)
 		ret = imasnap_write_all(a.fd, &h, HDR_SIZE);
-	while (!ret && left) {
-		size_t n = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
-
+	for (done = 0; !ret && done < hashed; done += n) {
+		n = hashed - done < READ_CHUNK ? (size_t)(hashed - done) : READ_CHUNK;
 		ret = imasnap_read_full(in, buf, n);
 		if (!ret && !EVP_DigestUpdate(md, buf, n))
 			ret = imasnap_ossl_fail("SHA-256");
 		if (!ret)
 			ret = imasnap_write_all(a.fd, buf, n);
-		left -= n;
 	}
+	if (!ret)
+		ret = imasnap_copy_range(in, HDR_SIZE + hashed, a.fd, rest - hashed);
 	if (!ret)
 		ret = imasnap_write_all(a.fd, trailer, len);
 	if (!ret && (!EVP_DigestFinal_ex(md, got, NULL) || memcmp(got, digest, 32)))

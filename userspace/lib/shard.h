@@ -12,9 +12,11 @@
  *                                   format) of the end state, extraData =
  *                                   body_digest, signed by the archive's AK
  *
- * The shard digest is SHA-256 over everything but the trailer, with the
- * header's trailer_size taken as 0, so a quote over the body digest can be
- * added later without changing the chain.  Shards link
+ * The shard digest is SHA-256 of the header, with its trailer_size taken
+ * as 0, and the states: the header's body_digest stands for the body, so
+ * the body is hashed once, and a quote over the body digest can be added
+ * later without changing the chain.  (Version 1, still read, hashed the
+ * body into the shard digest too.)  Shards link
  * by digest (prev_digest); the newest digest is bound into the next kernel's
  * PCR 10 through snapshot_aggregate.  A shard is written to a temporary
  * file, fsync()ed, linked into place under its final name (never replacing
@@ -25,9 +27,11 @@
 #define _IMASNAP_SHARD_H
 
 #include "boot.h"
+#include "fileio.h"
 
 #define IMASNAP_SHARD_MAGIC	0x53534d49	/* "IMSS" */
-#define IMASNAP_SHARD_VERSION	1
+#define IMASNAP_SHARD_VERSION	2	/* written */
+#define IMASNAP_SHARD_VERSION_1	1	/* read: the shard digest covers the body */
 /* The name shard-%08llu.ims has room for 8 digits: the archive is full past it. */
 #define IMASNAP_SHARD_SEQ_MAX	99999999ULL
 /* A quote of 8 banks with a 4096-bit RSA AK stays well below. */
@@ -62,6 +66,7 @@ struct imasnap_shard_hdr {
 
 /* A shard's header fields and states, decoded. */
 struct imasnap_shard {
+	u16 version;			/* read; a write writes IMASNAP_SHARD_VERSION */
 	u64 seq;
 	enum imasnap_shard_kind kind;
 	enum imasnap_log_order order;
@@ -73,7 +78,7 @@ struct imasnap_shard {
 	u8 boot_id[16];
 	u8 prev_digest[32];
 	u8 body_digest[32];
-	u8 digest[32];			/* of the file, trailer excluded */
+	u8 digest[32];			/* header and states (version 1: and body) */
 	/* Read, not written: a boot's first shard's first record, if boot_aggregate. */
 	struct imasnap_boot_aggregate boot;
 	struct imasnap_state start;
@@ -95,6 +100,28 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
  * wrote them: no body in memory.
  */
 int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd);
+/*
+ * A shard whose body is written in place, by the caller, as it comes:
+ * imasnap_shard_begin() leaves room for the header and @nr_values PCR
+ * values (start and end state together) and puts ->a.fd at ->base, where
+ * the body goes; the caller writes the body there (and may read it back),
+ * sets @sh (body_size, body_digest, the states) and calls
+ * imasnap_shard_finish(), which writes the header, the states and the
+ * trailer and commits the file like imasnap_shard_write().  When the states
+ * turn out to need other room, the body is copied into a new file once.
+ * 0 or -errno as imasnap_shard_write(); the file is gone after a failure
+ * (imasnap_shard_abort() when the caller gives up).
+ */
+struct imasnap_shard_out {
+	struct imasnap_atomic a;
+	u64 base;			/* the body's offset in the file */
+	unsigned int nr_values;		/* room left for the states */
+};
+
+int imasnap_shard_begin(struct imasnap_shard_out *o, const char *dir, u64 seq,
+			unsigned int nr_values);
+int imasnap_shard_finish(struct imasnap_shard_out *o, const char *dir, struct imasnap_shard *sh);
+void imasnap_shard_abort(struct imasnap_shard_out *o);
 /*
  * Give the shard @seq in @dir the trailer @trailer (replacing any), after
  * checking that the file still has the digest @digest: the chain does not

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A spool: bytes appended to a file and hashed (SHA-256) as they come, by
+ * a thread of its own, so that the caller's thread goes on parsing and
+ * replaying while the body of a shard is digested and written.  Memory is
+ * two fixed buffers, whatever the length.
+ */
+#ifndef _IMASNAP_SPOOL_H
+#define _IMASNAP_SPOOL_H
+
+#include <stdbool.h>
+
+#include "../../lib/core.h"
+
+struct imasnap_spool;
+
+/*
+ * Write to @fd (from its position on); with @threaded, on a thread of its
+ * own, else in the caller's.  NULL with errno set when the memory, the
+ * digest or the thread cannot be had.
+ */
+struct imasnap_spool *imasnap_spool_new(int fd, bool threaded);
+/*
+ * Append @n bytes: 0, or the -errno of this write or of an earlier one
+ * (after which nothing more is written).
+ */
+int imasnap_spool_add(struct imasnap_spool *s, const void *p, size_t n);
+/*
+ * Everything appended so far written to the file (which may then be read
+ * back) and its SHA-256 in @digest (if not NULL); appending may go on.
+ * 0 or the first write's -errno.
+ */
+int imasnap_spool_sync(struct imasnap_spool *s, u8 digest[32]);
+/* Bytes appended so far. */
+u64 imasnap_spool_size(const struct imasnap_spool *s);
+void imasnap_spool_free(struct imasnap_spool *s);
+
+#endif /* _IMASNAP_SPOOL_H */
