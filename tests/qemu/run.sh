@@ -31,6 +31,9 @@
 #   warm-reset QEMU may reset the machine (no -no-reboot): RAM survives,
 #              swtpm starts over
 #
+# Environment: IMASNAP_QEMU_TIMEOUT (seconds, default 90 a kernel, at least
+# 180), IMASNAP_QEMU_MEM (the guest's RAM, default 1G).
+#
 # Exit: 0 when the guest reported IMASNAP-DONE ok, 1 otherwise (the console
 # log is in OUT/console.log).
 set -euo pipefail
@@ -70,6 +73,7 @@ done
 kernel=${images[0]}
 # 90 s of TCG per kernel booted (a kexec case boots two, a chain more).
 TIMEOUT=${IMASNAP_QEMU_TIMEOUT:-$((90 * (${#names[@]} < 2 ? 2 : ${#names[@]})))}
+MEM=${IMASNAP_QEMU_MEM:-1G}
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -158,7 +162,7 @@ reboot=-no-reboot
 [ -f "$case_dir/warm-reset" ] && reboot=
 set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 \
-	-machine pc -accel tcg -m 1G -smp 1 \
+	-machine pc -accel tcg -m "$MEM" -smp 1 \
 	-nographic $reboot -monitor none \
 	-kernel "$kernel" -initrd "$work/initrd.gz" -append "$cmdline" \
 	-chardev socket,id=chrtpm,path="$tpm/ctrl.sock" \

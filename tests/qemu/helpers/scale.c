@@ -10,6 +10,8 @@
  *   scale read FILE          read FILE to its end with a 1 MiB buffer
  *   scale write FILE TEXT    write TEXT to FILE in one write()
  *   scale run CMD [ARG...]   run CMD (its stdout goes to stderr) and wait for it
+ *   scale tsc                the CPU's time stamp counter, which a kexec does
+ *                            not reset, and CLOCK_MONOTONIC, which it does
  *
  * Each prints one line of "key=value" words, ns= among them; a failure is a
  * message on stderr and exit 1 (run: CMD's exit status in rc=).
@@ -22,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #define BUF	(1024 * 1024)
 
@@ -123,8 +126,16 @@ static int run(char **argv)
 	return 0;
 }
 
+static int tsc(void)
+{
+	printf("tsc=%llu ns=%llu\n", (unsigned long long)__rdtsc(), now_ns());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "tsc"))
+		return tsc();
 	if (argc == 4 && !strcmp(argv[1], "files"))
 		return files(strtoul(argv[2], NULL, 10), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "read"))
@@ -133,6 +144,6 @@ int main(int argc, char **argv)
 		return writeone(argv[2], argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "run"))
 		return run(argv + 2);
-	fprintf(stderr, "usage: scale files N DIR | read FILE | write FILE TEXT | run CMD [ARG...]\n");
+	fprintf(stderr, "usage: scale files N DIR | read FILE | write FILE TEXT | run CMD [ARG...] | tsc\n");
 	return 2;
 }
