@@ -147,6 +147,16 @@ kexec-all: userspace $(addprefix module-,$(KERNELS)) kexec-tools test-helpers
 dkms:
 	tests/dkms.sh $(KERNELS)
 
+# The Debian packages (imasnap, imasnap-dkms, kexec-tools-imasnap) into
+# build/deb/, lintian-checked.
+deb:
+	scripts/deb.sh
+
+# make deb, then the packages installed, removed and purged in a Debian 12
+# chroot (DKMS builds the module for the bookworm kernel there).
+deb-check: module-bookworm
+	tests/deb.sh
+
 # A UML KUnit kernel from linux-source-6.1 with lib/, the module's units and
 # tests/kunit/ in it (built once into $(CACHE)/kunit, then incrementally).
 kunit:
@@ -172,6 +182,7 @@ check: deps
 	$(MAKE) module-check
 	$(MAKE) style
 	$(MAKE) dkms
+	$(MAKE) deb-check
 	$(MAKE) kexec-all
 	@echo "check: all passed"
 
@@ -191,5 +202,5 @@ fixtures: userspace
 	tests/data/regenerate.sh
 
 PHONY_FUZZ := fuzz fuzz-smoke
-.PHONY: $(PHONY_FUZZ) kunit-7.2 kexec-all hops qemu-hops dkms kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
+.PHONY: $(PHONY_FUZZ) kunit-7.2 kexec-all hops qemu-hops dkms deb deb-check kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures

@@ -11,12 +11,15 @@
 #   kexec/build.sh            build (or reuse) and print the path of kexec
 #   kexec/build.sh arm64      the same for arm64 with the cross compiler (a
 #                             compile test: nothing here runs it)
+#   kexec/build.sh source     only fetch the source package and print its
+#                             .dsc (scripts/deb.sh builds kexec-tools-imasnap)
 set -euo pipefail
 arch=${1:-x86_64}
 case $arch in
 x86_64) host= ; conf=(LDFLAGS=-static) ;;
 arm64) host=aarch64-linux-gnu ; conf=(--host=$host) ;;
-*) echo "kexec/build.sh: arch x86_64 or arm64, not $arch" >&2; exit 2 ;;
+source) ;;
+*) echo "kexec/build.sh: x86_64, arm64 or source, not $arch" >&2; exit 2 ;;
 esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
@@ -40,6 +43,10 @@ dsc=$(ls "$dl"/kexec-tools_"${ver#*:}".dsc 2>/dev/null || true)
 if [ -z "$dsc" ]; then
 	(cd "$dl" && apt-get -o DPkg::Lock::Timeout=600 -q source --download-only "kexec-tools=$ver" >&2)
 	dsc=$(ls "$dl"/kexec-tools_"${ver#*:}".dsc)
+fi
+if [ "$arch" = source ]; then
+	echo "$dsc"
+	exit 0
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

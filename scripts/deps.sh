@@ -27,6 +27,7 @@ PKGS=(
 	libtss2-dev libjson-c-dev libcmocka-dev openssl xxd clang libclang-rt-14-dev systemd
 	dpkg-dev patch gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	debootstrap dkms ima-evm-utils time
+	debhelper dh-dkms lintian
 )
 
 # kexec/build.sh builds kexec-tools from Debian's source package.

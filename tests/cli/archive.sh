@@ -383,7 +383,7 @@ fi
 if command -v systemd-analyze > /dev/null; then
 	mkdir -p "$tmp/units"
 	for u in "$top"/userspace/systemd/*.service; do
-		sed "s|/usr/local/sbin/imasnap|$IMASNAP|" "$u" > "$tmp/units/${u##*/}"
+		sed "s|/usr/sbin/imasnap|$IMASNAP|" "$u" > "$tmp/units/${u##*/}"
 	done
 	expect systemd_units_pass_systemd_analyze_verify 0 '' -- \
 		systemd-analyze verify --man=no "$tmp"/units/*.service
