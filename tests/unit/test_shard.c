@@ -255,6 +255,15 @@ static void shard_of_an_unknown_version_is_refused(void **state)
 	free(got);
 }
 
+static void write_whole(const char *path, const unsigned char *p, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* A trailer added to a shard of either version: same digest, the trailer read back. */
 static void set_trailer_keeps_the_digest_of_both_versions(void **state)
 {
@@ -279,6 +288,13 @@ static void set_trailer_keeps_the_digest_of_both_versions(void **state)
 							   sizeof(trailer)), -ESTALE);
 		file = read_file(s->path, &after);
 		assert_int_equal(after, before);
+		/* A body changed since it was read: refused, the file left as it is. */
+		file[covered_by_digest(&s->sh) + 10] ^= 0x01;
+		write_whole(s->path, file, after);
+		assert_int_equal(imasnap_shard_set_trailer(s->dir, 0, digest, trailer,
+							   sizeof(trailer)), -ESTALE);
+		file[covered_by_digest(&s->sh) + 10] ^= 0x01;
+		write_whole(s->path, file, after);
 		free(file);
 		assert_int_equal(imasnap_shard_set_trailer(s->dir, 0, digest, trailer,
 							   sizeof(trailer)), 0);

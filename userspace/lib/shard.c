@@ -200,13 +200,6 @@ int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 	return ret ? ret : shard_write(dir, sh, &src);
 }
 
-int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd)
-{
-	struct body_src src = { .mem = NULL, .fd = body_fd, .off = 0 };
-
-	return shard_write(dir, sh, &src);
-}
-
 int imasnap_shard_begin(struct imasnap_shard_out *o, const char *dir, u64 seq,
 			unsigned int nr_values)
 {
@@ -513,6 +506,9 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 		ret = shard_reject(err, offsetof(struct imasnap_shard_hdr, body_digest),
 				   "shard body digest does not match its body");
 out:
+	/* No chain link for a shard that did not check out (version 2's omits the body). */
+	if (ret)
+		memset(sh->digest, 0, sizeof(sh->digest));
 	imasnap_mtreplay_free(c.rp);
 	EVP_MD_CTX_free(c.file_md);
 	EVP_MD_CTX_free(c.body_md);
@@ -583,12 +579,32 @@ int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
 		if (!ret)
 			ret = imasnap_write_all(a.fd, buf, n);
 	}
-	if (!ret)
-		ret = imasnap_copy_range(in, HDR_SIZE + hashed, a.fd, rest - hashed);
+	/* The shard digest: the changed shard is not replaced. */
+	if (!ret && (!EVP_DigestFinal_ex(md, got, NULL) || memcmp(got, digest, 32)))
+		ret = -ESTALE;
+	/*
+	 * Version 2: the body is not in the digest, so it is checked against
+	 * the header's body_digest as it is copied: a body that changed since
+	 * the caller read it is never put in place.
+	 */
+	if (!ret && rest != hashed &&
+	    rest - hashed != get_unaligned_le64(&h.body_size))
+		ret = -ESTALE;
+	if (!ret && rest != hashed && !EVP_DigestInit_ex2(md, EVP_sha256(), NULL))
+		ret = imasnap_ossl_fail("SHA-256");
+	for (done = hashed; !ret && done < rest; done += n) {
+		n = rest - done < READ_CHUNK ? (size_t)(rest - done) : READ_CHUNK;
+		ret = imasnap_read_full(in, buf, n);
+		if (!ret && !EVP_DigestUpdate(md, buf, n))
+			ret = imasnap_ossl_fail("SHA-256");
+		if (!ret)
+			ret = imasnap_write_all(a.fd, buf, n);
+	}
+	if (!ret && rest != hashed &&
+	    (!EVP_DigestFinal_ex(md, got, NULL) || memcmp(got, h.body_digest, 32)))
+		ret = -ESTALE;
 	if (!ret)
 		ret = imasnap_write_all(a.fd, trailer, len);
-	if (!ret && (!EVP_DigestFinal_ex(md, got, NULL) || memcmp(got, digest, 32)))
-		ret = -ESTALE;	/* the shard changed since the caller read it */
 	if (ret)
 		imasnap_atomic_abort(&a);
 	else

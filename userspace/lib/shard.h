@@ -95,12 +95,6 @@ struct imasnap_shard {
 int imasnap_shard_write(const char *dir, struct imasnap_shard *sh,
 			const u8 *body, const struct imasnap_hash_ops *ops);
 /*
- * imasnap_shard_write() with the body read from @body_fd (from its start,
- * @sh->body_size bytes) and @sh->body_digest the caller computed as it
- * wrote them: no body in memory.
- */
-int imasnap_shard_write_fd(const char *dir, struct imasnap_shard *sh, int body_fd);
-/*
  * A shard whose body is written in place, by the caller, as it comes:
  * imasnap_shard_begin() leaves room for the header and @nr_values PCR
  * values (start and end state together) and puts ->a.fd at ->base, where
@@ -126,6 +120,7 @@ void imasnap_shard_abort(struct imasnap_shard_out *o);
  * Give the shard @seq in @dir the trailer @trailer (replacing any), after
  * checking that the file still has the digest @digest: the chain does not
  * change.  Atomic (temp file, fsync, rename, fsync of the folder).
+ * A body that no longer matches the header's body_digest counts as changed.
  * 0; -ESTALE (the shard changed since the caller read it); -errno.
  */
 int imasnap_shard_set_trailer(const char *dir, u64 seq, const u8 digest[32],
