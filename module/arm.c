@@ -37,13 +37,15 @@ static int arm_reject(const char *reason)
 }
 
 /*
- * Read the log up to @a->cut.offset in reads of IMASNAP_IMALOG_CHUNK (each
- * makes IMA walk its list from the head: the fewer, the better), parsing
- * as it goes: the cut must fall after exactly @a->cut.entries records.
+ * Read the log up to @a->cut.offset in pieces of up to IMASNAP_IMALOG_MAX
+ * (each makes IMA walk its list from the head: the fewer, the better),
+ * parsing as it goes: the cut must fall after exactly @a->cut.entries
+ * records.  Then leave the source ready for the capture's reads.
  */
 static int arm_seek(struct imasnap_armed *a)
 {
-	const size_t cap = IMASNAP_IMALOG_CHUNK;
+	const size_t cap = clamp_t(u64, PAGE_ALIGN(a->cut.offset), SZ_256K,
+				   IMASNAP_IMALOG_MAX);
 	struct imasnap_log log;
 	struct imasnap_err err;
 	size_t have = 0;
@@ -61,7 +63,7 @@ static int arm_seek(struct imasnap_armed *a)
 		size_t want = min_t(u64, a->cut.offset - a->pos, cap - have);
 
 		if (!want) {
-			ret = arm_reject("a record before the cut is larger than 256 KiB");
+			ret = arm_reject("a record before the cut is larger than the read buffer");
 			break;
 		}
 		n = a->src.read(a->src.priv, &a->pos, buf + have, want);
@@ -89,6 +91,8 @@ static int arm_seek(struct imasnap_armed *a)
 	kvfree(buf);
 	if (ret)
 		return ret;
+	if (a->src.fit)
+		a->src.fit(a->src.priv, a->tail_cap);
 	if (have)
 		return arm_reject("the cut's Offset is not at a record boundary");
 	if (log.index != a->cut.entries)

@@ -10,8 +10,9 @@
  * takes one page (tpm_buf_init(), GFP_KERNEL) per command and frees it
  * before the command returns: one TPM2_ReadClock, and one TPM2_PCR_Read per
  * bank and PCR read.  IMA's seq_file allocates a buffer (kvmalloc, a page,
- * doubled until the record fits) only when it has none yet (a cut at
- * Offset=0) or a record after the cut does not fit the one kept since arm.
+ * doubled until the record fits) only when it has none (arm gives it one of
+ * the tail buffer's size, unless that allocation failed) or a record after
+ * the cut does not fit it.
  * A failed allocation still leaves a record, flagged no_tpm or
  * tail_unreadable.
  */

@@ -245,79 +245,41 @@ static const struct file_operations release_fops = {
 };
 
 /*
- * ima_log: IMA's binary_runtime_measurements byte for byte, read in pieces
- * of up to IMASNAP_IMALOG_CHUNK.  IMA's own file gives a read() one page
- * and walks its list from the head for each, so reading N records through
- * it costs O(N^2 / records-per-page); here one walk serves a chunk.  Each
- * open opens IMA's file with the opener's credentials (IMA's mode and LSM
- * checks apply) and reads it from the position of this file, which seeks
- * like IMA's (SEEK_SET, SEEK_CUR).
+ * ima_log: IMA's binary_runtime_measurements byte for byte.  IMA's own file
+ * gives a read() one page and walks its list from the head for each, so
+ * reading N records through it costs O(N^2 / records-per-page); here a
+ * read of up to IMASNAP_IMALOG_MAX costs one walk (imalog.c).  Each open
+ * opens IMA's file with the opener's credentials (IMA's mode and LSM checks
+ * apply) and reads it into the reader's buffer from the position of this
+ * file, which seeks like IMA's (SEEK_SET, SEEK_CUR); IMA's seq_file
+ * serializes the reads.
  */
-struct ima_log_file {
-	struct mutex lock;	/* buf, and reads of @ima */
-	struct file *ima;
-	u8 *buf;
-};
-
 static int ima_log_open(struct inode *inode, struct file *file)
 {
-	struct ima_log_file *f = kzalloc(sizeof(*f), GFP_KERNEL);
-	int ret;
+	struct file *ima = imasnap_imalog_open();
 
-	if (!f)
-		return -ENOMEM;
-	f->buf = kvmalloc(IMASNAP_IMALOG_CHUNK, GFP_KERNEL);
-	if (!f->buf) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	f->ima = imasnap_imalog_open();
-	if (IS_ERR(f->ima)) {
-		ret = PTR_ERR(f->ima);
-		goto fail;
-	}
-	mutex_init(&f->lock);
-	file->private_data = f;
+	if (IS_ERR(ima))
+		return PTR_ERR(ima);
+	file->private_data = ima;
 	return 0;
-fail:
-	kvfree(f->buf);
-	kfree(f);
-	return ret;
 }
 
-static ssize_t ima_log_read(struct file *file, char __user *ubuf, size_t count,
-			    loff_t *ppos)
+static ssize_t ima_log_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct ima_log_file *f = file->private_data;
-	loff_t pos = *ppos;
-	ssize_t n;
-
-	if (mutex_lock_interruptible(&f->lock))
-		return -EINTR;
-	n = imasnap_imalog_read(f->ima, &pos, f->buf,
-				min_t(size_t, count, IMASNAP_IMALOG_CHUNK));
-	if (n > 0 && copy_to_user(ubuf, f->buf, n))
-		n = -EFAULT;
-	mutex_unlock(&f->lock);
-	if (n > 0)
-		*ppos = pos;
-	return n;
+	return imasnap_imalog_read_iter(iocb->ki_filp->private_data,
+					&iocb->ki_pos, to);
 }
 
 static int ima_log_release(struct inode *inode, struct file *file)
 {
-	struct ima_log_file *f = file->private_data;
-
-	filp_close(f->ima, NULL);
-	kvfree(f->buf);
-	kfree(f);
+	filp_close(file->private_data, NULL);
 	return 0;
 }
 
 static const struct file_operations ima_log_fops = {
 	.owner = THIS_MODULE,
 	.open = ima_log_open,
-	.read = ima_log_read,
+	.read_iter = ima_log_read_iter,
 	.llseek = no_seek_end_llseek,
 	.release = ima_log_release,
 };

@@ -3,15 +3,18 @@
  * Reading IMA's binary_runtime_measurements from the kernel.
  *
  * Each seq_read_iter() call makes IMA walk its list from the head to the
- * position (ima_measurements_start()), so reading N records costs
- * O(N * pages); a tail of a few pages after a kept position costs little.
+ * position (ima_measurements_start()), so reading N records costs one walk
+ * of up to N entries per call; a tail of a few pages after a kept position
+ * costs little.
  *
  * On 6.1 the file has .read = seq_read and no .read_iter, so kernel_read()
  * returns -EINVAL; seq_read_iter() on the same file with a kernel iov_iter
- * works.  Each call returns at most what the seq_file's buffer holds, a
- * page unless a record needed more; so the file is opened with a buffer of
- * IMALOG_SEQ_BUF, allocated as seq_file allocates its own (kvmalloc, freed
- * by seq_release()), and a read of that size costs one walk for about two
+ * works.  A call fills the seq_file's buffer until it holds the bytes asked
+ * for or is full (its own buffer is a page unless a record needed more),
+ * then copies out: one walk per buffer.  So before a read, while the buffer
+ * holds nothing, it is made as large as the read (at most
+ * IMASNAP_IMALOG_MAX, allocated as seq_file allocates its own: kvmalloc,
+ * freed by seq_release()), and a read of 4 MiB costs one walk for some forty
  * thousand records instead of forty.  Reading anywhere but where the
  * previous call left makes the seq_file format every record before the
  * position again.
@@ -23,16 +26,28 @@
 
 #include "imasnap_mod.h"
 
-/* Before the first read only: seq_read_iter() then uses it as its own. */
-static void imalog_seq_buf(struct file *file)
+/*
+ * Make the seq_file's buffer @len bytes (a page to IMASNAP_IMALOG_MAX), or
+ * only larger when @grow, if it holds nothing; a failed allocation leaves
+ * it as it was (each read then still works, with more walks).
+ */
+static void imalog_resize(struct file *file, size_t len, bool grow)
 {
 	struct seq_file *m = file->private_data;
+	size_t size = clamp_t(size_t, PAGE_ALIGN(len), PAGE_SIZE,
+			      IMASNAP_IMALOG_MAX);
+	void *buf;
 
-	if (m->buf)
-		return;
-	m->buf = kvmalloc(IMASNAP_IMALOG_CHUNK, GFP_KERNEL_ACCOUNT);
-	if (m->buf)
-		m->size = IMASNAP_IMALOG_CHUNK;
+	mutex_lock(&m->lock);
+	if (!m->count && (size > m->size || (!grow && size < m->size))) {
+		buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+		if (buf) {
+			kvfree(m->buf);
+			m->buf = buf;
+			m->size = size;
+		}
+	}
+	mutex_unlock(&m->lock);
 }
 
 /*
@@ -52,14 +67,24 @@ struct file *imasnap_imalog_open(void)
 		filp_close(file, NULL);
 		return ERR_PTR(-EINVAL);
 	}
-	imalog_seq_buf(file);
 	return file;
+}
+
+/* From now on, a read of up to @len bytes costs one walk. */
+void imasnap_imalog_fit(struct file *file, size_t len)
+{
+	imalog_resize(file, len, false);
 }
 
 static ssize_t imalog_source_read(void *priv, loff_t *pos, void *buf,
 				  size_t len)
 {
 	return imasnap_imalog_read(priv, pos, buf, len);
+}
+
+static void imalog_source_fit(void *priv, size_t len)
+{
+	imasnap_imalog_fit(priv, len);
 }
 
 static void imalog_source_close(void *priv)
@@ -75,6 +100,7 @@ int imasnap_imalog_source(struct imasnap_source *src)
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	src->read = imalog_source_read;
+	src->fit = imalog_source_fit;
 	src->close = imalog_source_close;
 	src->priv = file;
 	return 0;
@@ -94,20 +120,33 @@ enum imasnap_log_order imasnap_imalog_order(const u8 *buf, size_t len)
 	return order;
 }
 
-/* Return: bytes read (0 at the end of the log) or -errno; *pos advances. */
+/*
+ * Read into @iter from *@pos, one walk of IMA's list for up to
+ * IMASNAP_IMALOG_MAX bytes.  Return: bytes read (0 at the end of the log)
+ * or -errno; *pos advances.
+ */
+ssize_t imasnap_imalog_read_iter(struct file *file, loff_t *pos,
+				 struct iov_iter *iter)
+{
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	imalog_resize(file, iov_iter_count(iter), true);
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_pos = *pos;
+	ret = seq_read_iter(&kiocb, iter);
+	if (ret > 0)
+		*pos = kiocb.ki_pos;
+	return ret;
+}
+
+/* imasnap_imalog_read_iter() into a kernel buffer. */
 ssize_t imasnap_imalog_read(struct file *file, loff_t *pos, void *buf,
 			    size_t len)
 {
 	struct kvec kv = { .iov_base = buf, .iov_len = len };
 	struct iov_iter iter;
-	struct kiocb kiocb;
-	ssize_t ret;
 
-	init_sync_kiocb(&kiocb, file);
-	kiocb.ki_pos = *pos;
 	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, len);
-	ret = seq_read_iter(&kiocb, &iter);
-	if (ret > 0)
-		*pos = kiocb.ki_pos;
-	return ret;
+	return imasnap_imalog_read_iter(file, pos, &iter);
 }

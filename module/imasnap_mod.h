@@ -22,23 +22,34 @@ bool imasnap_khash_has(const struct imasnap_khash *h, enum imasnap_bank bank);
 
 /* imalog.c: IMA's binary_runtime_measurements, read from the kernel. */
 
-/* What one read of it returns at most: IMA walks its list once a read. */
-#define IMASNAP_IMALOG_CHUNK	SZ_256K
+/*
+ * The largest read that costs one walk of IMA's list (the seq_file buffer
+ * is made as large as a read, up to this); arm reads in pieces of up to it.
+ */
+#define IMASNAP_IMALOG_MAX	SZ_4M
 #define IMASNAP_IMA_LOG_PATH \
 	"/sys/kernel/security/ima/binary_runtime_measurements"
+
+struct iov_iter;
 
 struct file *imasnap_imalog_open(void);
 ssize_t imasnap_imalog_read(struct file *file, loff_t *pos, void *buf,
 			    size_t len);
+ssize_t imasnap_imalog_read_iter(struct file *file, loff_t *pos,
+				 struct iov_iter *iter);
+void imasnap_imalog_fit(struct file *file, size_t len);
 enum imasnap_log_order imasnap_imalog_order(const u8 *buf, size_t len);
 
 /*
  * Where arm and capture read the log from: IMA's file in the module, a
  * buffer in KUnit.  read() returns bytes (0 at the end) or -errno and
- * advances *pos.
+ * advances *pos; fit(), when there is one, makes a read of up to @len cost
+ * as little as the source allows (IMA's file: one walk of its list) and
+ * frees what larger reads needed.
  */
 struct imasnap_source {
 	ssize_t (*read)(void *priv, loff_t *pos, void *buf, size_t len);
+	void (*fit)(void *priv, size_t len);
 	void (*close)(void *priv);
 	void *priv;
 };

@@ -75,6 +75,15 @@ static void arm_positions_the_log_at_the_cut(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->a->tail_cap, (size_t)WINDOW_SIZE);
 }
 
+/* The capture's reads then cost one walk of IMA's list, and allocate nothing. */
+static void arm_fits_the_log_to_the_tail_buffer(struct kunit *test)
+{
+	struct arm_ctx *c = test->priv;
+
+	KUNIT_ASSERT_EQ(test, 0, arm_text(test, c, WINDOW_SIZE, &c->tpm->tpm));
+	KUNIT_EXPECT_EQ(test, c->log->fit, c->a->tail_cap);
+}
+
 static void arm_accepts_a_trailing_newline(struct kunit *test)
 {
 	struct arm_ctx *c = test->priv;
@@ -176,6 +185,7 @@ static void arm_again_replaces_the_previous_cut(struct kunit *test)
 
 static struct kunit_case arm_test_cases[] = {
 	KUNIT_CASE(arm_positions_the_log_at_the_cut),
+	KUNIT_CASE(arm_fits_the_log_to_the_tail_buffer),
 	KUNIT_CASE(arm_accepts_a_trailing_newline),
 	KUNIT_CASE(arm_rejects_entries_that_do_not_match_the_offset),
 	KUNIT_CASE(arm_rejects_an_offset_inside_a_record),

@@ -167,6 +167,11 @@ static ssize_t buf_read(void *priv, loff_t *pos, void *buf, size_t len)
 	return n;
 }
 
+static void buf_fit(void *priv, size_t len)
+{
+	((struct buf_source *)priv)->fit = len;
+}
+
 static void buf_close(void *priv)
 {
 	((struct buf_source *)priv)->closed = true;
@@ -195,6 +200,7 @@ struct imasnap_source buf_source_of(struct buf_source *b)
 {
 	struct imasnap_source src = {
 		.read = buf_read,
+		.fit = buf_fit,
 		.close = buf_close,
 		.priv = b,
 	};

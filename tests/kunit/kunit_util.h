@@ -88,6 +88,7 @@ struct buf_source {
 	size_t len;
 	size_t cap;
 	int err; /* returned by the next read when set */
+	size_t fit; /* the last fit() length, 0 if none */
 	bool closed;
 };
 

@@ -5,14 +5,22 @@
  * holds at most one record plus one read: memory does not grow with the log.
  */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "logfile.h"
 
-/* At least what the module's ima_log serves a read (one IMA list walk each). */
-#define LOGFILE_CHUNK	(256 * 1024)
+/*
+ * The buffer starts at twice this, and a read fills what it has free.  A
+ * securityfs file (IMA's, the module's ima_log) costs the kernel a walk of
+ * IMA's list from the head per read, and ima_log serves a read of up to
+ * 4 MiB with one: there reads are larger.
+ */
+#define LOGFILE_CHUNK		(256 * 1024)
+#define LOGFILE_CHUNK_LIVE	(1024 * 1024)
 /* Big enough for the largest record the parser accepts. */
 #define LOGFILE_MAX_BUF	(2 * IMASNAP_TEMPLATE_DATA_MAX)
 
@@ -38,7 +46,7 @@ static int logfile_fill(struct imasnap_logfile *lf)
 		lf->end -= lf->start;
 		lf->start = 0;
 	}
-	if (lf->cap - lf->end < LOGFILE_CHUNK && lf->cap < LOGFILE_MAX_BUF) {
+	if (lf->cap - lf->end < lf->chunk && lf->cap < LOGFILE_MAX_BUF) {
 		size_t cap = lf->cap * 2;
 		unsigned char *b = realloc(lf->buf, cap);
 
@@ -70,6 +78,7 @@ int imasnap_logfile_open_at(struct imasnap_logfile *lf, const char *path,
 			    enum imasnap_order_opt order, u64 offset)
 {
 	enum imasnap_log_order lo = IMASNAP_LOG_NATIVE;
+	struct statfs sf;
 	int ret;
 
 	memset(lf, 0, sizeof(*lf));
@@ -85,7 +94,10 @@ int imasnap_logfile_open_at(struct imasnap_logfile *lf, const char *path,
 		close(lf->fd);
 		return ret;
 	}
-	lf->cap = 2 * LOGFILE_CHUNK;
+	lf->chunk = LOGFILE_CHUNK;
+	if (!fstatfs(lf->fd, &sf) && sf.f_type == SECURITYFS_MAGIC)
+		lf->chunk = LOGFILE_CHUNK_LIVE;
+	lf->cap = 2 * lf->chunk;
 	lf->buf = malloc(lf->cap);
 	if (!lf->buf) {
 		close(lf->fd);

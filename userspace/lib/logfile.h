@@ -17,6 +17,7 @@ struct imasnap_logfile {
 	int fd;
 	unsigned char *buf;
 	size_t cap, start, end;
+	size_t chunk;		/* the least a read asks for */
 	bool eof;
 	struct imasnap_log log;
 	const char *why;	/* why imasnap_logfile_open() failed */
