@@ -107,11 +107,47 @@ static void spool_reports_a_failed_write(void **state)
 	free(p);
 }
 
+/*
+ * With no file, only the digest: a restart gives the digest of what came
+ * since the start or the restart before, across buffer boundaries, and the
+ * next digest starts from nothing.
+ */
+static void spool_without_a_file_digests_each_piece_between_restarts(void **state)
+{
+	const size_t cuts[] = { 0, 1, 1024 * 1024 + 5, 1024 * 1024 + 6, 4 * 1024 * 1024 };
+	unsigned char *p = pattern(cuts[4]), digest[32], expect[32];
+	unsigned int dlen, k;
+	int threaded;
+
+	(void)state;
+	for (threaded = 0; threaded <= 1; threaded++) {
+		struct imasnap_spool *s = imasnap_spool_new(-1, threaded);
+
+		assert_non_null(s);
+		for (k = 0; k + 1 < 5; k++) {
+			size_t n = cuts[k + 1] - cuts[k];
+
+			assert_int_equal(imasnap_spool_add(s, p + cuts[k], n), 0);
+			assert_int_equal(imasnap_spool_size(s), n);
+			assert_int_equal(imasnap_spool_restart(s, digest), 0);
+			assert_int_equal(EVP_Digest(p + cuts[k], n, expect, &dlen, EVP_sha256(), NULL), 1);
+			assert_memory_equal(digest, expect, 32);
+		}
+		/* Nothing since the last restart: the digest of no bytes. */
+		assert_int_equal(imasnap_spool_sync(s, digest), 0);
+		assert_int_equal(EVP_Digest("", 0, expect, &dlen, EVP_sha256(), NULL), 1);
+		assert_memory_equal(digest, expect, 32);
+		imasnap_spool_free(s);
+	}
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(spool_writes_and_hashes_everything_in_order),
 		cmocka_unit_test(spool_reports_a_failed_write),
+		cmocka_unit_test(spool_without_a_file_digests_each_piece_between_restarts),
 	};
 
 	return cmocka_run_group_tests_name("imasnap_spool", tests, NULL, NULL);

@@ -28,6 +28,7 @@
 #include "archive.h"
 #include "chain.h"
 #include "error.h"
+#include "spool.h"
 
 /* "imasnap: verify: <message>" on stderr; returns @err, a -errno. */
 int imasnap_verify_fail(int err, const char *fmt, ...)
@@ -62,13 +63,13 @@ void imasnap_chain_free(struct imasnap_chain *c)
 	free(c->slices);
 	free(c->hops);
 	c->hops = NULL;
-	EVP_MD_CTX_free(c->md);
+	imasnap_spool_free(c->slice_hash);
 	EVP_MD_CTX_free(c->boot_md);
-	EVP_MD_CTX_free(c->body_md);
+	imasnap_spool_free(c->body_hash);
 	c->slices = NULL;
-	c->md = NULL;
+	c->slice_hash = NULL;
 	c->boot_md = NULL;
-	c->body_md = NULL;
+	c->body_hash = NULL;
 }
 
 /* Shard @sh against @prev, the shard before it (NULL: none, full mode). */
@@ -757,13 +758,13 @@ static int chain_finish(struct imasnap_chain *c, const struct imasnap_chain_opts
 	c->newest.has_prefix = false;
 	if (o->save && c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
 		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
-	c->md = EVP_MD_CTX_new();
+	/* The live log's bytes of shards are hashed off the parsing thread. */
+	c->slice_hash = imasnap_spool_new(-1, o->threads > 1);
+	c->body_hash = imasnap_spool_new(-1, o->threads > 1);
 	c->boot_md = EVP_MD_CTX_new();
-	c->body_md = EVP_MD_CTX_new();
-	if (!c->md || !c->boot_md || !c->body_md ||
-	    !EVP_DigestInit_ex2(c->md, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex2(c->body_md, EVP_sha256(), NULL))
+	if (!c->slice_hash || !c->body_hash)
+		return -errno;
+	if (!c->boot_md || !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL))
 		return imasnap_ossl_fail("SHA-256");
 	return 0;
 }

@@ -125,9 +125,9 @@ struct imasnap_chain {
 	u64 unverified;			/* records before a quoted anchor: not checked */
 	unsigned int aggregates;
 	bool bound;
-	void *md;			/* EVP_MD_CTX of the current slice */
-	void *boot_md;			/* ... of the live log from its start */
-	void *body_md;			/* ... of the trusted shard's body in it */
+	struct imasnap_spool *slice_hash;	/* SHA-256 of the current slice */
+	void *boot_md;			/* EVP_MD_CTX of the live log from its start */
+	struct imasnap_spool *body_hash;	/* SHA-256 of the trusted shard's body in it */
 };
 
 /* The seq of the live log, where a shard's would be. */

@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "mtreplay.h"
 #include "shard.h"
+#include "spool.h"
 
 #define HDR_SIZE	sizeof(struct imasnap_shard_hdr)
 #define VALUE_SIZE	sizeof(struct imasnap_pcr_value)
@@ -289,7 +290,7 @@ void imasnap_shard_abort(struct imasnap_shard_out *o)
 struct body_ctx {
 	EVP_MD_CTX *file_md;	/* the shard digest: header, values (version 1: body) */
 	bool body_in_digest;	/* version 1 */
-	EVP_MD_CTX *body_md;
+	struct imasnap_spool *body;	/* the body digest, off this thread when threaded */
 	u8 *buf;
 	size_t have;
 	struct imasnap_shard *sh;
@@ -339,10 +340,12 @@ static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 				return shard_reject(err, HDR_SIZE, "shard body shorter than its header says");
 			if (ret)
 				return ret;
-			if ((c->body_in_digest &&
-			     !EVP_DigestUpdate(c->file_md, c->buf + c->have, want)) ||
-			    !EVP_DigestUpdate(c->body_md, c->buf + c->have, want))
-				return -EIO;
+			if (c->body_in_digest &&
+			    !EVP_DigestUpdate(c->file_md, c->buf + c->have, want))
+				return imasnap_ossl_fail("SHA-256");
+			ret = imasnap_spool_add(c->body, c->buf + c->have, want);
+			if (ret)
+				return ret;
 			c->have += want;
 			left -= want;
 		}
@@ -460,16 +463,15 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 	if (fd < 0)
 		return fd;
 	c.file_md = EVP_MD_CTX_new();
-	c.body_md = EVP_MD_CTX_new();
+	c.body = imasnap_spool_new(-1, threads > 1);
 	c.buf = malloc(BODY_BUF);
-	if (!c.file_md || !c.body_md || !c.buf) {
+	if (!c.file_md || !c.body || !c.buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	/* The shard digest leaves the trailer out: trailer_size counts as 0. */
 	put_unaligned_le32(0, &h.trailer_size);
 	if (!EVP_DigestInit_ex2(c.file_md, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex2(c.body_md, EVP_sha256(), NULL) ||
 	    !EVP_DigestUpdate(c.file_md, &h, HDR_SIZE) ||
 	    !EVP_DigestUpdate(c.file_md, values, nvalues)) {
 		ret = imasnap_ossl_fail("SHA-256");
@@ -497,11 +499,13 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 				   "shard trailer shorter than its header says");
 	if (ret)
 		goto out;
-	if (!EVP_DigestFinal_ex(c.file_md, sh->digest, NULL) ||
-	    !EVP_DigestFinal_ex(c.body_md, body_digest, NULL)) {
+	if (!EVP_DigestFinal_ex(c.file_md, sh->digest, NULL)) {
 		ret = imasnap_ossl_fail("SHA-256");
 		goto out;
 	}
+	ret = imasnap_spool_sync(c.body, body_digest);
+	if (ret)
+		goto out;
 	if (memcmp(body_digest, sh->body_digest, 32))
 		ret = shard_reject(err, offsetof(struct imasnap_shard_hdr, body_digest),
 				   "shard body digest does not match its body");
@@ -511,7 +515,7 @@ out:
 		memset(sh->digest, 0, sizeof(sh->digest));
 	imasnap_mtreplay_free(c.rp);
 	EVP_MD_CTX_free(c.file_md);
-	EVP_MD_CTX_free(c.body_md);
+	imasnap_spool_free(c.body);
 	free(c.buf);
 	close(fd);
 	return ret;

@@ -20,14 +20,19 @@
 #include "fileio.h"
 #include "spool.h"
 
-/* Few system calls and hand-overs; two of them are the spool's memory. */
+/*
+ * Few system calls and hand-overs; two of them are the spool's memory.  A
+ * spool without a file hands over more often, for less memory.
+ */
 #define SPOOL_BUF	(1024 * 1024)
+#define SPOOL_BUF_HASH	(256 * 1024)
 
 struct imasnap_spool {
 	int fd;
 	off_t off;		/* where the thread writes next; -1: not a file to hint */
 	EVP_MD_CTX *md;
 	u8 *buf[2];
+	size_t buf_size;
 	unsigned int cur;	/* the buffer being filled */
 	size_t have;		/* bytes in it */
 	u64 size;
@@ -47,6 +52,8 @@ static int spool_put(struct imasnap_spool *s, const u8 *p, size_t n)
 
 	if (!EVP_DigestUpdate(s->md, p, n))
 		return imasnap_ossl_fail("SHA-256");
+	if (s->fd < 0)
+		return 0;
 	ret = imasnap_write_all(s->fd, p, n);
 	if (!ret && s->off >= 0) {
 		/* Writeback started, not waited for: only a hint, its failure too. */
@@ -130,10 +137,11 @@ struct imasnap_spool *imasnap_spool_new(int fd, bool threaded)
 	if (!s)
 		return NULL;
 	s->fd = fd;
-	s->off = lseek(fd, 0, SEEK_CUR);
+	s->off = fd < 0 ? -1 : lseek(fd, 0, SEEK_CUR);
 	s->md = EVP_MD_CTX_new();
-	s->buf[0] = malloc(SPOOL_BUF);
-	s->buf[1] = threaded ? malloc(SPOOL_BUF) : NULL;
+	s->buf_size = fd < 0 ? SPOOL_BUF_HASH : SPOOL_BUF;
+	s->buf[0] = malloc(s->buf_size);
+	s->buf[1] = threaded ? malloc(s->buf_size) : NULL;
 	if (!s->md || !s->buf[0] || (threaded && !s->buf[1]))
 		goto fail;
 	if (!EVP_DigestInit_ex2(s->md, EVP_sha256(), NULL)) {
@@ -165,14 +173,14 @@ int imasnap_spool_add(struct imasnap_spool *s, const void *p, size_t n)
 	int ret;
 
 	while (n) {
-		size_t k = SPOOL_BUF - s->have < n ? SPOOL_BUF - s->have : n;
+		size_t k = s->buf_size - s->have < n ? s->buf_size - s->have : n;
 
 		memcpy(s->buf[s->cur] + s->have, b, k);
 		s->have += k;
 		s->size += k;
 		b += k;
 		n -= k;
-		if (s->have == SPOOL_BUF) {
+		if (s->have == s->buf_size) {
 			ret = spool_hand(s);
 			if (ret)
 				return ret;
@@ -189,6 +197,19 @@ int imasnap_spool_sync(struct imasnap_spool *s, u8 digest[32])
 	if (!ret && digest)
 		ret = imasnap_sha256_so_far(s->md, digest);
 	return ret;
+}
+
+int imasnap_spool_restart(struct imasnap_spool *s, u8 digest[32])
+{
+	int ret = imasnap_spool_sync(s, NULL);
+
+	if (ret)
+		return ret;
+	if (!EVP_DigestFinal_ex(s->md, digest, NULL) ||
+	    !EVP_DigestInit_ex2(s->md, EVP_sha256(), NULL))
+		return s->ret = imasnap_ossl_fail("SHA-256");
+	s->size = 0;
+	return 0;
 }
 
 u64 imasnap_spool_size(const struct imasnap_spool *s)

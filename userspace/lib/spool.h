@@ -2,8 +2,9 @@
 /*
  * A spool: bytes appended to a file and hashed (SHA-256) as they come, by
  * a thread of its own, so that the caller's thread goes on parsing and
- * replaying while the body of a shard is digested and written.  Memory is
- * two fixed buffers, whatever the length.
+ * replaying while the body of a shard is digested and written (or, with no
+ * file, only digested: a shard's body or the live log that verify checks).
+ * Memory is two fixed buffers, whatever the length.
  */
 #ifndef _IMASNAP_SPOOL_H
 #define _IMASNAP_SPOOL_H
@@ -15,8 +16,8 @@
 struct imasnap_spool;
 
 /*
- * Write to @fd (from its position on); with @threaded, on a thread of its
- * own, else in the caller's.  NULL with errno set when the memory, the
+ * Write to @fd (from its position on; -1: hash only); with @threaded, on a
+ * thread of its own, else in the caller's.  NULL with errno set when the memory, the
  * digest or the thread cannot be had.
  */
 struct imasnap_spool *imasnap_spool_new(int fd, bool threaded);
@@ -31,7 +32,13 @@ int imasnap_spool_add(struct imasnap_spool *s, const void *p, size_t n);
  * 0 or the first write's -errno.
  */
 int imasnap_spool_sync(struct imasnap_spool *s, u8 digest[32]);
-/* Bytes appended so far. */
+/*
+ * The SHA-256 of what was appended since the start (or the last restart) in
+ * @digest, and a new digest from here, of the bytes appended from now on;
+ * the file is written as by imasnap_spool_sync().  0 or the first -errno.
+ */
+int imasnap_spool_restart(struct imasnap_spool *s, u8 digest[32]);
+/* Bytes appended since the start or the last restart. */
 u64 imasnap_spool_size(const struct imasnap_spool *s);
 void imasnap_spool_free(struct imasnap_spool *s);
 
