@@ -157,6 +157,15 @@ deb:
 deb-check: module-bookworm
 	tests/deb.sh
 
+# The real deployment: a Debian 12 guest with systemd, the packages of
+# make deb installed with apt (DKMS builds the module in it), three hops of
+# systemctl kexec done by the packaged units, each kernel's quote verified
+# on the host (tests/system/hops.sh; the image is cached in $(CACHE)/system).
+# Not in make check yet: one jump in three runs hung in the next kernel's
+# early boot (Documentation/design.md, "The system test").
+system: userspace deb module-bookworm-bpo
+	tests/system/hops.sh
+
 # A UML KUnit kernel from linux-source-6.1 with lib/, the module's units and
 # tests/kunit/ in it (built once into $(CACHE)/kunit, then incrementally).
 kunit:
@@ -202,5 +211,5 @@ fixtures: userspace
 	tests/data/regenerate.sh
 
 PHONY_FUZZ := fuzz fuzz-smoke
-.PHONY: $(PHONY_FUZZ) kunit-7.2 kexec-all hops qemu-hops dkms deb deb-check kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
+.PHONY: $(PHONY_FUZZ) kunit-7.2 kexec-all hops qemu-hops dkms deb deb-check system kunit-tpm test-helpers all userspace module install clean deps unit cli module-check style smoke kexec kexec-tools kunit \
 	check demo bench fixtures
