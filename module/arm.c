@@ -91,12 +91,12 @@ static int arm_seek(struct imasnap_armed *a)
 	kvfree(buf);
 	if (ret)
 		return ret;
-	if (a->src.fit)
-		a->src.fit(a->src.priv, a->tail_cap);
 	if (have)
 		return arm_reject("the cut's Offset is not at a record boundary");
 	if (log.index != a->cut.entries)
 		return arm_reject("the cut's Entries does not match the records before its Offset");
+	if (a->src.fit)
+		a->src.fit(a->src.priv, a->tail_cap);
 	return 0;
 }
 

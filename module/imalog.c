@@ -27,19 +27,23 @@
 #include "imasnap_mod.h"
 
 /*
- * Make the seq_file's buffer @len bytes (a page to IMASNAP_IMALOG_MAX), or
- * only larger when @grow, if it holds nothing; a failed allocation leaves
- * it as it was (each read then still works, with more walks).
+ * Make the seq_file's buffer hold a read of @len bytes (up to
+ * IMASNAP_IMALOG_MAX), or only larger when @grow, if it holds nothing; a
+ * failed allocation leaves it as it was (each read then still works, with
+ * more walks).  One byte more than @len: a full buffer counts as overflowed
+ * (seq_has_overflowed()), and would drop a record that ends exactly at
+ * @len for the next walk.
  */
 static void imalog_resize(struct file *file, size_t len, bool grow)
 {
 	struct seq_file *m = file->private_data;
-	size_t size = clamp_t(size_t, PAGE_ALIGN(len), PAGE_SIZE,
-			      IMASNAP_IMALOG_MAX);
+	size_t size = PAGE_ALIGN(min_t(size_t, len, IMASNAP_IMALOG_MAX) + 1);
 	void *buf;
 
 	mutex_lock(&m->lock);
-	if (!m->count && (size > m->size || (!grow && size < m->size))) {
+	/* No buffer (seq_file's own doubling failed): whatever m->size says. */
+	if (!m->count &&
+	    (!m->buf || size > m->size || (!grow && size < m->size))) {
 		buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 		if (buf) {
 			kvfree(m->buf);

@@ -100,6 +100,8 @@ static void expect_rejected(struct kunit *test, struct arm_ctx *c, int ret, int 
 {
 	KUNIT_EXPECT_EQ(test, ret, want);
 	KUNIT_EXPECT_TRUE(test, c->log->closed);
+	/* A rejected cut leaves the source as it was: no buffer fitted for a capture. */
+	KUNIT_EXPECT_EQ(test, c->log->fit, (size_t)0);
 	KUNIT_EXPECT_PTR_EQ(test, c->a->rec, NULL);
 }
 
