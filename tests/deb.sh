@@ -49,20 +49,7 @@ if [ ! -f "$tar" ]; then
 		tail -n 20 "$CACHE/chroot/bookworm-deb.debootstrap.log" >&2; exit 2; }
 	# A Debian 12 system's sources: the point releases' updates and security
 	# (where the pinned kernel's headers may be).
-	rm -f "$d/etc/apt/sources.list"
-	cat > "$d/etc/apt/sources.list.d/debian.sources" <<-EOF
-	Types: deb
-	URIs: $MIRROR
-	Suites: bookworm bookworm-updates
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-	Types: deb
-	URIs: $SECURITY
-	Suites: bookworm-security
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOF
+	bookworm_sources "$d" "$MIRROR" "$SECURITY"
 	in_chroot "$d" "${APT[@]}" update >> "$CACHE/chroot/bookworm-deb.debootstrap.log" 2>&1 &&
 	in_chroot "$d" "${APT[@]}" install --no-install-recommends "${pkgs[@]}" \
 		>> "$CACHE/chroot/bookworm-deb.debootstrap.log" 2>&1 || {

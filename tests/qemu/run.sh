@@ -39,6 +39,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/swtpm.sh"
 case_dir= out= module= verbose=0 names=()
 
 while [ $# -gt 0 ]; do
@@ -143,16 +144,7 @@ fi
 
 # --- swtpm -------------------------------------------------------------
 tpm=$work/tpm
-mkdir -p "$tpm"
-banks=$(tr -d ' \n' < "$case_dir/banks")
-swtpm_setup --tpm2 --tpmstate "$tpm" --pcr-banks "$banks" \
-	--config /etc/swtpm_setup.conf >"$work/swtpm_setup.log" 2>&1 || {
-	cat "$work/swtpm_setup.log" >&2; exit 1; }
-swtpm socket --tpm2 --tpmstate dir="$tpm" \
-	--ctrl type=unixio,path="$tpm/ctrl.sock" --terminate \
-	--log file="$work/swtpm.log" &
-swtpm_pid=$!
-for _ in $(seq 50); do [ -S "$tpm/ctrl.sock" ] && break; sleep 0.1; done
+swtpm_start "$tpm" "$(tr -d ' \n' < "$case_dir/banks")" "$work" || exit 1
 
 # --- boot ----------------------------------------------------------------
 cmdline="console=ttyS0 rdinit=/init rootfstype=ramfs panic=-1 panic_on_warn=1 loglevel=4"

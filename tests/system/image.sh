@@ -48,20 +48,7 @@ if [ ! -f "$base" ]; then
 	debootstrap --variant=minbase --force-check-gpg \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
 		bookworm "$d" "$MIRROR" >> "$log" 2>&1 || die "debootstrap failed"
-	rm -f "$d/etc/apt/sources.list"
-	cat > "$d/etc/apt/sources.list.d/debian.sources" <<-EOS
-	Types: deb
-	URIs: $MIRROR
-	Suites: bookworm bookworm-updates bookworm-backports
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-	Types: deb
-	URIs: $SECURITY
-	Suites: bookworm-security
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOS
+	bookworm_sources "$d" "$MIRROR" "$SECURITY" bookworm-backports
 	# Not a first boot: systemd-firstboot would ask on the console.
 	echo 0123456789abcdef0123456789abcdef > "$d/etc/machine-id"
 	echo imasnap-guest > "$d/etc/hostname"

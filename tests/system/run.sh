@@ -16,6 +16,7 @@
 # reports them.  Exit: 0 when the guest reported IMASNAP-DONE ok.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/swtpm.sh"
 out= img= verbose=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -45,15 +46,7 @@ step() { printf '[%4ds] %s\n' $(($(date +%s) - t0)) "$*" >&2; }
 
 cp --sparse=always "$img/root.img" "$work/root.img"
 tpm=$work/tpm
-mkdir -p "$tpm"
-swtpm_setup --tpm2 --tpmstate "$tpm" --pcr-banks sha1,sha256 \
-	--config /etc/swtpm_setup.conf > "$work/swtpm_setup.log" 2>&1 || {
-	cat "$work/swtpm_setup.log" >&2; exit 1; }
-swtpm socket --tpm2 --tpmstate dir="$tpm" \
-	--ctrl type=unixio,path="$tpm/ctrl.sock" --terminate \
-	--log file="$work/swtpm.log" &
-swtpm_pid=$!
-for _ in $(seq 50); do [ -S "$tpm/ctrl.sock" ] && break; sleep 0.1; done
+swtpm_start "$tpm" sha1,sha256 "$work" || exit 1
 mkfifo "$work/nonce.in" "$work/nonce.out"
 
 # The admin's kernel command line, set once (GRUB's, here QEMU's): the
