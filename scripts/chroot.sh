@@ -2,6 +2,13 @@
 # shellcheck shell=bash
 # Sourced by scripts/kernels.sh, tests/deb.sh and tests/system/image.sh.
 #
+# Where they keep what they make, the mirrors, and apt as they run it.
+CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
+MIRROR=${IMASNAP_MIRROR:-http://deb.debian.org/debian}
+SECURITY=${IMASNAP_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+APT=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
+export DEBIAN_FRONTEND=noninteractive
+#
 # in_chroot DIR CMD...: CMD in the chroot DIR, in its own mount and PID
 # namespaces with its own /proc (objtool and dkms need one): gone when CMD
 # ends.  This keeps the chroot's mounts and processes apart from the

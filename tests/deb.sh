@@ -15,11 +15,6 @@
 set -uo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$top/scripts/chroot.sh"
-CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
-MIRROR=${IMASNAP_MIRROR:-http://deb.debian.org/debian}
-SECURITY=${IMASNAP_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-APT=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
-export DEBIAN_FRONTEND=noninteractive
 
 rel=$("$top/scripts/kernels.sh" env bookworm | sed -n 's/^release=//p')
 [ -n "$rel" ] || { echo "deb.sh: no bookworm kernel (scripts/kernels.sh prepare bookworm)" >&2; exit 2; }

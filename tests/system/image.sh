@@ -20,11 +20,6 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/chroot.sh"
-CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
-MIRROR=${IMASNAP_MIRROR:-http://deb.debian.org/debian}
-SECURITY=${IMASNAP_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-APT=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
-export DEBIAN_FRONTEND=noninteractive
 log=$CACHE/system/image.log
 
 say() { printf 'image: %s\n' "$*" >&2; }

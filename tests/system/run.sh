@@ -101,6 +101,9 @@ step "QEMU exited ($qrc)"
 
 tr -d '\r' < "$out/results.txt" > "$work/results"
 for name in $(sed -n 's/^IMASNAP-BEGIN //p' "$work/results"); do
+	# A name is a file in OUT, nothing else (no slash, no dot first).
+	[[ $name =~ ^hop[0-9]+-[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || {
+		echo "run.sh: the guest sent a result named '$name': ignored" >&2; continue; }
 	sed -n "/^IMASNAP-BEGIN $name\$/,/^IMASNAP-END $name\$/p" "$work/results" |
 		sed '1d;$d' | base64 -d > "$out/$name"
 done

@@ -762,8 +762,12 @@ static int chain_finish(struct imasnap_chain *c, const struct imasnap_chain_opts
 	c->slice_hash = imasnap_spool_new(-1, o->threads > 1);
 	c->body_hash = imasnap_spool_new(-1, o->threads > 1);
 	c->boot_md = EVP_MD_CTX_new();
-	if (!c->slice_hash || !c->body_hash)
-		return -errno;
+	if (!c->slice_hash || !c->body_hash) {
+		int err = errno;
+
+		imasnap_errorf("verify: a hashing thread: %s", strerror(err));
+		return -err;
+	}
 	if (!c->boot_md || !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL))
 		return imasnap_ossl_fail("SHA-256");
 	return 0;
