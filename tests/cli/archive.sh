@@ -92,6 +92,22 @@ expect snapshot_after_a_cold_reboot_starts_at_zero 0 '^shard 2: 7 records .*from
 	"$IMASNAP" snapshot --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt" --boot-id $BOOT2
 expect verify_passes_across_a_cold_reboot 0 '^verified: 3 shards' -- \
 	"$IMASNAP" verify --dir "$A" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
+# A kexec that nothing armed: the next boot's log begins with the same
+# boot_aggregate (kexec leaves PCRs 0-9 alone), then goes its own way; the
+# TPM still holds the boot before it.  snapshot cannot start this boot's
+# chain from zero, and verify does not take its log for the archived one.
+U=$tmp/unarmed
+mkdir -p "$U"
+"$IMASNAP" snapshot --dir "$U" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT1 > /dev/null
+first=$("$IMASNAP" show "$log" | awk 'NR == 3 { print $2 }')
+first2=$("$IMASNAP" show "$d2/binary_runtime_measurements" | awk 'NR == 3 { print $2 }')
+{ head -c "$first" "$log"; tail -c "+$((first2 + 1))" "$d2/binary_runtime_measurements"; } > "$tmp/unarmed.log"
+expect snapshot_refuses_a_boot_from_zero_whose_tpm_holds_earlier_boots 5 \
+	'after a kexec without imasnap.s hand-off .* this boot cannot join the chain' -- \
+	"$IMASNAP" snapshot --dir "$U" --log "$tmp/unarmed.log" --pcrs "$d/pcrs.txt" --boot-id $BOOT2
+expect verify_does_not_take_the_next_boots_log_for_the_archived_one 5 \
+	"shard 0( says)?: not the log of that shard.s boot \\(a kexec without imasnap.s hand-off\\) or a changed one" -- \
+	"$IMASNAP" verify --dir "$U" --log "$tmp/unarmed.log" --pcrs "$d/pcrs.txt"
 # Before that cold boot the TPM was reset: nothing binds shards 0..1 but the
 # digests (another machine's log could stand there), and verify says so.
 expect verify_says_which_shards_are_only_linked 0 \

@@ -31,6 +31,7 @@ struct snap_start {
 	u8 prev[32];
 	u64 seq;
 	const char *why;
+	bool after_boots;	/* a boot's first shard from zero, after shards of other boots */
 };
 
 /* Reading the kept records back (the padded rule's second pass). */
@@ -138,6 +139,7 @@ static int snap_where(const char *dir, const u8 boot[16], struct snap_start *s)
 		goto out;
 	} else {
 		s->why = "first shard of this boot, from cold boot (no kexec tail archived)";
+		s->after_boots = true;
 	}
 	if (s->seq > IMASNAP_SHARD_SEQ_MAX) {
 		imasnap_errorf("snapshot: %s is full: shard numbers end at %llu", dir,
@@ -520,6 +522,9 @@ static int snap_cut(struct snap *sn)
 			imasnap_errorf("snapshot: %llu records from %s do not replay to the TPM's %s PCRs",
 				       (unsigned long long)sn->lf.log.index, sn->s.why,
 				       imasnap_bank_info(b)->name);
+	if (bad && sn->s.after_boots)
+		imasnap_errorf("snapshot: PCRs replay from zero only after a cold boot; after a kexec without imasnap's hand-off (nothing armed, or the carried record lost) they still hold the boots before this one, and %s has no tail to go on from: this boot cannot join the chain (a cold boot starts a new one)",
+			       sn->co->dir);
 	return bad ? -IMASNAP_EVERIFY : 0;
 }
 

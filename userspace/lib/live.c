@@ -16,6 +16,14 @@
 #include "live.h"
 #include "spool.h"
 
+/*
+ * The live log is not the one the boot's shards archived: after a kexec
+ * that nothing armed, the next boot's log starts with the same
+ * boot_aggregate (kexec leaves PCRs 0-9 alone) and is taken for the
+ * archived boot's until it differs.
+ */
+#define NOT_THAT_BOOT ": not the log of that shard's boot (a kexec without imasnap's hand-off) or a changed one"
+
 static unsigned long long ull(u64 v)
 {
 	return (unsigned long long)v;
@@ -61,7 +69,8 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 	int ret;
 
 	if (end > c->skip)
-		return imasnap_verify_fail(-IMASNAP_EVERIFY, "live log record %llu crosses the end of shard %llu",
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "live log record %llu crosses the end of shard %llu" NOT_THAT_BOOT,
 			    ull(rec->index), ull(c->skip_seq));
 	if (c->check_body && rec->offset >= c->body_from) {
 		ret = imasnap_spool_add(c->body_hash, rec->raw, rec->size);
@@ -81,7 +90,8 @@ static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_
 			return ret;
 	}
 	if (c->check_body && memcmp(digest, c->body_digest, 32))
-		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log differs from shard %llu" NOT_THAT_BOOT,
 			    ull(c->skip_seq));
 	if (c->check_prefix &&
 	    (imasnap_sha256_so_far(c->boot_md, digest) || memcmp(digest, c->prefix, 32)))
@@ -136,7 +146,7 @@ static int live_slice(struct imasnap_chain *c, const struct imasnap_log_record *
 		return ret;
 	if (rec->offset + rec->size > sl->end)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
-			    "live log record %llu crosses the end of shard %llu",
+			    "live log record %llu crosses the end of shard %llu" NOT_THAT_BOOT,
 			    ull(rec->index), ull(sl->seq));
 	if (rec->offset + rec->size < sl->end)
 		return 0;
@@ -144,7 +154,8 @@ static int live_slice(struct imasnap_chain *c, const struct imasnap_log_record *
 	if (ret)
 		return ret;
 	if (memcmp(digest, sl->digest, 32))
-		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log differs from shard %llu",
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log differs from shard %llu" NOT_THAT_BOOT,
 			    ull(sl->seq));
 	c->slice++;
 	return 0;
@@ -248,10 +259,12 @@ int imasnap_chain_live_end(struct imasnap_chain *c)
 	if (!c->live_records)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log holds no record");
 	if (c->live_bytes < c->skip)
-		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log is shorter than shard %llu says",
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log is shorter than shard %llu says" NOT_THAT_BOOT,
 			    ull(c->skip_seq));
 	if (c->slice < c->nr_slices)
-		return imasnap_verify_fail(-IMASNAP_EVERIFY, "the live log is shorter than shard %llu says",
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log is shorter than shard %llu says" NOT_THAT_BOOT,
 			    ull(c->slices[c->slice].seq));
 	if (c->need_aggregate && c->aggregates > 1)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
