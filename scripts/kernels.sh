@@ -6,7 +6,10 @@
 #
 #   name          packages from         flavour      module built with
 #   bookworm      bookworm              amd64        the host (gcc-12), linux-headers-amd64
-#   bookworm-bpo  bookworm-backports    amd64        the host (gcc-12), headers from backports
+#   bookworm-bpo  bookworm-backports    amd64        a debootstrap chroot of bookworm with
+#                                                    backports (gcc-12): 6.12's headers
+#                                                    depend on its image, which must not
+#                                                    be installed on the host
 #   trixie-cloud  trixie                cloud-amd64  a debootstrap chroot of trixie (gcc-14)
 #   sid           sid                   amd64        a debootstrap chroot of sid (gcc-16)
 #   sid-cloud     sid                   cloud-amd64  the same chroot of sid
@@ -62,6 +65,7 @@ flavour_of() {
 }
 chroot_suite_of() {
 	case $1 in
+	bookworm-bpo) echo bookworm-bpo ;;
 	trixie-cloud) echo trixie ;;
 	sid | sid-cloud) echo sid ;;
 	esac
@@ -74,35 +78,6 @@ known() {
 }
 need_known() {
 	known "$1" || die "unknown kernel '$1' (known: ${NAMES[*]})"
-}
-
-# --- the host's apt --------------------------------------------------------
-
-BPO_LIST=/etc/apt/sources.list.d/imasnap-backports.sources
-
-# The backports suite for bookworm-bpo.  apt never upgrades to a backport by
-# itself (NotAutomatic): this adds versions to choose from, nothing else.
-host_backports() {
-	[ -f "$BPO_LIST" ] && return 0
-	cat > "$BPO_LIST" <<-'EOF'
-	# Added by imasnap's scripts/kernels.sh: the bookworm-bpo kernel's headers.
-	Types: deb
-	URIs: http://deb.debian.org/debian
-	Suites: bookworm-backports
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOF
-	"${APT[@]}" update
-}
-
-# The ABI backports' linux-headers-amd64 depends on, e.g. 6.12.57+deb12-amd64.
-bpo_abi() {
-	local ver
-	ver=$(apt-cache madison linux-headers-amd64 |
-		awk -F'|' '$3 ~ /bookworm-backports/ { gsub(/ /, "", $2); print $2; exit }')
-	[ -n "$ver" ] || return 1
-	apt-cache show "linux-headers-amd64=$ver" | sed -n 's/^Depends: //p' | head -n1 |
-		grep -o 'linux-headers-[0-9][^ ,]*-amd64' | head -n1 | sed 's/^linux-headers-//'
 }
 
 # --- chroots -----------------------------------------------------------------
@@ -119,6 +94,23 @@ dl_dir() {
 	uid=$(awk -F: '$1 == "_apt" { print $3 }' "$passwd")
 	[ -n "$uid" ] && chown "$uid" "$dir"
 	chmod 0700 "$dir"
+}
+
+# pin_abi DIR SUITE FLAVOUR: the ABI the chroot's linux-headers-FLAVOUR
+# depends on, e.g. 6.12.57+deb12-amd64; in bookworm-bpo, backports' version
+# of it (bookworm's is the candidate).
+pin_abi() {
+	local dir=$1 suite=$2 f=$3 ver
+	if [ "$suite" = bookworm-bpo ]; then
+		ver=$(in_chroot "$dir" apt-cache madison "linux-headers-$f" |
+			awk -F'|' '$3 ~ /bookworm-backports/ { gsub(/ /, "", $2); print $2; exit }')
+		[ -n "$ver" ] || return 0
+		in_chroot "$dir" apt-cache show "linux-headers-$f=$ver" | sed -n 's/^Depends: //p' | head -n1 |
+			grep -o "linux-headers-[0-9][^ ,]*-$f" | head -n1 | sed 's/^linux-headers-//'
+		return 0
+	fi
+	in_chroot "$dir" apt-cache depends "linux-headers-$f" |
+		sed -n "s/^ *Depends: linux-headers-\([0-9][^ ]*-$f\)\$/\1/p" | head -n1
 }
 
 # The build tools every chroot has besides the headers (in the tarball's key).
@@ -138,13 +130,18 @@ chroot_ready() {
 			echo "kernels.sh: unpacking the $suite chroot from $tar" >&2
 			mkdir -p "$dir.new" && tar -xf "$tar" -C "$dir.new"
 		else
-			echo "kernels.sh: debootstrap of $suite (minbase) into $dir" >&2
+			echo "kernels.sh: debootstrap of ${suite%-bpo} (minbase) into $dir" >&2
 			debootstrap --variant=minbase --force-check-gpg \
 				--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-				"$suite" "$dir.new" "$MIRROR" > "$CACHE/chroot/$suite.debootstrap.log" 2>&1 || {
+				"${suite%-bpo}" "$dir.new" "$MIRROR" > "$CACHE/chroot/$suite.debootstrap.log" 2>&1 || {
 				tail -n 20 "$CACHE/chroot/$suite.debootstrap.log" >&2
-				die "debootstrap of $suite failed"
+				die "debootstrap of ${suite%-bpo} failed"
 			}
+			# bookworm-bpo: bookworm with backports (NotAutomatic: only
+			# what is asked for by a name only backports has comes from it).
+			if [ "$suite" = bookworm-bpo ]; then
+				bookworm_sources "$dir.new" "$MIRROR" "$SECURITY" bookworm-backports
+			fi
 		fi
 		mv "$dir.new" "$dir"
 		touch "$dir/.imasnap-ready"
@@ -154,8 +151,7 @@ chroot_ready() {
 	for f in "$@"; do
 		grep -q "^$f " "$dir/.imasnap-pins" && continue
 		in_chroot "$dir" "${APT[@]}" update >&2
-		abi=$(in_chroot "$dir" apt-cache depends "linux-headers-$f" |
-			sed -n "s/^ *Depends: linux-headers-\([0-9][^ ]*-$f\)\$/\1/p" | head -n1)
+		abi=$(pin_abi "$dir" "$suite" "$f")
 		[ -n "$abi" ] || die "the $suite chroot's apt offers no linux-headers-$f"
 		echo "$f $abi" >> "$dir/.imasnap-pins"
 	done
@@ -207,28 +203,6 @@ prepare() {
 		rel=$(cat "$CACHE/kernel/ABI")
 		headers=/usr/src/linux-headers-$rel
 		hver=$(dpkg-query -W -f='${Version}' "linux-headers-$rel")
-		;;
-	bookworm-bpo)
-		host_backports
-		rel=$(cat "$CACHE/kernels/$name.release" 2>/dev/null || true)
-		if [ -z "$rel" ]; then
-			rel=$(bpo_abi) || { "${APT[@]}" update; rel=$(bpo_abi); } ||
-				die "apt offers no linux-headers-amd64 from bookworm-backports"
-		fi
-		headers=/usr/src/linux-headers-$rel
-		if [ ! -f "$headers/Makefile" ]; then
-			# Only backports has these packages: no -t, which would move
-			# linux-headers-amd64 (and deps.sh's 6.1 pin with it) too.
-			"${APT[@]}" install --no-install-recommends "linux-headers-$rel" >&2
-		fi
-		# The image of exactly the headers' version.
-		hver=$(dpkg-query -W -f='${Version}' "linux-headers-$rel")
-		if ! image_of "$rel" > /dev/null; then
-			dl_dir "$dl"
-			(cd "$dl" && "${APT[@]}" download "linux-image-$rel-unsigned=$hver") >&2
-			unpack_image "$rel" "$dl"/*.deb
-			rm -rf "$dl"
-		fi
 		;;
 	*)
 		local flavours=$flavour
