@@ -1,85 +1,120 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make demo: the main job.  Boot Debian 12's stock kernel in QEMU with a
-# software TPM; in the guest, `imasnap snapshot` archives IMA's log as a
-# shard and `imasnap arm` hands the cut to imasnap.ko; kexec into the next
-# kernel, where the module re-seeds IMA from the carry window, `imasnap
-# collect` archives the carried tail, `imasnap snapshot` archives the new
-# log and `imasnap verify` checks it all against the TPM.  The host then
-# verifies the same archive and shows what tampering looks like.  Both
-# snapshots put a TPM quote of the shard's end in its trailer, kernel 2
-# verifies against a nonce quote, and the host verifies the archive with its
-# oldest shards pruned, anchored on a quoted shard.
+# make demo: the main job, as a user deploys it.  A Debian 12 guest with
+# systemd, imasnap's three packages installed with apt (DKMS builds the
+# module), the kernel command line set once; cold boot, then three hops of
+# `systemctl kexec` (kexec_file_load, kexec_load, then into the backports
+# kernel) with nobody typing an imasnap command: the packaged units
+# archive, arm and collect.  After every boot a remote verifier (this host)
+# sends a nonce and verifies the quote, the archive and the log the guest
+# sends back.  Then the table of what each hop carried, and one tampered
+# shard.  The last two lines are the verdicts; exit 0 only when the honest
+# chain verifies and the tampered one is refused.
+#
+# The guest is tests/system's (image.sh, run.sh with the "demo" plan; make
+# check runs the same boots with more hops and the attacks: hops.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=${IMASNAP_CACHE:-/var/cache/imasnap}
 IMASNAP=$top/userspace/imasnap
-case_dir=$top/tests/qemu/cases/kexec-ok
 o=$(mktemp -d)
 trap 'rm -rf "$o"' EXIT
-. "$top/tests/qemu/lib.sh"
-abi=$(cat "$CACHE/kernel/ABI")
+. "$top/tests/system/lib.sh"
+IMASNAP_T0=$(date +%s)
+export IMASNAP_T0
+last=3
 
-say() { printf '\n== %s\n' "$*"; }
-indent() { sed 's/^/   /'; }
+at() { printf '[%4ds]' $(($(date +%s) - IMASNAP_T0)); }
+say() { printf '\n%s == %s\n' "$(at)" "$*"; }
+tell() { printf '%s    %s\n' "$(at)" "$*"; }
+# told: stdin, indented
+told() { sed 's/^/           /'; }
 
-say "1. Boot Debian's kernel $abi in qemu-system-x86_64 (TCG) with swtpm (TPM 2.0, banks $(cat "$case_dir/banks"))"
-echo "   kernel arguments: $(cat "$case_dir/cmdline")"
-echo "   (memmap= reserves the 64 KiB carry window; imasnap.window= names it to the module)"
-start=$(date +%s.%N)
-"$top/tests/qemu/run.sh" --case "$case_dir" --out "$o" --kernel bookworm --module | indent
-printf '   two kernels booted, kexec between them, powered off: %.1f s\n' \
-	"$(echo "$(date +%s.%N) - $start" | bc)"
-mkdir -p "$o/u" && tar -xf "$o/archive.tar" -C "$o/u"
-A=$o/u/archive
+say "1. The host to attest: Debian 12 with systemd, Debian's kernels 6.1 and 6.12 (backports),"
+tell "and imasnap's packages installed with apt: imasnap (the tool, its systemd units),"
+tell "imasnap-dkms (DKMS builds imasnap.ko for both kernels), kexec-tools-imasnap"
+tell "(built once, then cached in /var/cache/imasnap/system)"
+img=$("$top/tests/system/image.sh")
+rel=$(sed -n 's/^release=//p' "$img/env")
+bpo=$(sed -n 's/^release_bpo=//p' "$img/env")
+tell "guest image: $img/root.img (ext4 on virtio-blk)"
 
-say "2. Kernel 1: imasnap snapshot --quote rsa, then imasnap arm (TPM through tpm2-tss, /dev/tpmrm0)"
-indent < "$o/stage1-snapshot1.out"
-indent < "$o/stage1-arm.out"
-say "3. Kernel 1 measured more after the cut, then the patched kexec-tools: kexec -s -l, kexec -e;"
-grep '^imasnap:' "$o/stage1-kexec-debug" | indent
-echo "   the module's reboot notifier wrote the tail, the PCRs and the TPM counters into the window"
+say "2. Boot it in QEMU (TCG) with a software TPM (swtpm, banks sha1 and sha256) and let it run:"
+tell "the kernel command line was set once: memmap=256K\$0x30000000 imasnap.window=256K@0x30000000"
+tell "(the carry window of 'imasnap window suggest'); every boot measures 200 files of its own,"
+tell "imasnap-collect.service archives what the module carried and starts the boot's shard;"
+tell "before each 'systemctl kexec', imasnap-snapshot.service archives the log and arms the module;"
+tell "50 more files are measured after the arm, so the module carries a tail."
+tell "Under TCG a boot takes about 2 minutes; the console's last line is shown as it goes."
+set +e
+IMASNAP_SYSTEM_PLAN=demo "$top/tests/system/run.sh" --image "$img" --out "$o" --progress 2>&1 |
+	sed -u 's/^\(\[ *[0-9]*s\]\) /\1    /'
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" != 0 ]; then
+	echo
+	echo "verify (honest chain): FAILED (the guest did not finish its hops: tests/system/run.sh exit $rc)"
+	echo "verify (tampered shard): not run"
+	exit 1
+fi
+for ((n = 0; n <= last; n++)); do unpack_archive $n; done
 
-say "4. Kernel 2: insmod imasnap.ko window=64K@0x30000000 took the record from the window and re-seeded IMA"
-indent < "$o/status"
-agg_from_ascii_log "$o/ascii_runtime_measurements" > "$o/aggregate"
-echo "   the new log's snapshot_aggregate record (ima-buf, label imasnap):"
-{ fold -w 100 "$o/aggregate"; echo; } | sed '/^$/d' | indent
-
-say "5. Kernel 2: imasnap collect, imasnap snapshot --quote rsa, imasnap verify (against the TPM),"
-echo "   then imasnap quote over a verifier's nonce and imasnap verify --quote"
-cat "$o/collect.out" "$o/snapshot2.out" "$o/verify.out" "$o/quote.out" "$o/verify-quote.out" | indent
-
-say "6. The host verifies the same archive against kernel 2's live log and PCRs"
-"$IMASNAP" verify --dir "$A" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" | indent
-for s in "$A"/shard-*.ims; do
-	echo "   $(basename "$s"): $("$IMASNAP" show "$s" | sed -n 's/^shard *//p; s/^records *//p' | paste -sd ' ')"
+say "3. The remote verifier (this host): after each boot, its quote over a fresh nonce, its archive"
+tell "and its log, checked with the AK enrolled at the cold boot: the chain of shards since the"
+tell "cold boot, each snapshot_aggregate, the live log, all against the TPM's quoted PCRs"
+honest=OK
+names=("kernel 1 ($rel, cold boot)" "kernel 2 ($rel, kexec -s)" "kernel 3 ($rel, kexec -c)"
+       "kernel 4 ($bpo, kexec -s)")
+for ((n = 0; n <= last; n++)); do
+	save=()
+	[ $n = 1 ] && save=(--save-state "$o/checkpoint")
+	if verify_at $n "${save[@]}" > "$o/v$n" 2>&1; then
+		tell "${names[$n]}: OK: $(grep '^verified' "$o/v$n")"
+	else
+		honest=FAILED
+		tell "${names[$n]}: FAILED"
+		told < "$o/v$n"
+	fi
 done
-# A verifier enrolls the AK out of band (Keylime's registrar checks it against
-# the EK); here it is taken once from kernel 1's archive, then kept apart:
-# a key read from the archive later would be the host's word, not the TPM's.
-cp "$A/ak-rsa.pem" "$o/enrolled-ak.pem"
-cp -r "$A" "$o/pruned"
-echo "   imasnap prune: delete the shards before the newest one whose end state the enrolled AK quoted:"
-"$IMASNAP" prune --dir "$o/pruned" --ak "$o/enrolled-ak.pem" | indent
-echo "   then verify --anchored trusts shard 2's quoted end state (the history before it is not verified):"
-"$IMASNAP" verify --dir "$o/pruned" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" \
-	--ak "$o/enrolled-ak.pem" --anchored | indent
-echo "   without imasnap a verifier starts kernel 2's log at zero and fails:"
-"$IMASNAP" replay --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" 2>&1 | indent || true
+tell "the whole verify of kernel 4's poll:"
+told < "$o/v$last"
+if verify_at $last --from "$o/checkpoint" > "$o/vfrom" 2>&1; then
+	tell "again from the checkpoint saved after hop 1 (--from): OK: $(grep '^verified' "$o/vfrom")"
+else
+	honest=FAILED
+	told < "$o/vfrom"
+fi
+cp -a "$(archive_of $last)" "$o/pruned"
+"$IMASNAP" prune --dir "$o/pruned" --ak "$o/hop0-ak-rsa.pem" > "$o/prune" 2>&1 || honest=FAILED
+tell "imasnap prune (the shards before the newest quoted one): $(head -n 1 "$o/prune")"
+if verify_poll "hop$last" "$o/pruned" --anchored > "$o/vanch" 2>&1; then
+	tell "then verify --anchored on the pruned archive: OK: $(grep '^verified' "$o/vanch")"
+else
+	honest=FAILED
+	told < "$o/vanch"
+fi
 
-say "7. Tampering is caught"
-cp -r "$A" "$o/t1"
-python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(1200); b = f.read(1); f.seek(1200); f.write(bytes([b[0] ^ 0xff]))' "$o/t1/shard-00000000.ims"
-echo "   a byte changed in shard 0:"
-"$IMASNAP" verify --dir "$o/t1" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" 2>&1 | indent || true
-cp -r "$A" "$o/t2"
-rm "$o/t2/shard-00000001.ims"
-echo "   the carried tail deleted:"
-"$IMASNAP" verify --dir "$o/t2" --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt" 2>&1 | indent || true
+say "4. What each hop carried, against what CONFIG_IMA_KEXEC would have carried for the same list"
+report "$img/plan-demo" $last | told
+tell "(imasnap carries a header, the PCR values and the tail; CONFIG_IMA_KEXEC, which Debian's"
+tell "kernels lack, would carry 24 bytes and the whole binary list; capture: the module's reboot"
+tell "notifier, under TCG)"
 
-say "Numbers"
-echo "   kernel 1's log at kexec: $(agg_field Entries < "$o/aggregate") records;" \
-	"carried across kexec: $(sed -n 's/^carried_bytes=//p' "$o/status") bytes;" \
-	"capture at kexec: $(sed -n 's/^carried_capture_ns=//p' "$o/status") ns (under TCG)"
+say "5. An attacker with root on the host changes one byte of an archived shard's body"
+cp -a "$(archive_of $last)" "$o/tampered"
+first_log=$(kinds "$o/tampered" | awk '$2 == "tail" { print $1 + 1; exit }')
+edit_body "$(shard_file "$o/tampered" "$first_log")"
+tell "shard $first_log (kernel 2's first shard) edited; the verifier checks kernel 4's poll again:"
+if verify_poll "hop$last" "$o/tampered" > "$o/vt" 2>&1; then
+	tampered="ACCEPTED"
+else
+	rc=$?
+	why=$(sed -n 's/^imasnap: //p' "$o/vt" | head -n 1)
+	told < "$o/vt"
+	[ $rc = 5 ] && tampered="REJECTED ($why)" || tampered="FAILED (exit $rc: $why)"
+fi
+
+echo
+echo "verify (honest chain): $honest"
+echo "verify (tampered shard): $tampered"
+[ "$honest" = OK ] && [[ $tampered == REJECTED* ]]

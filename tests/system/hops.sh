@@ -4,14 +4,19 @@
 # The real deployment (issue 14): a Debian 12 guest with systemd, the
 # packages of `make deb` installed with apt (DKMS built the module for both
 # kernels), the kernel command line set once, and three hops of `systemctl
-# kexec` done by the packaged units alone: kernel 1 -> kernel 2 with
-# kexec_file_load (`kexec -s`), -> kernel 3 with kexec_load (`kexec -c`),
-# -> kernel 4, bookworm-backports' 6.12 (tests/system/image.sh,
+# kexec` done by the packaged units alone: kernel 0 -> kernel 1 with
+# kexec_file_load (`kexec -s`), -> kernel 2 with kexec_load (`kexec -c`),
+# -> kernel 3, bookworm-backports' 6.12 (tests/system/image.sh,
 # tests/system/run.sh).  Every kernel answers a nonce with a quote and
 # sends its archive and log; here, as a remote verifier would, each is
 # verified with the AK enrolled at the cold boot: in full, from a checkpoint
-# saved after hop 1, and --anchored after pruning.  Then the table of what
-# each hop carried against what CONFIG_IMA_KEXEC would have.
+# saved after hop 1, and --anchored after pruning.  Then the attacks, each
+# refused with its reason: the last archive with a shard edited, deleted,
+# two swapped, the tail replaced by a consistent forgery; in the guest, a
+# second snapshot_aggregate record made by root, a jump with the snapshot
+# unit masked, and kexec --ima-snapshot=required's refusals after it.  Then
+# the table of what each hop carried against what CONFIG_IMA_KEXEC would
+# have.
 #
 #   tests/system/hops.sh [--out DIR]      DIR keeps what the guest sent
 set -uo pipefail
@@ -27,34 +32,30 @@ done
 mkdir -p "$o"
 last=3
 
-# status_of N KEY: KEY= of kernel N's imasnap status at its boot
-status_of() { sed -n "s/^$2=//p" "$o/hop$1-status"; }
-archive_of() { echo "$o/a$1/imasnap"; }
-verify_at() {
-	local n=$1
-	shift
-	"$IMASNAP" verify --dir "$(archive_of "$n")" --log "$o/hop$n-binary_runtime_measurements" \
-		--quote "$o/hop$n-quote.bin" --ak "$o/hop0-ak-rsa.pem" --nonce "$(cat "$o/hop$n-nonce")" "$@"
-}
+. "$top/tests/system/lib.sh"
 
 img=$("$top/tests/system/image.sh") || { echo "hops.sh: no guest image" >&2; exit 2; }
 rel=$(sed -n 's/^release=//p' "$img/env")
 bpo=$(sed -n 's/^release_bpo=//p' "$img/env")
-make -s -C "$top/userspace"
+make -s -C "$top" test-helpers > /dev/null
+# (check takes the command's stderr; fd 3 is the terminal's)
+exec 3>&2
+run_guest() { "$top/tests/system/run.sh" --image "$img" --out "$o" 2>&3; }
 # IMASNAP_SYSTEM_REUSE=1 with --out: check what an earlier run left there.
 if [ "${IMASNAP_SYSTEM_REUSE:-}" = 1 ] && [ -s "$o/kernels" ]; then
 	echo "hops.sh: checking the run in $o (IMASNAP_SYSTEM_REUSE=1)"
 else
 	rm -rf "$o" && mkdir -p "$o"
-	check system_guest_runs_its_three_hops "$top/tests/system/run.sh" --image "$img" --out "$o" || {
+	# run.sh's progress on the terminal, as the guest reports it.
+	check system_guest_runs_its_plan run_guest || {
 		tail -n 60 "$o/console.log" 2>/dev/null | sed 's/^/     /'
 		finish system
 		exit 1
 	}
 fi
-check_eq system_kernels_boot_in_the_plans_order "$rel $rel $rel $bpo" "$(tr '\n' ' ' < "$o/kernels" | sed 's/ $//')"
+check_eq system_kernels_boot_in_the_plans_order "$rel $rel $rel $bpo $rel" "$(tr '\n' ' ' < "$o/kernels" | sed 's/ $//')"
 for ((n = 0; n <= last; n++)); do
-	mkdir -p "$o/a$n" && tar -xf "$o/hop$n-archive.tar" -C "$o/a$n"
+	unpack_archive $n
 	check_eq "system_hop${n}_collect_unit_succeeds" success "$(cat "$o/hop$n-collect-result")"
 done
 check system_cold_boot_carries_nothing grep -qx 'carried=none' "$o/hop0-status"
@@ -84,20 +85,92 @@ check system_verify_anchored_after_pruning_passes \
 	"$IMASNAP" verify --dir "$o/pruned" --anchored --log "$o/hop$last-binary_runtime_measurements" \
 	--quote "$o/hop$last-quote.bin" --ak "$o/hop0-ak-rsa.pem" --nonce "$(cat "$o/hop$last-nonce")"
 
+# --- the host's archive, tampered with between hops ------------------------------------
+# An attacker with root on the host edits, deletes, swaps or replaces shards
+# before the verifier fetches them: each verify of the last kernel's quote
+# with the altered archive fails (exit 5) and says why.  What it said goes
+# to verdicts.txt.
+verify_with() { verify_poll "hop$last" "$1"; }
+# rejected NAME WHAT REGEX POLL DIR: verify fails (exit 5) naming REGEX
+rejected() {
+	expect "$1" 5 "$3" -- verify_poll "$4" "$5"
+	printf 'verify (%s): REJECTED (%s)\n' "$2" \
+		"$(sed -n 's/^imasnap: //p' "$tmp/err" | head -n 1)" >> "$o/verdicts.txt"
+}
+fresh() { rm -rf "$o/t-$1" && cp -a "$(archive_of $last)" "$o/t-$1" && echo "$o/t-$1"; }
+: > "$o/verdicts.txt"
+mapfile -t tails < <(kinds "$(archive_of $last)" | sed -n 's/ tail$//p')
+check_eq system_last_archive_holds_a_tail_of_every_hop "$last" "${#tails[@]}"
+if [ "${#tails[@]}" = "$last" ]; then
+	first_log=$((tails[0] + 1)) later_log=$((tails[1] + 1)) newest_tail=${tails[$((last - 1))]}
+	# One byte of a body, half-way into it.
+	d=$(fresh edited)
+	edit_body "$(shard_file "$d" "$first_log")"
+	rejected system_verify_rejects_a_shard_with_an_edited_body "shard $first_log edited" \
+		"shard $first_log" "hop$last" "$d"
+	d=$(fresh deleted)
+	rm "$(shard_file "$d" "$first_log")"
+	rejected system_verify_rejects_an_archive_with_a_shard_deleted "shard $first_log deleted" \
+		"a shard is missing" "hop$last" "$d"
+	d=$(fresh swapped)
+	mv "$(shard_file "$d" "$first_log")" "$d/swap"
+	mv "$(shard_file "$d" "$later_log")" "$(shard_file "$d" "$first_log")"
+	mv "$d/swap" "$(shard_file "$d" "$later_log")"
+	rejected system_verify_rejects_two_swapped_shards "shards $first_log and $later_log swapped" \
+		"shard $first_log" "hop$last" "$d"
+	# The newest tail, replaced by one without its last record, every digest
+	# and its end state made anew: a consistent shard, and a chain that links.
+	# Only the live log's snapshot_aggregate (extended into PCR 10) says
+	# which tail the module carried.  This boot's later shards go, which
+	# alone is no attack (control): the live log holds their records.
+	d=$(fresh tail-control)
+	for s in $(kinds "$d" | awk -v t="$newest_tail" '$1 > t { print $1 }'); do rm "$(shard_file "$d" "$s")"; done
+	check system_verify_passes_without_this_boots_shards verify_with "$d"
+	d=$(fresh tail-replaced)
+	for s in $(kinds "$d" | awk -v t="$newest_tail" '$1 > t { print $1 }'); do rm "$(shard_file "$d" "$s")"; done
+	f=$(shard_file "$d" "$newest_tail")
+	tail -c "+$(($(body_at "$f") + 1))" "$f" | head -c "$(field "$f" body_bytes)" > "$o/tail.body"
+	"$IMASNAP" show "$f" | sed -n 's/^start  *//p' > "$o/tail.start"
+	keep=$("$IMASNAP" show "$o/tail.body" | awk 'NR > 1 { off = $2 } END { print off }')
+	head -c "$keep" "$o/tail.body" > "$o/tail.forged"
+	"$IMASNAP" replay --log "$o/tail.forged" --start "$o/tail.start" --banks sha1,sha256 > "$o/tail.end"
+	boot=$(field "$f" boot_id) prev=$(field "$f" prev | sed 's/^sha256://')
+	first=$(field "$f" records | sed 's/\..*//') off=$(field "$f" log_offset)
+	rm "$f"
+	check system_a_consistent_forged_tail_can_be_written "$top/tests/cli/build/forge-shard" "$d" \
+		"$newest_tail" tail "$boot" "$first" "$off" "$o/tail.forged" "$prev" "$o/tail.start" "$o/tail.end"
+	rejected system_verify_rejects_a_replaced_tail_shard "tail shard $newest_tail replaced" \
+		"snapshot_aggregate" "hop$last" "$d"
+fi
+
+# --- the attacks in the guest ------------------------------------------------------------
+# Kernel 3, after its poll: root adds a key to a keyring named
+# snapshot_aggregate, which the policy's KEY_CHECK rule logs as a second
+# ima-buf record of that name; then a jump with imasnap-snapshot.service
+# masked, so nothing is armed; kernel 4 then tries kexec -l and kexec -e
+# with --ima-snapshot=required.
+fake=hop$last-fake unarmed=$((last + 1))
+check_eq system_a_root_made_key_adds_a_second_snapshot_aggregate_record 2 "$(cat "$o/$fake-aggregates")"
+mkdir -p "$o/a-fake" && tar -xf "$o/$fake-archive.tar" -C "$o/a-fake"
+rejected system_verify_rejects_a_root_made_second_snapshot_aggregate "root-made snapshot_aggregate" \
+	"2 snapshot_aggregate records" "$fake" "$o/a-fake/imasnap"
+check system_masked_snapshot_unit_leaves_the_module_unarmed grep -qx 'armed=no' "$o/hop$last-status-armed"
+check system_unarmed_jump_carries_nothing grep -qx 'carried=none' "$o/hop$unarmed-status"
+unpack_archive $unarmed
+rejected system_verify_fails_closed_after_an_unarmed_jump "after a jump with nothing armed" \
+	"hand-off" "hop$unarmed" "$(archive_of $unarmed)"
+check system_kexec_required_refuses_to_load_while_unarmed grep -q 'not armed' "$o/hop$unarmed-required-load"
+check_eq system_kexec_required_load_exits_non_zero 1 "$(grep -c '^exit [1-9]' "$o/hop$unarmed-required-load")"
+check system_kexec_required_refuses_to_jump_while_unarmed grep -q 'not armed' "$o/hop$unarmed-required-exec"
+check_eq system_kexec_required_jump_exits_non_zero 1 "$(grep -c '^exit [1-9]' "$o/hop$unarmed-required-exec")"
+for w in load exec; do
+	printf 'kexec %s --ima-snapshot=required after that jump: REFUSED (%s)\n' \
+		"$([ $w = load ] && echo -l || echo -e)" \
+		"$(grep -v '^exit' "$o/hop$unarmed-required-$w" | head -n 1)" >> "$o/verdicts.txt"
+done
+
 # --- the report ------------------------------------------------------------------------
-{
-	printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' hop "into kernel" "via" "since cold" "in list" \
-		"imasnap B" "CONFIG_IMA_KEXEC B" "capture ns"
-	since=0
-	for ((n = 1; n <= last; n++)); do
-		p=$((n - 1))
-		since=$((since + $(status_of $n carried_entries) + $(status_of $n carried_tail_entries)))
-		via=$(sed -n "${n}p" "$img/plan" 2>/dev/null | cut -d' ' -f1)
-		printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' "$p->$n" "$(sed -n "$((n + 1))p" "$o/kernels")" \
-			"${via:-?}" "$((since + $(cat "$o/hop$n-count")))" "$(cat "$o/hop$n-count")" \
-			"$(status_of $n carried_bytes)" "$((24 + $(cat "$o/hop$p-list-bytes")))" \
-			"$(status_of $n carried_capture_ns)"
-	done
-} > "$o/report.txt"
+report "$img/plan-check" $last > "$o/report.txt"
 cat "$o/report.txt"
+cat "$o/verdicts.txt"
 finish system

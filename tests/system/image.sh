@@ -7,8 +7,8 @@
 # three packages of `make deb` installed with `apt install ./*.deb`, so
 # DKMS builds imasnap.ko for both kernels with the guest's own compiler and
 # headers (in the guest's root, before its first boot).  Then the test's
-# operator (tests/system/guest: the driver and its two units, the IMA
-# policy, the kexec plan) is added.
+# operator (tests/system/guest: the driver and its three units, the IMA
+# policy, the kexec plan, an attacker's certificate) is added.
 #
 #   tests/system/image.sh      prints the image's folder: root.img, and the
 #                              kernels and initramfs images QEMU boots first
@@ -24,11 +24,24 @@ log=$CACHE/system/image.log
 
 say() { printf 'image: %s\n' "$*" >&2; }
 die() { say "$*"; [ -f "$log" ] && tail -n 30 "$log" >&2; exit 2; }
+# long COMMAND...: COMMAND's output into the log; every 10 s its last line
+long() {
+	local pid n=0 rc
+	"$@" >> "$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2> /dev/null; do
+		sleep 1
+		n=$((n + 1))
+		[ $((n % 10)) = 0 ] && say "  ... $(tail -n 1 "$log" | tr -cd '[:print:]' | cut -c1-100)"
+	done
+	wait "$pid" && rc=0 || rc=$?
+	return $rc
+}
 
 rel=$("$top/scripts/kernels.sh" env bookworm | sed -n 's/^release=//p')
 bpo=$("$top/scripts/kernels.sh" env bookworm-bpo | sed -n 's/^release=//p')
 [ -n "$rel" ] && [ -n "$bpo" ] || die "prepare the kernels first: scripts/kernels.sh prepare bookworm; ... bookworm-bpo"
-pkgs=(systemd systemd-sysv udev kmod dbus dkms make gcc kexec-tools initramfs-tools
+pkgs=(systemd systemd-sysv udev kmod dbus dkms make gcc kexec-tools initramfs-tools keyutils
       "linux-image-$rel" "linux-headers-$rel" "linux-image-$bpo" "linux-headers-$bpo")
 mkdir -p "$CACHE/system"
 
@@ -40,19 +53,20 @@ if [ ! -f "$base" ]; then
 	d=$CACHE/system/base.new
 	rm -rf "$d"
 	: > "$log"
-	debootstrap --variant=minbase --force-check-gpg \
+	long debootstrap --variant=minbase --force-check-gpg \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-		bookworm "$d" "$MIRROR" >> "$log" 2>&1 || die "debootstrap failed"
+		bookworm "$d" "$MIRROR" || die "debootstrap failed"
 	bookworm_sources "$d" "$MIRROR" "$SECURITY" bookworm-backports
 	# Not a first boot: systemd-firstboot would ask on the console.
 	echo 0123456789abcdef0123456789abcdef > "$d/etc/machine-id"
 	echo imasnap-guest > "$d/etc/hostname"
 	say "apt install ${pkgs[*]}"
-	in_chroot "$d" "${APT[@]}" update >> "$log" 2>&1 || die "apt-get update failed"
-	in_chroot "$d" "${APT[@]}" install --no-install-recommends "${pkgs[@]}" >> "$log" 2>&1 ||
+	long in_chroot "$d" "${APT[@]}" update || die "apt-get update failed"
+	long in_chroot "$d" "${APT[@]}" install --no-install-recommends "${pkgs[@]}" ||
 		die "apt-get install failed"
 	in_chroot "$d" apt-get clean
 	rm -f "$CACHE"/system/base-*.tar
+	say "the base as a tarball"
 	tar -cf "$base.new" -C "$d" . && mv "$base.new" "$base"
 	rm -rf "$d"
 fi
@@ -73,7 +87,7 @@ if [ ! -f "$img/root.img" ]; then
 	mkdir -p "$d/debs"
 	cp "${debs[@]}" "$d/debs/"
 	say "apt install ./imasnap_*.deb ./imasnap-dkms_*.deb ./kexec-tools-imasnap_*.deb (DKMS builds for $rel and $bpo)"
-	in_chroot "$d" sh -c 'cd /debs && apt-get -o DPkg::Lock::Timeout=600 -y -q install ./*.deb' >> "$log" 2>&1 ||
+	long in_chroot "$d" sh -c 'cd /debs && apt-get -o DPkg::Lock::Timeout=600 -y -q install ./*.deb' ||
 		die "apt install of the packages failed"
 	in_chroot "$d" apt-get clean
 	rm -rf "$d/debs"
@@ -87,9 +101,16 @@ if [ ! -f "$img/root.img" ]; then
 	install -m 0644 "$g"/imasnap-test*.service "$d/etc/systemd/system/"
 	mkdir -p "$d/etc/imasnap-test" "$d/var/lib/imasnap-test"
 	# The hops: into the same kernel with kexec_file_load, again with
-	# kexec_load, then into the backports kernel.
-	printf 'file %s\nload %s\nfile %s\n' "$rel" "$rel" "$bpo" > "$d/etc/imasnap-test/plan"
-	cp "$d/etc/imasnap-test/plan" "$img.new/plan"
+	# kexec_load, then into the backports kernel; there, for make check, an
+	# attacker's snapshot_aggregate record, and a jump with nothing armed.
+	printf 'file %s\nload %s\nfile %s\n' "$rel" "$rel" "$bpo" > "$d/etc/imasnap-test/plan-demo"
+	{ cat "$d/etc/imasnap-test/plan-demo"; printf 'fake unarmed file %s\n' "$rel"; } \
+		> "$d/etc/imasnap-test/plan-check"
+	# The attacker's key: any X.509 certificate.
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout /dev/null -subj "/CN=imasnap test fake" \
+		-days 3650 -outform DER -out "$d/etc/imasnap-test/fake.der" >> "$log" 2>&1 ||
+		die "openssl req failed"
+	cp "$d"/etc/imasnap-test/plan-* "$img.new/"
 	in_chroot "$d" systemctl enable imasnap-test.service imasnap-test-late.service imasnap-test-received.service >> "$log" 2>&1
 	# Quiet and quick under TCG: no timers, no login prompt on the console.
 	in_chroot "$d" systemctl mask apt-daily.timer apt-daily-upgrade.timer \
@@ -103,8 +124,8 @@ if [ ! -f "$img/root.img" ]; then
 		die "/etc/default/imasnap has no IMASNAP_SNAPSHOT_ARGS line"
 	cp "$d/boot/vmlinuz-$rel" "$d/boot/initrd.img-$rel" "$d/boot/vmlinuz-$bpo" \
 		"$d/boot/initrd.img-$bpo" "$img.new/"
-	mkfs.ext4 -q -F -L imasnap-root -d "$d" "$img.new/root.img" 3G >> "$log" 2>&1 ||
-		die "mkfs.ext4 -d failed"
+	say "an ext4 image of it (mkfs.ext4 -d)"
+	long mkfs.ext4 -q -F -L imasnap-root -d "$d" "$img.new/root.img" 3G || die "mkfs.ext4 -d failed"
 	printf 'release=%s\nrelease_bpo=%s\n' "$rel" "$bpo" > "$img.new/env"
 	rm -rf "$d"
 	mv "$img.new" "$img"

@@ -32,7 +32,7 @@ shard_file() { printf '%s/shard-%08d.ims' "$1" "$2"; }
 kinds() {
 	local f
 	for f in "$1"/shard-*.ims; do
-		"$IMASNAP" show "$f" | sed -n 's/^shard  *\([0-9]*\) (\(log\|tail\))$/\1 \2/p'
+		"$IMASNAP" show "$f" | sed -n 's/^shard  *\([0-9]*\) (\(log\|tail\)[^)]*)$/\1 \2/p'
 	done
 }
 # field SHARD NAME: a line of `imasnap show SHARD`, without its name

@@ -3,34 +3,44 @@
 #
 # Boot the guest of tests/system/image.sh in QEMU (TCG) with a swtpm TPM 2.0
 # and let it run its plan: cold boot, then one `systemctl kexec` a hop.
-# Each kernel asks for a nonce on its third serial port and quotes it; the
-# last one then powers off.  Everything the guest reported
+# Each kernel asks for a nonce on its third serial port ("IMASNAP-NONCE?
+# <name>") and quotes it; the last one then powers off.  Everything the guest reported
 # (tests/system/guest/driver) lands in OUT as files named hop<N>-<what>;
-# OUT/hop<N>-nonce is the nonce sent to kernel N.
+# OUT/<name>-nonce is the nonce sent for <name> (hop<N>: kernel N's poll).
 #
-#   tests/system/run.sh --out DIR [--image DIR] [--verbose]
+#   tests/system/run.sh --out DIR [--image DIR] [--verbose] [--progress]
+#
+# --progress: when no step was said for 10 s, what the guest's console
+# said last (systemd's [  OK  ] lines), so nobody stares at a silent boot.
 #
 # Environment: IMASNAP_SYSTEM_TIMEOUT (seconds, default 1800),
 # IMASNAP_QEMU_MEM (default 1G), IMASNAP_SYSTEM_CMDLINE (more kernel
-# arguments, e.g. loglevel=7).  Progress lines go to stderr as the guest
-# reports them.  Exit: 0 when the guest reported IMASNAP-DONE ok.
+# arguments, e.g. loglevel=7), IMASNAP_QEMU_ARGS (more QEMU arguments),
+# IMASNAP_QEMU_ACCEL (default tcg,tb-size=128: see below),
+# IMASNAP_SYSTEM_PLAN (the guest's plan: check, the default, or demo),
+# IMASNAP_T0 (the epoch the progress lines count from).
+# Progress lines go to stderr as the guest reports them.  Exit: 0 when the
+# guest reported IMASNAP-DONE ok.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/swtpm.sh"
-out= img= verbose=0
+out= img= verbose=0 progress=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
 	--image) img=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
+	--progress) progress=1; shift ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[ -n "$out" ] || { echo "usage: run.sh --out DIR [--image DIR] [--verbose]" >&2; exit 2; }
+[ -n "$out" ] || { echo "usage: run.sh --out DIR [--image DIR] [--verbose] [--progress]" >&2; exit 2; }
 [ -n "$img" ] || img=$("$top/tests/system/image.sh")
 rel=$(sed -n 's/^release=//p' "$img/env")
 TIMEOUT=${IMASNAP_SYSTEM_TIMEOUT:-1800}
 MEM=${IMASNAP_QEMU_MEM:-1G}
+[[ ${IMASNAP_SYSTEM_PLAN:-check} =~ ^[a-z]+$ ]] || {
+	echo "run.sh: IMASNAP_SYSTEM_PLAN is a plan's name (check, demo), not '$IMASNAP_SYSTEM_PLAN'" >&2; exit 2; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
@@ -41,8 +51,16 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-t0=$(date +%s)
-step() { printf '[%4ds] %s\n' $(($(date +%s) - t0)) "$*" >&2; }
+t0=${IMASNAP_T0:-$(date +%s)}
+said=$t0
+step() { said=$(date +%s); printf '[%4ds] %s\n' $((said - t0)) "$*" >&2; }
+# The console's last line with text, without colours and control bytes.
+console_said() {
+	tail -c 4096 "$out/console.log" 2>/dev/null | tr -d '\r' |
+		sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[A-Za-z]//g' |
+		tr -cd '[:print:]\n' | grep -v '^ *$' | tail -n 1 | sed 's/^ *//' | cut -c1-100
+}
+last_said=
 
 cp --sparse=always "$img/root.img" "$work/root.img"
 tpm=$work/tpm
@@ -55,10 +73,17 @@ cmdline="root=/dev/vda rw console=ttyS0 memmap=256K\$0x30000000 imasnap.window=2
 cmdline+=" ima_template=ima-ng ima_hash=sha256 panic=-1 panic_on_warn=1 loglevel=4"
 # More for a look at what the guest does (e.g. "loglevel=7").
 cmdline+=${IMASNAP_SYSTEM_CMDLINE:+ $IMASNAP_SYSTEM_CMDLINE}
+# The test's plan (tests/system/guest/driver), kept across the hops by
+# --reuse-cmdline.
+cmdline+=" imasnap_test.plan=${IMASNAP_SYSTEM_PLAN:-check}"
 : > "$out/results.txt"
 step "cold boot of Debian 12 (systemd, kernel $rel) with a software TPM"
+# tb-size: QEMU's translation buffer, 128 MiB instead of 1 GiB.  kexec
+# keeps TCG's translation blocks; with a large buffer a systemd boot leaves
+# so many on its shared libraries' pages that the next kernel, zeroing them,
+# crawls at a few bytes a second (Documentation/design.md, "The system test").
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 \
-	-machine pc -accel tcg -m "$MEM" -smp 1 \
+	-machine pc -accel "${IMASNAP_QEMU_ACCEL:-tcg,tb-size=128}" -m "$MEM" -smp 1 \
 	-nographic -no-reboot -monitor none \
 	-kernel "$img/vmlinuz-$rel" -initrd "$img/initrd.img-$rel" -append "$cmdline" \
 	-drive file="$work/root.img",if=virtio,format=raw,cache=unsafe \
@@ -66,29 +91,49 @@ timeout --foreground "$TIMEOUT" qemu-system-x86_64 \
 	-tpmdev emulator,id=tpm0,chardev=chrtpm \
 	-device tpm-tis,tpmdev=tpm0 \
 	-serial stdio -serial file:"$out/results.txt" -serial pipe:"$work/nonce" \
+	${IMASNAP_QEMU_ARGS:-} \
 	< /dev/null > "$out/console.log" 2>&1 &
 qemu_pid=$!
 
 # Follow the guest's reports; answer its request for a nonce.
-seen=0 k=0
+seen=0 boots=0
 while kill -0 "$qemu_pid" 2>/dev/null; do
 	sleep 1
 	n=$(grep -c '' "$out/results.txt" || true)
-	[ "$n" -gt "$seen" ] || continue
+	if [ "$n" -le "$seen" ]; then
+		# A new console line after 10 s of quiet; the same one again after 30.
+		if [ $progress = 1 ] && [ $(($(date +%s) - said)) -ge 10 ]; then
+			now_said=$(console_said)
+			if [ "$now_said" != "$last_said" ] || [ $(($(date +%s) - said)) -ge 30 ]; then
+				step "  ... $now_said"
+				last_said=$now_said
+			fi
+		fi
+		continue
+	fi
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		case $line in
-		"IMASNAP-KERNEL "*) step "kernel ${line#IMASNAP-KERNEL } is up (systemd ran imasnap-collect.service)" ;;
-		"IMASNAP-HOP "*) read -r _ h mode r <<< "$line"
+		"IMASNAP-KERNEL "*) boots=$((boots + 1))
+			step "kernel $boots (${line#IMASNAP-KERNEL }) is up (systemd ran imasnap-collect.service)" ;;
+		"IMASNAP-HOP "*) read -r _ h mode r unarmed <<< "$line"
 			if [ "$mode" = file ]; then how="kexec -s: kexec_file_load"; else how="kexec -c: kexec_load"; fi
-			step "kernel $h: the snapshot unit archives and arms, systemctl kexec into $r ($how)"
+			if [ -n "$unarmed" ]; then
+				step "kernel $((h + 1)): imasnap-snapshot.service masked, systemctl kexec into $r ($how) with nothing armed"
+			else
+				step "kernel $((h + 1)): the snapshot unit archives and arms, systemctl kexec into $r ($how)"
+			fi
 			;;
-		"IMASNAP-NONCE?") openssl rand -hex 20 > "$out/hop$k-nonce"
-			step "verifier: nonce $(cat "$out/hop$k-nonce") to kernel $k, which quotes and sends its archive"
-			cat "$out/hop$k-nonce" > "$work/nonce.in"
-			k=$((k + 1))
+		"IMASNAP-NONCE? "*) name=${line#IMASNAP-NONCE? }
+			# The nonce lands in OUT/<name>-nonce: a name is a file name.
+			[[ $name =~ ^hop[0-9]+(-[A-Za-z0-9._]+)?$ ]] || {
+				step "the guest asked for a nonce named '$name': refused"; break; }
+			openssl rand -hex 20 > "$out/$name-nonce"
+			step "verifier: nonce $(cat "$out/$name-nonce") to the guest ($name), which quotes and sends its archive"
+			cat "$out/$name-nonce" > "$work/nonce.in"
 			;;
-		"IMASNAP-FAIL"*) step "${line}" ;;
+		# The guest's operator gave up: nothing more will come.
+		"IMASNAP-FAIL"*) step "${line}"; sleep 2; kill "$qemu_pid" 2>/dev/null || true ;;
 		"IMASNAP-DONE"*) step "the guest is done: powering off" ;;
 		esac
 	done < <(sed -n "$((seen + 1)),${n}p" "$out/results.txt" | grep -a '^IMASNAP-[A-Z]' | grep -av '^IMASNAP-\(BEGIN\|END\)')
