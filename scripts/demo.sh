@@ -95,7 +95,7 @@ else
 fi
 
 say "4. What each hop carried, against what CONFIG_IMA_KEXEC would have carried for the same list"
-report "$img/plan-demo" $last | told
+report "$img/plan-demo" $last | told || honest=FAILED
 tell "(imasnap carries a header, the PCR values and the tail; CONFIG_IMA_KEXEC, which Debian's"
 tell "kernels lack, would carry 24 bytes and the whole binary list; capture: the module's reboot"
 tell "notifier, under TCG)"

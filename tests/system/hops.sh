@@ -170,7 +170,11 @@ for w in load exec; do
 done
 
 # --- the report ------------------------------------------------------------------------
-report "$img/plan-check" $last > "$o/report.txt"
+if report "$img/plan-check" $last > "$o/report.txt"; then
+	ok system_report_holds_numbers_only
+else
+	ko system_report_holds_numbers_only
+fi
 cat "$o/report.txt"
 cat "$o/verdicts.txt"
 finish system

@@ -49,6 +49,13 @@ edit_body() {
 		dd of="$1" bs=1 seek="$at" conv=notrunc status=none
 }
 
+# int VALUE: VALUE when it is a decimal number, else "?" (and false).  What
+# the guest sent is the attested host's word: never arithmetic unchecked
+# (bash would evaluate a "a[$(cmd)]" in $(( ))).
+int() {
+	if [[ $1 =~ ^[0-9]{1,18}$ ]]; then echo "$1"; else echo "?"; return 1; fi
+}
+
 # report PLAN LAST: per hop 1..LAST, records since the cold boot, records
 # in the kernel's list, the bytes imasnap carried, those CONFIG_IMA_KEXEC
 # would have carried (its 24-byte header and the whole binary list at the
@@ -57,13 +64,21 @@ report() {
 	local plan=$1 last=$2 n p since=0 via
 	printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' hop "into kernel" "via" "since cold" "in list" \
 		"imasnap B" "CONFIG_IMA_KEXEC B" "capture ns"
+	local e t c b l ns bad=0
 	for ((n = 1; n <= last; n++)); do
 		p=$((n - 1))
-		since=$((since + $(status_of $n carried_entries) + $(status_of $n carried_tail_entries)))
+		e=$(int "$(status_of $n carried_entries)") || bad=1
+		t=$(int "$(status_of $n carried_tail_entries)") || bad=1
+		c=$(int "$(cat "$o/hop$n-count" 2>/dev/null)") || bad=1
+		b=$(int "$(status_of $n carried_bytes)") || bad=1
+		l=$(int "$(cat "$o/hop$p-list-bytes" 2>/dev/null)") || bad=1
+		ns=$(int "$(status_of $n carried_capture_ns)") || bad=1
+		[ $bad = 0 ] && since=$((since + e + t)) || since="?"
 		via=$(sed -n "${n}p" "$plan" 2>/dev/null | awk '{ print $NF == "" ? "?" : $(NF - 1) }')
-		printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' "$p->$n" "$(sed -n "$((n + 1))p" "$o/kernels")" \
-			"$via" "$((since + $(cat "$o/hop$n-count")))" "$(cat "$o/hop$n-count")" \
-			"$(status_of $n carried_bytes)" "$((24 + $(cat "$o/hop$p-list-bytes")))" \
-			"$(status_of $n carried_capture_ns)"
+		printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' "$p->$n" \
+			"$(sed -n "$((n + 1))p" "$o/kernels" | tr -cd '[:alnum:]._+-' | cut -c1-40)" \
+			"$via" "$([ $bad = 0 ] && echo $((since + c)) || echo "?")" "$c" "$b" \
+			"$([ "$l" = "?" ] && echo "?" || echo $((24 + l)))" "$ns"
 	done
+	return $bad
 }

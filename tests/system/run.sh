@@ -117,6 +117,8 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 		"IMASNAP-KERNEL "*) boots=$((boots + 1))
 			step "kernel $boots (${line#IMASNAP-KERNEL }) is up (systemd ran imasnap-collect.service)" ;;
 		"IMASNAP-HOP "*) read -r _ h mode r unarmed <<< "$line"
+			# The guest's words: a number before any arithmetic with it.
+			[[ $h =~ ^[0-9]{1,4}$ ]] || { step "the guest reported a hop '$h': ignored"; continue; }
 			if [ "$mode" = file ]; then how="kexec -s: kexec_file_load"; else how="kexec -c: kexec_load"; fi
 			if [ -n "$unarmed" ]; then
 				step "kernel $((h + 1)): imasnap-snapshot.service masked, systemctl kexec into $r ($how) with nothing armed"
