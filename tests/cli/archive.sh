@@ -130,7 +130,7 @@ tamper() {	# tamper NAME REGEX -- command (run inside a copy of the archive)
 }
 tamper a_flipped_body_byte 'shard 0' -- flip shard-00000000.ims 600
 tamper a_flipped_header_byte 'shard 1 does not link to shard 0' -- flip shard-00000000.ims 80
-tamper a_dropped_shard 'a shard is missing' -- rm shard-00000001.ims
+tamper a_dropped_shard 'a shard is missing: shard 1 [(]1 missing between shard 0 and shard' -- rm shard-00000001.ims
 tamper swapped_shards 'shard 0' -- sh -c 'mv shard-00000000.ims x; mv shard-00000001.ims shard-00000000.ims; mv x shard-00000001.ims'
 tamper an_older_shard_in_place_of_a_newer 'shard 1' -- cp shard-00000000.ims shard-00000001.ims
 # Forged archives (tests/cli/build/forge-shard writes whatever fields it is

@@ -111,7 +111,7 @@ if [ "${#tails[@]}" = "$last" ]; then
 	d=$(fresh deleted)
 	rm "$(shard_file "$d" "$first_log")"
 	rejected system_verify_rejects_an_archive_with_a_shard_deleted "shard $first_log deleted" \
-		"a shard is missing" "hop$last" "$d"
+		"a shard is missing: shard $first_log [(]1 missing" "hop$last" "$d"
 	d=$(fresh swapped)
 	mv "$(shard_file "$d" "$first_log")" "$d/swap"
 	mv "$(shard_file "$d" "$later_log")" "$(shard_file "$d" "$first_log")"

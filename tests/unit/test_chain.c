@@ -227,7 +227,7 @@ static void walk_rejects_a_gap(void **state)
 	shard_path(s, 1, p, sizeof(p));
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(walk(s, &c, NULL), -IMASNAP_EVERIFY);
-	assert_error_has("a shard is missing");
+	assert_error_has("a shard is missing: shard 1 (1 missing between shard 0 and shard");
 	imasnap_chain_free(&c);
 }
 

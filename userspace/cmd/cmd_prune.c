@@ -238,8 +238,11 @@ int prune_main(int argc, char **argv)
 		return ret < 0 ? ret : 0;
 	ret = imasnap_archive_range(co.dir, &first, &n);
 	if (ret) {
-		imasnap_errorf("prune: %s: %s", co.dir, ret == -EBADMSG ?
-			       "a shard is missing (gap in the sequence)" : strerror(-ret));
+		char gap[160];
+
+		if (ret == -EBADMSG)
+			imasnap_archive_gap(co.dir, gap, sizeof(gap));
+		imasnap_errorf("prune: %s: %s", co.dir, ret == -EBADMSG ? gap : strerror(-ret));
 		return ret;
 	}
 	ret = imasnap_read_ak(o.ak, &ak);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "archive.h"
 #include "error.h"
@@ -17,17 +18,16 @@ int imasnap_shard_path(const char *dir, u64 seq, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/*
- * The shards in @dir: @first..@first + @count - 1, without a gap (-EBADMSG).
- * -errno when @dir cannot be read.
- */
-int imasnap_archive_range(const char *dir, u64 *first, u64 *count)
+/* The shard names in @dir: how many, the lowest seq, the highest + 1. */
+static int archive_scan(const char *dir, u64 *n, u64 *min, u64 *end)
 {
-	unsigned long long seq, max = 0, min = ULLONG_MAX;
+	unsigned long long seq;
 	struct dirent *de;
-	u64 n = 0;
 	DIR *d;
 
+	*n = 0;
+	*min = ULLONG_MAX;
+	*end = 0;
 	d = opendir(dir);
 	if (!d)
 		return -errno;
@@ -40,20 +40,55 @@ int imasnap_archive_range(const char *dir, u64 *first, u64 *count)
 		snprintf(name, sizeof(name), "shard-%08llu.ims", seq);
 		if (strcmp(name, de->d_name))
 			continue;
-		n++;
-		if (seq + 1 > max)
-			max = seq + 1;
-		if (seq < min)
-			min = seq;
+		(*n)++;
+		if (seq + 1 > *end)
+			*end = seq + 1;
+		if (seq < *min)
+			*min = seq;
 	}
 	closedir(d);
-	if (!n)
-		min = 0;
-	if (n != max - min)
+	if (!*n)
+		*min = 0;
+	return 0;
+}
+
+/*
+ * The shards in @dir: @first..@first + @count - 1, without a gap (-EBADMSG).
+ * -errno when @dir cannot be read.
+ */
+int imasnap_archive_range(const char *dir, u64 *first, u64 *count)
+{
+	u64 n, min, end;
+	int ret;
+
+	ret = archive_scan(dir, &n, &min, &end);
+	if (ret)
+		return ret;
+	if (n != end - min)
 		return -EBADMSG;	/* a shard is missing */
 	*first = min;
 	*count = n;
 	return 0;
+}
+
+void imasnap_archive_gap(const char *dir, char *buf, size_t size)
+{
+	u64 n, min, end, seq;
+	char path[4096];
+	struct stat st;
+
+	if (archive_scan(dir, &n, &min, &end) || n == end - min) {
+		snprintf(buf, size, "a shard is missing (the sequence has a gap)");
+		return;
+	}
+	/* One stat per shard up to the first gap: the folder may be huge. */
+	for (seq = min; seq < end; seq++)
+		if (imasnap_shard_path(dir, seq, path, sizeof(path)) ||
+		    lstat(path, &st))
+			break;
+	snprintf(buf, size, "a shard is missing: shard %llu (%llu missing between shard %llu and shard %llu)",
+		 (unsigned long long)seq, (unsigned long long)(end - min - n),
+		 (unsigned long long)min, (unsigned long long)(end - 1));
 }
 
 int imasnap_archive_newest(const char *dir, u64 *next, struct imasnap_shard *newest)
@@ -65,9 +100,12 @@ int imasnap_archive_newest(const char *dir, u64 *next, struct imasnap_shard *new
 
 	/* The oldest shards may have been pruned: only a gap is an error. */
 	ret = imasnap_archive_range(dir, &first, &n);
-	if (ret == -EBADMSG)
-		imasnap_errorf("%s: a shard is missing (the sequence has a gap)", dir);
-	else if (ret)
+	if (ret == -EBADMSG) {
+		char gap[160];
+
+		imasnap_archive_gap(dir, gap, sizeof(gap));
+		imasnap_errorf("%s: %s", dir, gap);
+	} else if (ret)
 		imasnap_errorf("%s: %s", dir, strerror(-ret));
 	if (ret)
 		return ret;

@@ -23,6 +23,12 @@ int imasnap_shard_path(const char *dir, u64 seq, char *buf, size_t size);
  */
 int imasnap_archive_range(const char *dir, u64 *first, u64 *count);
 /*
+ * After imasnap_archive_range() found a gap: "a shard is missing: shard N
+ * (M missing between shard A and shard B)" into @buf, N the lowest seq
+ * missing.
+ */
+void imasnap_archive_gap(const char *dir, char *buf, size_t size);
+/*
  * The newest shard, read and checked, and @next: the seq the next shard
  * gets (0: the archive is empty).  The oldest shards may have been
  * pruned.  0, -EBADMSG or -errno, named on stderr.

@@ -798,10 +798,14 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		goto out;
 	}
 	ret = imasnap_archive_range(o->dir, &first, &n);
-	if (ret) {
-		ret = imasnap_verify_fail(ret == -EBADMSG ? -IMASNAP_EVERIFY : ret, "%s: %s",
-			   o->dir, ret == -EBADMSG ? "a shard is missing (gap in the sequence)" :
-			   strerror(-ret));
+	if (ret == -EBADMSG) {
+		char gap[160];
+
+		imasnap_archive_gap(o->dir, gap, sizeof(gap));
+		ret = imasnap_verify_fail(-IMASNAP_EVERIFY, "%s: %s", o->dir, gap);
+		goto out;
+	} else if (ret) {
+		ret = imasnap_verify_fail(ret, "%s: %s", o->dir, strerror(-ret));
 		goto out;
 	}
 	c->kernels = o->kernels;
