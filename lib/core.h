@@ -121,6 +121,8 @@ int imasnap_log_guess_order(const u8 *buf, size_t len,
 int imasnap_log_field(const struct imasnap_log *log,
 		      const struct imasnap_log_record *rec, u32 i,
 		      const u8 **data, u32 *len);
+int imasnap_log_field_id(const struct imasnap_log_record *rec, u32 i,
+			 const char **id, u32 *len);
 bool imasnap_log_is_violation(const struct imasnap_log_record *rec);
 
 /* Called for each record imasnap_log_feed() parses: 0 or -errno. */

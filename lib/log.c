@@ -403,6 +403,49 @@ int imasnap_log_field(const struct imasnap_log *log,
 }
 
 /**
+ * imasnap_log_field_id() - the id of the @i-th field of a record's template
+ * @rec:	a record imasnap_log_next() returned
+ * @i:		field index
+ * @id:		the field's id ("d-ng", "n-ng", "sig", ...), not NUL-terminated
+ * @len:	its length
+ *
+ * The legacy 'ima' template's fields are "d" and "n".  What a field's bytes
+ * mean, and so how IMA prints them, follows from its id.
+ *
+ * Return: 0, or -ENOENT when there is no such field.
+ */
+int imasnap_log_field_id(const struct imasnap_log_record *rec, u32 i,
+			 const char **id, u32 *len)
+{
+	const char *p, *end, *bar;
+	u32 fmt_len;
+
+	if (i >= rec->nr_fields)
+		return -ENOENT;
+	if (rec->legacy) {
+		*id = i ? "n" : "d";
+		*len = 1;
+		return 0;
+	}
+	/* imasnap_log_next() checked the format and its number of fields. */
+	p = template_fmt(rec, &fmt_len);
+	if (!p)
+		return -ENOENT;
+	end = p + fmt_len;
+	for (;;) {
+		bar = memchr(p, '|', (size_t)(end - p));
+		if (!i--) {
+			*id = p;
+			*len = (u32)((bar ? bar : end) - p);
+			return 0;
+		}
+		if (!bar)
+			return -ENOENT;
+		p = bar + 1;
+	}
+}
+
+/**
  * imasnap_log_feed() - parse every complete record at the start of a buffer
  * @log:	parser state
  * @buf:	the bytes read so far and not yet parsed

@@ -9,6 +9,7 @@
  *   evp.h         the core's hash ops on OpenSSL EVP
  *   fileio.h      bounded whole-file reads, the one atomic file writer
  *   logfile.h     streaming binary_runtime_measurements reader
+ *   ascii.h       a record as ascii_runtime_measurements prints it
  *   pcrfile.h     "<alg> <pcr> <hex>" PCR files, bank lists
  *   boot.h        boot_aggregate records and the PCRs 0-9 they digest
  *   kernels.h     the kernel image a kexec jumped into, an allowlist of them
@@ -28,6 +29,7 @@
 
 #include "ak.h"
 #include "archive.h"
+#include "ascii.h"
 #include "boot.h"
 #include "chain.h"
 #include "checkpoint.h"
