@@ -26,6 +26,7 @@ static const struct {
 	{ "prune", prune_main, "Delete the oldest shards, up to one with a quoted end state" },
 	{ "status", status_main, "The module's state and the archive's" },
 	{ "window", window_main, "'window suggest': kernel arguments for a carry window" },
+	{ "log", log_main, "The history since the last cold boot as one IMA log, binary or ascii" },
 	{ "show", show_main, "Print a shard, a handoff record or an IMA log for humans" },
 	{ "replay", replay_main, "Replay an IMA log into PCR values and compare them with the TPM's" },
 };

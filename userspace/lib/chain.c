@@ -30,7 +30,13 @@
 #include "error.h"
 #include "spool.h"
 
-/* "imasnap: verify: <message>" on stderr; returns @err, a -errno. */
+static const char *verify_who = "verify";
+
+void imasnap_verify_who(const char *who)
+{
+	verify_who = who;
+}
+
 int imasnap_verify_fail(int err, const char *fmt, ...)
 {
 	char msg[512];
@@ -39,7 +45,7 @@ int imasnap_verify_fail(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	imasnap_errorf("verify: %s", msg);
+	imasnap_errorf("%s: %s", verify_who, msg);
 	return err;
 }
 
@@ -706,6 +712,7 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 	if (ret)
 		return ret;
 	if (cold) {
+		c->cold_first = sh->seq;
 		c->clock.cold_boots++;
 		/* The TPM was reset: new PCRs 0-9, new boot_aggregates. */
 		memset(c->boot, 0, sizeof(c->boot));
@@ -765,7 +772,7 @@ static int chain_finish(struct imasnap_chain *c, const struct imasnap_chain_opts
 	if (!c->slice_hash || !c->body_hash) {
 		int err = errno;
 
-		imasnap_errorf("verify: a hashing thread: %s", strerror(err));
+		imasnap_errorf("%s: a hashing thread: %s", verify_who, strerror(err));
 		return -err;
 	}
 	if (!c->boot_md || !EVP_DigestInit_ex2(c->boot_md, EVP_sha256(), NULL))

@@ -63,6 +63,7 @@ struct imasnap_chain {
 	/* The archive walked. */
 	u64 first;			/* oldest shard walked */
 	u64 count;			/* shards walked */
+	u64 cold_first;			/* the newest walked that opens a cold boot */
 	u64 quoted;			/* shards with a trailer quote, checked */
 	u64 signed_quotes;		/* ... whose signature was checked */
 	/*
@@ -144,6 +145,8 @@ int imasnap_chain_boot(struct imasnap_chain *c, const struct imasnap_boot_aggreg
 
 /* "imasnap: verify: <message>" on stderr; returns @err, a -errno. */
 int imasnap_verify_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The command imasnap_verify_fail() names ("verify" unless set; a static string). */
+void imasnap_verify_who(const char *who);
 
 void imasnap_chain_init(struct imasnap_chain *c);
 void imasnap_chain_free(struct imasnap_chain *c);

@@ -19,6 +19,7 @@
  *   checkpoint.h  what a verifier keeps between runs
  *   chain.h       the archive walk and its link rules
  *   live.h        the live log against the archive
+ *   history.h     the history since the last cold boot as one log
  *
  * The producer's part, with tpm2-tss ESAPI and a TCTI:
  *   esys.h        the TPM: banks, PCR reads
@@ -37,6 +38,7 @@
 #include "esys.h"
 #include "evp.h"
 #include "fileio.h"
+#include "history.h"
 #include "kernels.h"
 #include "live.h"
 #include "logfile.h"
