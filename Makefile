@@ -106,6 +106,8 @@ cli: userspace test-helpers
 	tests/cli/quote-values.sh $(CURDIR)/userspace/build-san/imasnap
 	tests/cli/log.sh $(CURDIR)/userspace/imasnap
 	tests/cli/log.sh $(CURDIR)/userspace/build-san/imasnap
+	tests/cli/mount.sh $(CURDIR)/userspace/imasnap
+	tests/cli/mount.sh $(CURDIR)/userspace/build-san/imasnap
 
 # The module for every kernel, from scratch, with W=1, sparse and -Werror.
 module-check: $(addprefix module-,$(KERNELS))

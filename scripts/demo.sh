@@ -94,13 +94,44 @@ else
 	told < "$o/vanch"
 fi
 
-say "4. What each hop carried, against what CONFIG_IMA_KEXEC would have carried for the same list"
+say "4. What a fleet verifier reads: Keylime starts again at entry 0 and a zero PCR 10 after"
+tell "every kexec.  The kernel's list no longer starts at the cold boot; 'imasnap log' serves the"
+tell "whole history (the shards since the cold boot, then the live log) as one IMA log"
+for ((n = 0; n <= last; n++)); do
+	if "$IMASNAP" log --dir "$(archive_of $n)" --log "$o/hop$n-binary_runtime_measurements" \
+		> "$o/view$n" 2> "$o/view$n.err" &&
+		"$IMASNAP" replay --log "$o/view$n" --pcrs "$o/hop$n-pcrs.txt" > "$o/view$n.replay" 2>&1; then
+		"$IMASNAP" log --dir "$(archive_of $n)" --log "$o/hop$n-binary_runtime_measurements" \
+			--format ascii > "$o/view$n.txt"
+		grep -c '' < "$o/view$n.txt" > "$o/view$n-records"
+		kernel=$(grep -c '' < "$o/hop$n-ascii_runtime_measurements")
+		if [ $n = 0 ]; then
+			tell "${names[$n]}: the view is the kernel's list ($kernel records); replayed from zero:" \
+				"$(grep -c ' 10 match' "$o/view$n.replay") banks of PCR 10 match"
+		elif "$IMASNAP" replay --log "$o/hop$n-binary_runtime_measurements" --pcrs "$o/hop$n-pcrs.txt" \
+			> /dev/null 2>&1; then
+			honest=FAILED
+			tell "${names[$n]}: the kernel's own list replays to the TPM: the view is not needed?"
+		else
+			tell "${names[$n]}: the view holds $(cat "$o/view$n-records") records, the kernel $kernel; replayed" \
+				"from zero the view matches PCR 10 in $(grep -c ' 10 match' "$o/view$n.replay") banks," \
+				"the kernel's list does not"
+		fi
+	else
+		honest=FAILED
+		tell "${names[$n]}: the view FAILED"
+		told < "$o/view$n.err"
+		[ -f "$o/view$n.replay" ] && told < "$o/view$n.replay"
+	fi
+done
+
+say "5. What each hop carried, against what CONFIG_IMA_KEXEC would have carried for the same list"
 report "$img/plan-demo" $last | told || honest=FAILED
 tell "(imasnap carries a header, the PCR values and the tail; CONFIG_IMA_KEXEC, which Debian's"
 tell "kernels lack, would carry 24 bytes and the whole binary list; capture: the module's reboot"
 tell "notifier, under TCG)"
 
-say "5. An attacker with root on the host changes one byte of an archived shard's body"
+say "6. An attacker with root on the host changes one byte of an archived shard's body"
 cp -a "$(archive_of $last)" "$o/tampered"
 first_log=$(kinds "$o/tampered" | awk '$2 == "tail" { print $1 + 1; exit }')
 edit_body "$(shard_file "$o/tampered" "$first_log")"

@@ -24,7 +24,7 @@ PKGS=(
 	linux-headers-amd64 linux-source-6.1 sparse
 	flex bison bc libelf-dev libssl-dev python3
 	qemu-system-x86 swtpm swtpm-tools busybox-static
-	libtss2-dev libjson-c-dev libcmocka-dev openssl xxd clang libclang-rt-14-dev systemd
+	libtss2-dev libjson-c-dev libcmocka-dev libfuse3-dev fuse3 openssl xxd clang libclang-rt-14-dev systemd
 	dpkg-dev patch gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	debootstrap dkms ima-evm-utils time
 	debhelper dh-dkms lintian

@@ -6,5 +6,5 @@
 #   IMASNAP_TPM     lib/, the TPM side (tss2-esys, a TCTI)
 IMASNAP_CORE := log state replay record aggregate
 IMASNAP_VERIFY := error evp mtreplay spool fileio logfile pcrfile boot kernels shard archive quote ascii \
-		  checkpoint chain live history
+		  checkpoint chain live history view
 IMASNAP_TPM := esys ak

@@ -85,6 +85,32 @@ check system_verify_anchored_after_pruning_passes \
 	"$IMASNAP" verify --dir "$o/pruned" --anchored --log "$o/hop$last-binary_runtime_measurements" \
 	--quote "$o/hop$last-quote.bin" --ak "$o/hop0-ak-rsa.pem" --nonce "$(cat "$o/hop$last-nonce")"
 
+# --- the full-history view a fleet verifier replays from entry 0 --------------------------
+# Keylime's verifier starts again at entry 0 and a zero PCR 10 after every
+# kexec: the view of each poll (the archive it sent and its log) must
+# replay from zero to the PCRs the kernel showed then, in every bank, and
+# its ascii form must end in exactly the kernel's own ascii file.
+view_of() { "$IMASNAP" log --dir "$(archive_of "$1")" --log "$o/hop$1-binary_runtime_measurements" "${@:2}"; }
+replays_to_the_tpm() {	# replays_to_the_tpm VIEW PCRS: PCR 10 of both banks matches, nothing mismatches
+	"$IMASNAP" replay --log "$1" --pcrs "$2" > "$tmp/replay.out" || return 1
+	grep -qx 'sha1 10 match template-hash' "$tmp/replay.out" &&
+		grep -qx 'sha256 10 match template-hash' "$tmp/replay.out"
+}
+ends_in() {	# ends_in VIEW.TXT KERNEL.TXT: the kernel's lines are the view's last ones
+	[ -s "$2" ] && tail -n "$(wc -l < "$2")" "$1" | cmp -s - "$2"
+}
+for ((n = 0; n <= last; n++)); do
+	check "system_hop${n}_view_is_served" view_of $n > "$o/view$n"
+	check "system_hop${n}_view_replays_from_zero_to_the_tpms_pcrs" \
+		replays_to_the_tpm "$o/view$n" "$o/hop$n-pcrs.txt"
+	check "system_hop${n}_kernels_own_log_does_not_replay_from_zero" \
+		sh -c "! '$IMASNAP' replay --log '$o/hop$n-binary_runtime_measurements' --pcrs '$o/hop$n-pcrs.txt' > /dev/null 2>&1 || [ $n = 0 ]"
+	view_of $n --format ascii > "$o/view$n.txt"
+	check "system_hop${n}_ascii_view_ends_in_the_kernels_ascii_log" \
+		ends_in "$o/view$n.txt" "$o/hop$n-ascii_runtime_measurements"
+	grep -c '' < "$o/view$n.txt" > "$o/view$n-records"
+done
+
 # --- the host's archive, tampered with between hops ------------------------------------
 # An attacker with root on the host edits, deletes, swaps or replaces shards
 # before the verifier fetches them: each verify of the last kernel's quote
@@ -159,6 +185,9 @@ check system_unarmed_jump_carries_nothing grep -qx 'carried=none' "$o/hop$unarme
 unpack_archive $unarmed
 rejected system_verify_fails_closed_after_an_unarmed_jump "after a jump with nothing armed" \
 	"hand-off" "hop$unarmed" "$(archive_of $unarmed)"
+expect system_view_refuses_the_history_after_an_unarmed_jump 5 "hand-off" -- view_of $unarmed
+expect system_view_refuses_a_root_made_second_snapshot_aggregate 5 "2 snapshot_aggregate records" -- \
+	"$IMASNAP" log --dir "$o/a-fake/imasnap" --log "$o/$fake-binary_runtime_measurements"
 check system_kexec_required_refuses_to_load_while_unarmed grep -q 'not armed' "$o/hop$unarmed-required-load"
 check_eq system_kexec_required_load_exits_non_zero 1 "$(grep -c '^exit [1-9]' "$o/hop$unarmed-required-load")"
 check system_kexec_required_refuses_to_jump_while_unarmed grep -q 'not armed' "$o/hop$unarmed-required-exec"

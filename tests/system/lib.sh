@@ -59,12 +59,13 @@ int() {
 # report PLAN LAST: per hop 1..LAST, records since the cold boot, records
 # in the kernel's list, the bytes imasnap carried, those CONFIG_IMA_KEXEC
 # would have carried (its 24-byte header and the whole binary list at the
-# jump) and the capture's time in the reboot notifier
+# jump), the capture's time in the reboot notifier, and the records of the
+# full-history view (imasnap log) of kernel N's poll
 report() {
 	local plan=$1 last=$2 n p since=0 via
-	printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' hop "into kernel" "via" "since cold" "in list" \
-		"imasnap B" "CONFIG_IMA_KEXEC B" "capture ns"
-	local e t c b l ns bad=0
+	printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s %12s\n' hop "into kernel" "via" "since cold" "in list" \
+		"imasnap B" "CONFIG_IMA_KEXEC B" "capture ns" "in view"
+	local e t c b l ns v bad=0
 	for ((n = 1; n <= last; n++)); do
 		p=$((n - 1))
 		e=$(int "$(status_of $n carried_entries)") || bad=1
@@ -73,12 +74,13 @@ report() {
 		b=$(int "$(status_of $n carried_bytes)") || bad=1
 		l=$(int "$(cat "$o/hop$p-list-bytes" 2>/dev/null)") || bad=1
 		ns=$(int "$(status_of $n carried_capture_ns)") || bad=1
+		v=$(int "$(cat "$o/view$n-records" 2>/dev/null)") || v="?"
 		[ $bad = 0 ] && since=$((since + e + t)) || since="?"
 		via=$(sed -n "${n}p" "$plan" 2>/dev/null | awk '{ print $NF == "" ? "?" : $(NF - 1) }')
-		printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s\n' "$p->$n" \
+		printf '%-5s %-22s %-6s %12s %12s %14s %18s %12s %12s\n' "$p->$n" \
 			"$(sed -n "$((n + 1))p" "$o/kernels" | tr -cd '[:alnum:]._+-' | cut -c1-40)" \
 			"$via" "$([ $bad = 0 ] && echo $((since + c)) || echo "?")" "$c" "$b" \
-			"$([ "$l" = "?" ] && echo "?" || echo $((24 + l)))" "$ns"
+			"$([ "$l" = "?" ] && echo "?" || echo $((24 + l)))" "$ns" "$v"
 	done
 	return $bad
 }

@@ -116,5 +116,6 @@ int window_main(int argc, char **argv);
 int status_main(int argc, char **argv);
 int prune_main(int argc, char **argv);
 int log_main(int argc, char **argv);
+int mount_main(int argc, char **argv);
 
 #endif /* _IMASNAP_CMD_H */

@@ -27,6 +27,7 @@ static const struct {
 	{ "status", status_main, "The module's state and the archive's" },
 	{ "window", window_main, "'window suggest': kernel arguments for a carry window" },
 	{ "log", log_main, "The history since the last cold boot as one IMA log, binary or ascii" },
+	{ "mount", mount_main, "Serve that history as IMA's log files on a FUSE mount" },
 	{ "show", show_main, "Print a shard, a handoff record or an IMA log for humans" },
 	{ "replay", replay_main, "Replay an IMA log into PCR values and compare them with the TPM's" },
 };

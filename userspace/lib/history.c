@@ -23,6 +23,7 @@ int imasnap_history_open(struct imasnap_history *h, const char *dir, const char 
 	int ret;
 
 	memset(h, 0, sizeof(*h));
+	h->who = "log";
 	h->dir = dir;
 	h->log = log;
 	h->evp = evp;
@@ -55,7 +56,9 @@ void imasnap_history_close(struct imasnap_history *h)
 	if (h->c)
 		imasnap_chain_free(h->c);
 	free(h->c);
+	free(h->rp);
 	h->c = NULL;
+	h->rp = NULL;
 }
 
 struct each {
@@ -67,6 +70,21 @@ struct each {
 	const char *where;		/* for an order error */
 };
 
+/* Each record passed on: the byte order kept, counted. */
+static int pass_on(struct imasnap_history *h, bool same_order, const char *where,
+		   const struct imasnap_log *log)
+{
+	if (!h->order_set) {
+		h->order_set = true;
+		h->order = log->order;
+	} else if (same_order && log->order != h->order) {
+		imasnap_errorf("%s: %s is in another byte order than the records before it: no binary log holds both",
+			       h->who, where);
+		return -IMASNAP_ESTATE;
+	}
+	return 0;
+}
+
 static int each_record(void *priv, const struct imasnap_log *log,
 		       const struct imasnap_log_record *rec, struct imasnap_err *err)
 {
@@ -74,15 +92,9 @@ static int each_record(void *priv, const struct imasnap_log *log,
 	struct imasnap_history *h = e->h;
 	int ret;
 
-	if (!h->order_set) {
-		h->order_set = true;
-		h->order = log->order;
-	} else if (e->same_order && log->order != h->order) {
-		imasnap_errorf("log: %s is in another byte order than the records before it: no binary log holds both",
-			       e->where);
-		return e->fn_ret = -IMASNAP_ESTATE;
-	}
-	ret = e->fn(e->priv, log, rec, err);
+	ret = pass_on(h, e->same_order, e->where, log);
+	if (!ret)
+		ret = e->fn(e->priv, log, rec, err);
 	if (ret)
 		return e->fn_ret = ret;
 	h->records++;
@@ -90,24 +102,34 @@ static int each_record(void *priv, const struct imasnap_log *log,
 	return 0;
 }
 
-/* Shards h->first..h->last, each linking to the one before, the newest the one walked. */
-static int each_shard(struct each *e)
+int imasnap_history_shards(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
+			   void *priv)
 {
-	struct imasnap_history *h = e->h;
-	struct imasnap_shard *sh = calloc(1, sizeof(*sh));
+	struct each e = { .h = h, .same_order = same_order, .fn = fn, .priv = priv };
+	struct imasnap_shard *sh;
 	u8 prev[32];
 	char path[4096], where[48];
 	struct imasnap_err err;
 	u64 i;
-	int ret = sh ? 0 : -ENOMEM;
+	int ret;
 
+	h->records = 0;
+	h->shard_records = 0;
+	h->bytes = 0;
+	h->order_set = false;
+	if (!h->have_shards)
+		return 0;
+	sh = calloc(1, sizeof(*sh));
+	ret = sh ? 0 : -ENOMEM;
 	for (i = h->first; !ret && i <= h->last; i++) {
 		snprintf(where, sizeof(where), "shard %llu", ull(i));
-		e->where = where;
+		e.where = where;
 		ret = imasnap_shard_path(h->dir, i, path, sizeof(path));
+		if (!ret && h->part)
+			ret = h->part(priv, i, path);
 		if (!ret)
-			ret = imasnap_shard_read_each(path, sh, NULL, 1, each_record, e, &err);
-		if (ret && ret == e->fn_ret)
+			ret = imasnap_shard_read_each(path, sh, NULL, 1, each_record, &e, &err);
+		if (ret && ret == e.fn_ret)
 			break;
 		if (ret == -EBADMSG) {
 			ret = imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu: %s (%s %llu)", ull(i),
@@ -137,60 +159,75 @@ static int live_malformed(const struct imasnap_history *h, const struct imasnap_
 				   h->log, ull(err->index), ull(err->offset), err->reason);
 }
 
-/*
- * The live log from its start, checked against the archive; its records
- * from h->live_from on are passed on.  No lane: the template digests are
- * checked, no PCR is replayed.
- */
-static int each_live(struct each *e)
+int imasnap_history_live_open(struct imasnap_history *h, struct imasnap_logfile *lf)
 {
-	struct imasnap_history *h = e->h;
-	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
-	struct imasnap_log_record rec;
-	struct imasnap_logfile lf;
+	int ret;
+
+	h->rp = calloc(1, sizeof(*h->rp));
+	if (!h->rp)
+		return -ENOMEM;
+	/* No lane: the template digests are checked, no PCR is replayed. */
+	imasnap_replay_init(h->rp, imasnap_evp_ops(h->evp));
+	ret = imasnap_logfile_open(lf, h->log, IMASNAP_ORDER_AUTO);
+	if (ret)
+		return imasnap_verify_fail(ret, "%s: %s", h->log, lf->why);
+	return 0;
+}
+
+int imasnap_history_live_next(struct imasnap_history *h, struct imasnap_logfile *lf,
+			      struct imasnap_log_record *rec)
+{
 	struct imasnap_err err;
 	int more, ret;
 
-	if (!rp)
-		return -ENOMEM;
-	imasnap_replay_init(rp, imasnap_evp_ops(h->evp));
-	e->where = "the live log";
-	ret = imasnap_logfile_open(&lf, h->log, IMASNAP_ORDER_AUTO);
-	if (ret) {
-		free(rp);
-		return imasnap_verify_fail(ret, "%s: %s", h->log, lf.why);
-	}
-	while ((more = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
-		ret = imasnap_chain_live_record(h->c, &lf.log, &rec, rp, &err);
+	while ((more = imasnap_logfile_next(lf, rec, &err)) > 0) {
+		ret = imasnap_chain_live_record(h->c, &lf->log, rec, h->rp, &err);
 		if (ret == -EBADMSG)
-			ret = live_malformed(h, &err);
-		if (!ret && rec.offset >= h->live_from)
-			ret = each_record(e, &lf.log, &rec, &err);
+			return live_malformed(h, &err);
 		if (ret)
-			break;
+			return ret;
+		if (rec->offset < h->live_from)
+			continue;
+		ret = pass_on(h, h->same_order, "the live log", &lf->log);
+		if (ret)
+			return ret;
+		h->records++;
+		h->bytes += rec->size;
+		return 1;
 	}
-	if (!ret && more == -EBADMSG)
-		ret = live_malformed(h, &err);
-	else if (!ret && more)
-		ret = imasnap_verify_fail(more, "live log %s: %s", h->log, strerror(-more));
-	if (!ret)
-		ret = imasnap_chain_live_end(h->c);
-	imasnap_logfile_close(&lf);
-	free(rp);
-	return ret;
+	if (more == -EBADMSG)
+		return live_malformed(h, &err);
+	if (more)
+		return imasnap_verify_fail(more, "live log %s: %s", h->log, strerror(-more));
+	return 0;
+}
+
+int imasnap_history_live_end(struct imasnap_history *h)
+{
+	return imasnap_chain_live_end(h->c);
 }
 
 int imasnap_history_each(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
 			 void *priv)
 {
-	struct each e = { .h = h, .same_order = same_order, .fn = fn, .priv = priv };
-	int ret = 0;
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	int ret;
 
-	h->records = 0;
-	h->shard_records = 0;
-	h->bytes = 0;
-	h->order_set = false;
-	if (h->have_shards)
-		ret = each_shard(&e);
-	return ret ?: each_live(&e);
+	h->same_order = same_order;
+	ret = imasnap_history_shards(h, same_order, fn, priv);
+	if (ret)
+		return ret;
+	ret = imasnap_history_live_open(h, &lf);
+	if (ret)
+		return ret;
+	if (h->part)
+		ret = h->part(priv, IMASNAP_LIVE, h->log);
+	while (!ret && (ret = imasnap_history_live_next(h, &lf, &rec)) > 0)
+		ret = fn(priv, &lf.log, &rec, &err);
+	if (!ret)
+		ret = imasnap_history_live_end(h);
+	imasnap_logfile_close(&lf);
+	return ret;
 }

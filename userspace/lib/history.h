@@ -20,8 +20,10 @@
 #define _IMASNAP_HISTORY_H
 
 #include "chain.h"
+#include "logfile.h"
 
 struct imasnap_history {
+	const char *who;		/* the command, for messages ("log") */
 	const char *dir;
 	const char *log;
 	struct imasnap_evp *evp;
@@ -30,7 +32,14 @@ struct imasnap_history {
 	u64 first, last;		/* these */
 	u8 newest[32];			/* the digest of the newest */
 	u64 live_from;			/* the live log's bytes before it are in them */
-	/* Filled in by imasnap_history_each(): */
+	/*
+	 * Set by the caller, or NULL: called before each part's records,
+	 * with a shard's seq and file, or IMASNAP_LIVE and the live log.
+	 */
+	int (*part)(void *priv, u64 seq, const char *path);
+	bool same_order;		/* for the live records: see imasnap_history_each() */
+	struct imasnap_replay *rp;	/* the live log's checks: template digests */
+	/* Filled in as records are passed on: */
 	u64 records;			/* records passed on */
 	u64 shard_records;		/* ... of them from shards */
 	u64 bytes;			/* their bytes in binary form */
@@ -54,6 +63,20 @@ int imasnap_history_open(struct imasnap_history *h, const char *dir, const char 
  */
 int imasnap_history_each(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
 			 void *priv);
+/* The same in parts: the shards' records to @fn ... */
+int imasnap_history_shards(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
+			   void *priv);
+/*
+ * ... then the live log, opened into @lf, record by record: 1 and @rec
+ * (pointing into @lf) for each record past the archive, checked with those
+ * before it; 0 at its end for now (call again when it has grown); -errno,
+ * named.  After the end, imasnap_history_live_end() says whether the log
+ * so far holds everything the archive says it must (0 or -errno, named).
+ */
+int imasnap_history_live_open(struct imasnap_history *h, struct imasnap_logfile *lf);
+int imasnap_history_live_next(struct imasnap_history *h, struct imasnap_logfile *lf,
+			      struct imasnap_log_record *rec);
+int imasnap_history_live_end(struct imasnap_history *h);
 void imasnap_history_close(struct imasnap_history *h);
 
 #endif /* _IMASNAP_HISTORY_H */

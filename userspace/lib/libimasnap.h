@@ -20,6 +20,7 @@
  *   chain.h       the archive walk and its link rules
  *   live.h        the live log against the archive
  *   history.h     the history since the last cold boot as one log
+ *   view.h        that history as files read at any offset
  *
  * The producer's part, with tpm2-tss ESAPI and a TCTI:
  *   esys.h        the TPM: banks, PCR reads
@@ -47,5 +48,6 @@
 #include "quote.h"
 #include "shard.h"
 #include "spool.h"
+#include "view.h"
 
 #endif /* _IMASNAP_LIBIMASNAP_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The history (history.h) as files read at any offset: what `imasnap mount`
+ * serves as binary_runtime_measurements and ascii_runtime_measurements.
+ *
+ * Opening walks the archive and reads the history once, writing an index:
+ * an entry at the first record of every part (a shard, the live records)
+ * and every IMASNAP_VIEW_STRIDE records after, with that record's offset in
+ * both files and in its source.  The live records past the archive are
+ * copied into a spool file as they are read, so that every byte served
+ * comes from a file that seeks: a read at offset X finds its entry by a
+ * binary search of the index and parses at most a stride of records before
+ * it, whatever X.  Index and spool are unlinked temporary files: memory
+ * does not grow with the log.  The live log is read on as it grows
+ * (imasnap_view_refresh()), its records checked against the archive as
+ * `imasnap log` checks them; a record number never changes.
+ */
+#ifndef _IMASNAP_VIEW_H
+#define _IMASNAP_VIEW_H
+
+#include <sys/types.h>
+
+#include "history.h"
+
+#define IMASNAP_VIEW_STRIDE	256
+
+enum imasnap_view_file {
+	IMASNAP_VIEW_BINARY,	/* binary_runtime_measurements */
+	IMASNAP_VIEW_ASCII,	/* ascii_runtime_measurements */
+	IMASNAP_VIEW_FILES,
+};
+
+struct imasnap_view {
+	struct imasnap_history h;
+	struct imasnap_logfile lf;
+	bool lf_open;
+	int index_fd;
+	u64 nr_entries;
+	int spool_fd;
+	u64 spool_size;
+	u64 records;			/* in the view */
+	u64 size[IMASNAP_VIEW_FILES];	/* of each file */
+	u64 since;			/* records since the last index entry */
+	int broken;			/* 0, or why the history stopped chaining (-errno) */
+	/* The part being indexed. */
+	u64 part_seq;
+	u64 part_base, part_end;	/* its records' file offsets: rec->offset + base, up to end */
+	bool part_new;
+	/* Scratch: an ascii line; a source's bytes. */
+	char *line;
+	size_t line_cap;
+	u8 *buf;
+	size_t buf_cap;
+};
+
+/*
+ * Walk @dir for the live log @log, read the history and index it (index and
+ * spool in @tmpdir).  0, or -errno with the failure named on stderr.
+ */
+int imasnap_view_open(struct imasnap_view *v, const char *dir, const char *log,
+		      struct imasnap_evp *evp, unsigned int threads, const char *tmpdir);
+/*
+ * Read the live log on: its new records are checked, indexed and spooled.
+ * 0, or the -errno that now stops the view (named on stderr, once).
+ */
+int imasnap_view_refresh(struct imasnap_view *v);
+/*
+ * Up to @size bytes of file @f at @off into @buf: the byte count (0 past the
+ * end), or -errno (-EIO once the history stopped chaining).
+ */
+ssize_t imasnap_view_read(struct imasnap_view *v, enum imasnap_view_file f, char *buf,
+			  size_t size, u64 off);
+void imasnap_view_close(struct imasnap_view *v);
+
+#endif /* _IMASNAP_VIEW_H */
