@@ -86,6 +86,10 @@ check snapshot_unit_is_enabled_for_kexec \
 	test -L "$root/etc/systemd/system/kexec.target.wants/imasnap-snapshot.service"
 check collect_unit_is_enabled_at_boot \
 	test -L "$root/etc/systemd/system/multi-user.target.wants/imasnap-collect.service"
+check log_view_unit_is_enabled_at_boot \
+	test -L "$root/etc/systemd/system/multi-user.target.wants/imasnap-log.service"
+check log_view_unit_mounts_the_view_for_the_agent \
+	grep -q '^ExecStart=/usr/sbin/imasnap mount --foreground .* /run/imasnap/log$' "$root/lib/systemd/system/imasnap-log.service"
 check units_run_the_packaged_tool \
 	grep -q '^ExecStart=/usr/sbin/imasnap snapshot' "$root/lib/systemd/system/imasnap-snapshot.service"
 check default_file_is_a_conffile \

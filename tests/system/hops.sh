@@ -109,6 +109,18 @@ for ((n = 0; n <= last; n++)); do
 	check "system_hop${n}_ascii_view_ends_in_the_kernels_ascii_log" \
 		ends_in "$o/view$n.txt" "$o/hop$n-ascii_runtime_measurements"
 	grep -c '' < "$o/view$n.txt" > "$o/view$n-records"
+	# imasnap-log.service's mount in the guest, read as Keylime's agent reads it.
+	check "system_hop${n}_mounted_view_is_the_log_view" cmp "$o/hop$n-view.txt" "$o/view$n.txt"
+	check_eq "system_hop${n}_mounted_view_reads_without_error" "" "$(cat "$o/hop$n-view.err")"
+	if [ $n -gt 0 ]; then
+		from=$(int "$(cat "$o/hop$n-view-from-entry")")
+		check_eq "system_hop${n}_incremental_read_starts_where_kernel_$((n - 1))s_poll_stopped" \
+			"$(grep -c '' < "$o/hop$((n - 1))-view.txt")" "$from"
+		check "system_hop${n}_mounted_view_keeps_every_record_of_kernel_$((n - 1))s_view_where_it_was" \
+			cmp "$o/hop$((n - 1))-view.txt" <(head -n "$from" "$o/hop$n-view.txt")
+		check "system_hop${n}_incremental_read_from_entry_n_after_the_kexec_returns_exactly_the_records_after_n" \
+			cmp "$o/hop$n-view-from.txt" <(tail -n "+$((from + 1))" "$o/hop$n-view.txt")
+	fi
 done
 
 # --- the host's archive, tampered with between hops ------------------------------------
@@ -188,6 +200,8 @@ rejected system_verify_fails_closed_after_an_unarmed_jump "after a jump with not
 expect system_view_refuses_the_history_after_an_unarmed_jump 5 "hand-off" -- view_of $unarmed
 expect system_view_refuses_a_root_made_second_snapshot_aggregate 5 "2 snapshot_aggregate records" -- \
 	"$IMASNAP" log --dir "$o/a-fake/imasnap" --log "$o/$fake-binary_runtime_measurements"
+check system_mounted_view_stops_serving_after_a_root_made_second_snapshot_aggregate \
+	grep -q 'Input/output error' "$o/$fake-view.err"
 check system_kexec_required_refuses_to_load_while_unarmed grep -q 'not armed' "$o/hop$unarmed-required-load"
 check_eq system_kexec_required_load_exits_non_zero 1 "$(grep -c '^exit [1-9]' "$o/hop$unarmed-required-load")"
 check system_kexec_required_refuses_to_jump_while_unarmed grep -q 'not armed' "$o/hop$unarmed-required-exec"
