@@ -65,6 +65,10 @@ expect log_refuses_an_archive_with_a_gap 5 'a shard is missing: shard 1' -- \
 cp -r "$A" "$tmp/t3" && rm "$tmp/t3/shard-00000000.ims"
 expect log_refuses_an_archive_pruned_past_the_cold_boot 6 'shards 0\.\.0 were pruned' -- \
 	"$IMASNAP" log --dir "$tmp/t3" --log "$log2"
+cp -r "$A" "$tmp/t4" && rm "$tmp/t4/shard-00000000.ims" "$tmp/t4/shard-00000001.ims"
+"$IMASNAP" log --dir "$tmp/t4" --log "$log2" > "$tmp/view4"
+cmp -s "$tmp/view4" "$log2" && ok log_serves_an_archive_pruned_before_the_last_cold_boot ||
+	ko log_serves_an_archive_pruned_before_the_last_cold_boot
 expect log_refuses_a_live_log_that_is_not_the_archived_boots 5 "not the log of that shard.s boot" -- \
 	"$IMASNAP" log --dir "$A" --log "$tmp/prefix"
 head -c $(( $(stat -c %s "$log2") - 3 )) "$log2" > "$tmp/truncated"

@@ -28,9 +28,13 @@ A=$tmp/a && mkdir -p "$A"
 grow_at=$("$IMASNAP" show "$tmp/big" | awk 'NR == 702 { print $2 }')
 head -c "$grow_at" "$tmp/big" > "$tmp/live"
 # The kernel's ascii file of the whole log: the log view renders it (tests/cli/log.sh pins that).
-"$IMASNAP" log --dir "$tmp/empty-archive" --log "$tmp/big" --format ascii > /dev/null 2>&1
 mkdir -p "$tmp/empty-archive"
 "$IMASNAP" log --dir "$tmp/empty-archive" --log "$tmp/big" --format ascii > "$tmp/big.txt"
+# The view's reads at offsets all over both files, without FUSE (view-read).
+"$IMASNAP" log --dir "$A" --log "$tmp/live" > "$tmp/want.bin"
+"$IMASNAP" log --dir "$A" --log "$tmp/live" --format ascii > "$tmp/want.txt"
+check view_reads_at_any_offset_and_size_give_the_logs_bytes \
+	"$top/tests/cli/build/view-read" "$A" "$tmp/live" "$tmp/want.bin" "$tmp/want.txt"
 M=$tmp/m && mkdir -p "$M"
 cleanup_hooks+=('fusermount3 -u "$M" 2>/dev/null')
 

@@ -91,6 +91,7 @@ check system_verify_anchored_after_pruning_passes \
 # replay from zero to the PCRs the kernel showed then, in every bank, and
 # its ascii form must end in exactly the kernel's own ascii file.
 view_of() { "$IMASNAP" log --dir "$(archive_of "$1")" --log "$o/hop$1-binary_runtime_measurements" "${@:2}"; }
+serve_view() { view_of "$1" > "$o/view$1"; }
 replays_to_the_tpm() {	# replays_to_the_tpm VIEW PCRS: PCR 10 of both banks matches, nothing mismatches
 	"$IMASNAP" replay --log "$1" --pcrs "$2" > "$tmp/replay.out" || return 1
 	grep -qx 'sha1 10 match template-hash' "$tmp/replay.out" &&
@@ -100,7 +101,7 @@ ends_in() {	# ends_in VIEW.TXT KERNEL.TXT: the kernel's lines are the view's las
 	[ -s "$2" ] && tail -n "$(wc -l < "$2")" "$1" | cmp -s - "$2"
 }
 for ((n = 0; n <= last; n++)); do
-	check "system_hop${n}_view_is_served" view_of $n > "$o/view$n"
+	check "system_hop${n}_view_is_served" serve_view $n
 	check "system_hop${n}_view_replays_from_zero_to_the_tpms_pcrs" \
 		replays_to_the_tpm "$o/view$n" "$o/hop$n-pcrs.txt"
 	check "system_hop${n}_kernels_own_log_does_not_replay_from_zero" \

@@ -78,9 +78,12 @@ void imasnap_chain_free(struct imasnap_chain *c)
 	c->body_hash = NULL;
 }
 
-/* Shard @sh against @prev, the shard before it (NULL: none, full mode). */
+/*
+ * Shard @sh against @prev, the shard before it (NULL: none, full mode;
+ * @pruned: that one was pruned, and @sh must start a boot from zero).
+ */
 static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard *prev,
-		      u64 i, bool *cold)
+		      u64 i, bool pruned, bool *cold)
 {
 	static const u8 zero[32];
 	bool same_boot = prev && !memcmp(prev->boot_id, sh->boot_id, 16);
@@ -88,6 +91,15 @@ static int chain_link(const struct imasnap_shard *sh, const struct imasnap_shard
 	*cold = false;
 	if (sh->seq != i)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds seq %llu", ull(i), ull(sh->seq));
+	if (pruned && (sh->kind != IMASNAP_SHARD_LOG || sh->first_entry || sh->log_offset ||
+		       !state_empty(&sh->start)))
+		return imasnap_verify_fail(-IMASNAP_ESTATE,
+			    "shards 0..%llu were pruned and shard %llu does not start a boot from zero: the history since the cold boot is not whole",
+			    ull(i - 1), ull(i));
+	if (pruned) {
+		*cold = true;
+		return 0;
+	}
 	/* snapshot never writes an empty shard; a tail may be empty. */
 	if (!sh->entries && sh->kind == IMASNAP_SHARD_LOG)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu holds no record", ull(i));
@@ -629,11 +641,12 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		return chain_begin_from(c, o->from, first, n, prev, i);
 	if (o->anchored)
 		return chain_begin_anchored(c, o, evp, first, n, prev, rp, scratch, i);
-	if (first)
+	if (first && !o->cold_start)
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 			    "shards 0..%llu are missing: verify from a checkpoint (--from) or a quoted shard (--anchored)",
 			    ull(first - 1));
-	*i = 0;
+	c->pruned_start = first;
+	*i = first;
 	return 0;
 }
 
@@ -702,7 +715,7 @@ static int chain_step(struct imasnap_chain *c, const struct imasnap_chain_opts *
 
 	ret = chain_read(c, o, evp, i, sh, prev, rp);
 	if (!ret)
-		ret = chain_link(sh, prev, i, &cold);
+		ret = chain_link(sh, prev, i, c->pruned_start && i == c->first, &cold);
 	if (!ret)
 		ret = chain_end(rp, sh, scratch);
 	/* A trusted start (checkpoint, anchor) says nothing of its boot's rules. */

@@ -34,6 +34,12 @@ struct imasnap_chain_opts {
 	EVP_PKEY *ak;
 	/* Every kexec must jump into a kernel image of this list; NULL: any. */
 	const struct imasnap_kernels *kernels;
+	/*
+	 * Full mode on an archive pruned at a cold boot: start at the oldest
+	 * shard kept when it opens a boot from zero (its predecessors are of
+	 * earlier power cycles).  The history since that boot is whole.
+	 */
+	bool cold_start;
 	/* Shard bodies are replayed on up to this many threads (0: 1). */
 	unsigned int threads;
 };
@@ -64,6 +70,7 @@ struct imasnap_chain {
 	u64 first;			/* oldest shard walked */
 	u64 count;			/* shards walked */
 	u64 cold_first;			/* the newest walked that opens a cold boot */
+	bool pruned_start;		/* o->cold_start took a shard after a prune */
 	u64 quoted;			/* shards with a trailer quote, checked */
 	u64 signed_quotes;		/* ... whose signature was checked */
 	/*

@@ -18,8 +18,7 @@ static unsigned long long ull(u64 v)
 int imasnap_history_open(struct imasnap_history *h, const char *dir, const char *log,
 			 struct imasnap_evp *evp, unsigned int threads)
 {
-	struct imasnap_chain_opts o = { .dir = dir, .threads = threads };
-	u64 first, n;
+	struct imasnap_chain_opts o = { .dir = dir, .threads = threads, .cold_start = true };
 	int ret;
 
 	memset(h, 0, sizeof(*h));
@@ -31,11 +30,6 @@ int imasnap_history_open(struct imasnap_history *h, const char *dir, const char 
 	if (!h->c)
 		return -ENOMEM;
 	imasnap_chain_init(h->c);
-	ret = imasnap_archive_range(dir, &first, &n);
-	if (!ret && first)
-		return imasnap_verify_fail(-IMASNAP_ESTATE,
-			    "%s: shards 0..%llu were pruned: the history since the cold boot is not there to serve",
-			    dir, ull(first - 1));
 	ret = imasnap_chain_walk(h->c, &o, evp);
 	if (ret)
 		return ret;
