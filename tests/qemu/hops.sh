@@ -113,6 +113,21 @@ check_last_log_replays_from_the_aggregate() {
 		"$IMASNAP" replay --log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt"
 }
 
+# The full history since the cold boot (imasnap log) replays from zero to the
+# last kernel's TPM, and its ascii form ends in that kernel's own ascii log.
+check_host_serves_the_full_history() {
+	local ascii k
+	ascii=$(ascii_of "$last")
+	"$IMASNAP" log --dir "$A" --log "$o/binary_runtime_measurements" > "$o/view" 2> "$o/view.err"
+	check hops_full_history_replays_from_zero_to_the_last_kernels_tpm \
+		"$IMASNAP" replay --log "$o/view" --pcrs "$o/pcrs.txt"
+	"$IMASNAP" log --dir "$A" --log "$o/binary_runtime_measurements" --format ascii > "$o/view.txt"
+	# (The kernel's ascii file was read after its binary one: it may hold more.)
+	k=$("$IMASNAP" show "$o/binary_runtime_measurements" | awk 'NR > 1 { n++ } END { print n + 0 }')
+	check hops_full_history_in_ascii_ends_in_the_last_kernels_ascii_log \
+		cmp <(tail -n "$k" "$o/view.txt") <(head -n "$k" "$ascii")
+}
+
 # Each kernel refused the module built for another one (vermagic).
 check_foreign_modules_are_refused() {
 	local n
@@ -131,6 +146,7 @@ if check_every_kernel_booted; then
 	check_foreign_modules_are_refused
 	for ((k = 1; k <= last; k++)); do check_what_kernel_n_logs $k; done
 	check_host_verifies_the_chain
+	check_host_serves_the_full_history
 	check_last_log_replays_from_the_aggregate
 fi
 finish "hops ${names[*]}"

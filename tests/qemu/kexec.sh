@@ -155,6 +155,16 @@ check_host_verifies_the_archive() {
 		--log "$o/binary_runtime_measurements" --pcrs "$o/pcrs.txt"
 }
 
+# The full history (imasnap log): the archive since the cold boot, then the
+# next kernel's log past it, replays from zero to the TPM, which the next
+# kernel's log alone does not (check_plain_replays_meet_at_the_aggregate):
+# what a verifier that starts again at entry 0 after a kexec replays.
+check_host_serves_the_full_history() {
+	"$IMASNAP" log --dir "$A" --log "$o/binary_runtime_measurements" > "$o/view" 2> "$o/view.err"
+	check "${t}_full_history_replays_from_zero_to_the_tpm" \
+		"$IMASNAP" replay --log "$o/view" --pcrs "$o/pcrs.txt"
+}
+
 # verify names the kernel image kernel 1 measured before the jump (kexec -l
 # read /boot/vmlinuz), and with --kernels refuses any other.
 check_host_names_the_kernel_of_the_hop() {
@@ -336,6 +346,7 @@ check_ok() {
 	check_module_accepts_and_reseeds
 	check_next_kernel_collects_and_verifies
 	check_host_verifies_the_archive
+	check_host_serves_the_full_history
 	check_host_names_the_kernel_of_the_hop
 	if [ "$1" = ok ]; then
 		check_quotes_in_the_guest

@@ -166,6 +166,31 @@ static void ascii_prints_d_ngv2_with_its_type_and_an_empty_field_as_a_space(void
 	check_line(buf, n, false, "10 " DIGEST_PREFIX " ima-sigv2 verity:sha256:ab /usr/bin/true \n");
 }
 
+static void ascii_prints_ima_modsig_with_and_without_its_appended_signature(void **state)
+{
+	static const u8 dng[] = "sha256:\0\x10\x20";
+	static const u8 name[] = "/lib/modules/6.1.0-57-amd64/kernel/net/key/af_key.ko";
+	static const u8 dmodsig[] = "sha256:\0\x30\x40";
+	static const u8 modsig[] = { 0x30, 0x82, 0x01 };
+	const void *f[5] = { dng, name, "", dmodsig, modsig };
+	u32 l[5] = { sizeof(dng) - 1, sizeof(name), 0, sizeof(dmodsig) - 1, sizeof(modsig) };
+	unsigned char buf[512];
+	size_t n;
+
+	(void)state;
+	n = build(buf, "ima-modsig", false, f, l, 5);
+	check_line(buf, n, false, "10 " DIGEST_PREFIX " ima-modsig sha256:1020 "
+		   "/lib/modules/6.1.0-57-amd64/kernel/net/key/af_key.ko  sha256:3040 308201\n");
+	/* A file without one: d-modsig and modsig are empty, their spaces stay. */
+	f[3] = "";
+	f[4] = "";
+	l[3] = 0;
+	l[4] = 0;
+	n = build(buf, "ima-modsig", false, f, l, 5);
+	check_line(buf, n, false, "10 " DIGEST_PREFIX " ima-modsig sha256:1020 "
+		   "/lib/modules/6.1.0-57-amd64/kernel/net/key/af_key.ko   \n");
+}
+
 static void ascii_prints_a_custom_format_under_its_format_as_the_name(void **state)
 {
 	static const u8 name[] = "/init";
@@ -238,6 +263,7 @@ int main(void)
 		cmocka_unit_test(ascii_equals_the_kernels_ascii_file_for_every_real_log),
 		cmocka_unit_test(ascii_prints_evm_sig_fields_as_ima_does_in_either_byte_order),
 		cmocka_unit_test(ascii_prints_d_ngv2_with_its_type_and_an_empty_field_as_a_space),
+		cmocka_unit_test(ascii_prints_ima_modsig_with_and_without_its_appended_signature),
 		cmocka_unit_test(ascii_prints_a_custom_format_under_its_format_as_the_name),
 		cmocka_unit_test(ascii_rejects_fields_ima_could_not_have_printed),
 		cmocka_unit_test(ascii_refuses_a_buffer_smaller_than_its_bound),
