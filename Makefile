@@ -86,7 +86,7 @@ fuzz:
 # The test helpers that forge shards and records and extend a software TPM.
 test-helpers: userspace
 	@mkdir -p tests/cli/build
-	for h in forge-shard forge-record tpm-extend view-read; do \
+	for h in forge-shard forge-record tpm-extend view-read big-records; do \
 		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuserspace/lib \
 		-o tests/cli/build/$$h tests/cli/$$h.c userspace/build/libimasnap.a \
 		$$(pkg-config --libs libcrypto json-c tss2-esys tss2-tctildr tss2-rc tss2-mu) -pthread || exit 1; \

@@ -33,7 +33,7 @@ told() { sed 's/^/           /'; }
 say "1. The host to attest: Debian 12 with systemd, Debian's kernels 6.1 and 6.12 (backports),"
 tell "and imasnap's packages installed with apt: imasnap (the tool, its systemd units),"
 tell "imasnap-dkms (DKMS builds imasnap.ko for both kernels), kexec-tools-imasnap"
-tell "(built once, then cached in /var/cache/imasnap/system)"
+tell "(built once, then cached in ${IMASNAP_CACHE:-/var/cache/imasnap}/system)"
 img=$("$top/tests/system/image.sh")
 rel=$(sed -n 's/^release=//p' "$img/env")
 bpo=$(sed -n 's/^release_bpo=//p' "$img/env")

@@ -35,6 +35,12 @@ mkdir -p "$tmp/empty-archive"
 "$IMASNAP" log --dir "$A" --log "$tmp/live" --format ascii > "$tmp/want.txt"
 check view_reads_at_any_offset_and_size_give_the_logs_bytes \
 	"$top/tests/cli/build/view-read" "$A" "$tmp/live" "$tmp/want.bin" "$tmp/want.txt"
+# Records far larger than a read's buffer (ima-buf of big critical data).
+"$top/tests/cli/build/big-records" "$log" 5 600000 "$tmp/huge"
+"$IMASNAP" log --dir "$tmp/empty-archive" --log "$tmp/huge" > "$tmp/huge.bin"
+"$IMASNAP" log --dir "$tmp/empty-archive" --log "$tmp/huge" --format ascii > "$tmp/huge.txt"
+check view_reads_records_larger_than_its_buffer \
+	"$top/tests/cli/build/view-read" "$tmp/empty-archive" "$tmp/huge" "$tmp/huge.bin" "$tmp/huge.txt" 150
 M=$tmp/m && mkdir -p "$M"
 cleanup_hooks+=('fusermount3 -u "$M" 2>/dev/null')
 
@@ -63,9 +69,20 @@ cat "$tmp/big" > "$tmp/live"
 check_eq mount_follows_the_live_log_as_it_grows "$records" "$(cat "$M/runtime_measurements_count")"
 check mount_keeps_every_record_where_it_was cmp <(head -n 700 "$M/ascii_runtime_measurements" | sha256sum) "$tmp/before"
 check mount_binary_file_grows_with_the_live_log cmp "$M/binary_runtime_measurements" "$tmp/big"
+sha256sum < "$M/ascii_runtime_measurements" > "$tmp/before-rewrite"
 check mount_read_from_entry_n_after_growth_returns_the_new_records \
 	cmp <(tail -n +701 "$M/ascii_runtime_measurements") <(sed -n "701,${records}p" "$tmp/big.txt")
 check mount_is_read_only sh -c "! (echo x >> '$M/binary_runtime_measurements') 2> /dev/null"
+# What was checked is what is served: the archive changed under the mount
+# (a prune, a rewrite by root) changes nothing it serves.
+cp -a "$A" "$tmp/a-kept"
+flip "$A/shard-00000000.ims" 600
+check mount_serves_what_it_checked_after_the_archive_is_rewritten \
+	cmp <(sha256sum < "$M/ascii_runtime_measurements") "$tmp/before-rewrite"
+rm "$A/shard-00000000.ims"
+check mount_serves_what_it_checked_after_the_archive_is_pruned \
+	cmp "$M/binary_runtime_measurements" "$tmp/big"
+rm -rf "$A" && mv "$tmp/a-kept" "$A"
 # A restart rebuilds the same files from the archive.
 sha256sum < "$M/ascii_runtime_measurements" > "$tmp/served"
 fusermount3 -u "$M"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * view-read DIR LOG BINARY ASCII: open the view of archive DIR and live log
- * LOG as `imasnap mount` does (userspace/lib/view.c), and read both its
- * files at offsets 13 or 97 bytes apart in reads of 1, 3, 250, 4096 and
+ * view-read DIR LOG BINARY ASCII [READS]: open the view of archive DIR and
+ * live log LOG as `imasnap mount` does (userspace/lib/view.c), and read
+ * both its files at offsets 13 or 97 bytes apart (more in a long file:
+ * READS, default 3000, reads a pass) in reads of 1, 3, 250, 4096 and
  * 100000 bytes, from the start and from the end backwards, each compared
  * with BINARY and ASCII (what `imasnap log` printed).  Exit 0 when every read matched, 1 with the
  * first read that did not.
@@ -61,6 +62,15 @@ static int check(struct imasnap_view *v, enum imasnap_view_file f, const unsigne
 	return 0;
 }
 
+/* Reads a pass at most (READS). */
+static size_t reads = 3000;
+
+/* @base, or more for a long file: at most @reads reads a pass. */
+static size_t step(size_t len, size_t base)
+{
+	return len / reads > base ? len / reads + 1 : base;
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 1, 3, 250, 4096, 100000 };
@@ -70,10 +80,12 @@ int main(int argc, char **argv)
 	size_t len[2], i;
 	int f, bad = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: view-read DIR LOG BINARY ASCII\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: view-read DIR LOG BINARY ASCII [READS]\n");
 		return 2;
 	}
+	if (argc == 6)
+		reads = strtoul(argv[5], NULL, 10) ?: 1;
 	want[0] = slurp(argv[3], &len[0]);
 	want[1] = slurp(argv[4], &len[1]);
 	evp = imasnap_evp_new();
@@ -86,8 +98,9 @@ int main(int argc, char **argv)
 			bad = 1;
 		}
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && !bad; i++)
-			bad = check(&v, f, want[f], len[f], sizes[i] == 1 ? 13 : 97, sizes[i], false) ||
-			      check(&v, f, want[f], len[f], 131, sizes[i], true);
+			bad = check(&v, f, want[f], len[f], step(len[f], sizes[i] == 1 ? 13 : 97),
+				    sizes[i], false) ||
+			      check(&v, f, want[f], len[f], step(len[f], 131), sizes[i], true);
 	}
 	imasnap_view_close(&v);
 	imasnap_evp_free(evp);

@@ -77,7 +77,7 @@ for ((n = 0; n <= last; n++)); do
 done
 sed 's/^/     /' "$o/verify$last.out"
 check system_verify_from_the_checkpoint_of_hop_1_passes verify_at $last --from "$o/checkpoint-hop1"
-cp -a "$(archive_of $last)" "$o/pruned"
+rm -rf "$o/pruned" && cp -a "$(archive_of $last)" "$o/pruned"
 check system_prune_with_the_enrolled_ak_succeeds "$IMASNAP" prune --dir "$o/pruned" --ak "$o/hop0-ak-rsa.pem"
 check system_prune_deletes_shards test "$(find "$o/pruned" -name 'shard-*.ims' | wc -l)" -lt \
 	"$(find "$(archive_of $last)" -name 'shard-*.ims' | wc -l)"
@@ -199,6 +199,11 @@ unpack_archive $unarmed
 rejected system_verify_fails_closed_after_an_unarmed_jump "after a jump with nothing armed" \
 	"hand-off" "hop$unarmed" "$(archive_of $unarmed)"
 expect system_view_refuses_the_history_after_an_unarmed_jump 5 "hand-off" -- view_of $unarmed
+# Kernel 2's log without the archive: its snapshot_aggregate says a kexec
+# came before, which no tail shard shows; never a shorter history.
+mkdir -p "$o/no-archive"
+expect system_view_refuses_a_log_after_a_kexec_without_the_archive 5 "no tail shard of that kexec" -- \
+	"$IMASNAP" log --dir "$o/no-archive" --log "$o/hop1-binary_runtime_measurements"
 expect system_view_refuses_a_root_made_second_snapshot_aggregate 5 "2 snapshot_aggregate records" -- \
 	"$IMASNAP" log --dir "$o/a-fake/imasnap" --log "$o/$fake-binary_runtime_measurements"
 check system_mounted_view_stops_serving_after_a_root_made_second_snapshot_aggregate \

@@ -61,9 +61,18 @@ static const struct cmd log_cmd = {
 
 struct log_out {
 	bool ascii;
+	bool write_failed;		/* stdout refused a write: errno says why */
 	char *line;
 	size_t cap;
 };
+
+static int log_write(struct log_out *out, const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, stdout) == n)
+		return 0;
+	out->write_failed = true;
+	return -EIO;
+}
 
 static int log_record(void *priv, const struct imasnap_log *log,
 		      const struct imasnap_log_record *rec, struct imasnap_err *err)
@@ -73,7 +82,7 @@ static int log_record(void *priv, const struct imasnap_log *log,
 	ssize_t n;
 
 	if (!out->ascii)
-		return fwrite(rec->raw, 1, rec->size, stdout) == rec->size ? 0 : -EIO;
+		return log_write(out, rec->raw, rec->size);
 	need = imasnap_ascii_max(rec);
 	if (need > out->cap) {
 		char *p = realloc(out->line, need);
@@ -92,7 +101,7 @@ static int log_record(void *priv, const struct imasnap_log *log,
 	}
 	if (n < 0)
 		return (int)n;
-	return fwrite(out->line, 1, (size_t)n, stdout) == (size_t)n ? 0 : -EIO;
+	return log_write(out, out->line, (size_t)n);
 }
 
 int log_main(int argc, char **argv)
@@ -122,7 +131,7 @@ int log_main(int argc, char **argv)
 	ret = imasnap_history_open(&h, o.dir, o.log, evp, o.threads);
 	if (!ret)
 		ret = imasnap_history_each(&h, !o.ascii, log_record, &out);
-	if (ret == -EIO)
+	if (out.write_failed)
 		imasnap_errorf("log: stdout: %s", strerror(errno));
 	if (fflush(stdout) && !ret) {
 		ret = -errno;

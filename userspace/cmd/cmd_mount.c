@@ -270,9 +270,15 @@ int mount_main(int argc, char **argv)
 		o.mountpoint, (unsigned long long)v.records,
 		(unsigned long long)v.h.shard_records,
 		(unsigned long long)(v.h.have_shards ? v.h.last - v.h.first + 1 : 0));
+	/* SIGTERM from now on unmounts: before systemd hears that we are ready. */
+	if (fuse_set_signal_handlers(fuse_get_session(fuse))) {
+		ret = -EIO;
+		fuse_unmount(fuse);
+		goto out;
+	}
 	if (o.foreground)
 		mount_notify_ready();
-	if (fuse_daemonize(o.foreground) || fuse_set_signal_handlers(fuse_get_session(fuse))) {
+	if (fuse_daemonize(o.foreground)) {
 		ret = -EIO;
 		fuse_unmount(fuse);
 		goto out;

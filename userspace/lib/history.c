@@ -119,8 +119,12 @@ int imasnap_history_shards(struct imasnap_history *h, bool same_order, imasnap_l
 		snprintf(where, sizeof(where), "shard %llu", ull(i));
 		e.where = where;
 		ret = imasnap_shard_path(h->dir, i, path, sizeof(path));
-		if (!ret && h->part)
+		if (!ret && h->part) {
+			/* The hook names its own failures. */
 			ret = h->part(priv, i, path);
+			if (ret)
+				break;
+		}
 		if (!ret)
 			ret = imasnap_shard_read_each(path, sh, NULL, 1, each_record, &e, &err);
 		if (ret && ret == e.fn_ret)
@@ -198,6 +202,16 @@ int imasnap_history_live_next(struct imasnap_history *h, struct imasnap_logfile 
 
 int imasnap_history_live_end(struct imasnap_history *h)
 {
+	/*
+	 * A snapshot_aggregate says this boot followed a kexec imasnap carried:
+	 * without a tail shard before it (collect did not run, shards were
+	 * deleted), the archive lacks the boots before, and the history would
+	 * be silently shorter.  (verify finds the same by the PCRs; the view
+	 * has none to compare with.)
+	 */
+	if (!h->c->need_aggregate && h->c->aggregates)
+		return imasnap_verify_fail(-IMASNAP_EVERIFY,
+			    "the live log holds a snapshot_aggregate, so its boot followed a kexec, but the archive has no tail shard of that kexec: the history since the cold boot is not whole (did imasnap collect run?)");
 	return imasnap_chain_live_end(h->c);
 }
 

@@ -4,10 +4,8 @@
  */
 #include <fcntl.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
 #include "ascii.h"
 #include "error.h"
 #include "fileio.h"
@@ -17,11 +15,7 @@
 struct view_entry {
 	u64 record;			/* its record's number in the view */
 	u64 off[IMASNAP_VIEW_FILES];	/* that record's offset in each file */
-	u64 seq;			/* its source: a shard, or IMASNAP_LIVE (the spool) */
-	u64 at;				/* the record's offset in the source file */
-	u64 end;			/* where the source's records end (the spool: its size) */
-	u32 order;			/* enum imasnap_log_order of the source */
-	u32 reserved;
+	u64 at;				/* ... and in the spool */
 };
 
 /* A source's bytes are read in chunks this large (more for a larger record). */
@@ -58,15 +52,12 @@ static int line_room(struct imasnap_view *v, size_t need)
 	return 0;
 }
 
-static int view_add_entry(struct imasnap_view *v, const struct imasnap_log *log, u64 at)
+static int view_add_entry(struct imasnap_view *v)
 {
 	struct view_entry e = {
 		.record = v->records,
 		.off = { v->size[IMASNAP_VIEW_BINARY], v->size[IMASNAP_VIEW_ASCII] },
-		.seq = v->part_seq,
-		.at = at,
-		.end = v->part_end,
-		.order = (u32)log->order,
+		.at = v->spool_size,
 	};
 	int ret;
 
@@ -79,17 +70,28 @@ static int view_add_entry(struct imasnap_view *v, const struct imasnap_log *log,
 	return 0;
 }
 
-/* The record at @at of the current part: indexed and counted. */
-static int view_count(struct imasnap_view *v, const struct imasnap_log *log,
-		      const struct imasnap_log_record *rec, u64 at, struct imasnap_err *err)
+/*
+ * A record of the history, checked: spooled, indexed and counted.  Every
+ * byte the view serves is read back from the spool, never from the shard
+ * files or the live log again: what was checked is what is served.
+ */
+static int view_add(struct imasnap_view *v, const struct imasnap_log *log,
+		    const struct imasnap_log_record *rec, struct imasnap_err *err)
 {
 	ssize_t n;
 	int ret;
 
+	if (!v->records) {
+		v->order = log->order;
+	} else if (log->order != v->order) {
+		/* history.c refuses that first (same_order): one order for all. */
+		return imasnap_verify_fail(-IMASNAP_ESTATE, "record %llu of the history is in another byte order",
+					   (unsigned long long)v->records);
+	}
 	if (v->part_new || v->since >= IMASNAP_VIEW_STRIDE) {
-		ret = view_add_entry(v, log, at);
+		ret = view_add_entry(v);
 		if (ret)
-			return ret;
+			return imasnap_verify_fail(ret, "the view's index: %s", strerror(-ret));
 	}
 	ret = line_room(v, imasnap_ascii_max(rec));
 	if (ret)
@@ -100,6 +102,10 @@ static int view_count(struct imasnap_view *v, const struct imasnap_log *log,
 					   (unsigned long long)v->records, err->reason);
 	if (n < 0)
 		return (int)n;
+	ret = imasnap_pwrite_all(v->spool_fd, rec->raw, rec->size, v->spool_size);
+	if (ret)
+		return imasnap_verify_fail(ret, "the view's spool: %s", strerror(-ret));
+	v->spool_size += rec->size;
 	v->since++;
 	v->records++;
 	v->size[IMASNAP_VIEW_BINARY] += rec->size;
@@ -107,44 +113,21 @@ static int view_count(struct imasnap_view *v, const struct imasnap_log *log,
 	return 0;
 }
 
+/* A part begins (a shard, the live log): its first record gets an entry. */
 static int view_part(void *priv, u64 seq, const char *path)
 {
 	struct imasnap_view *v = priv;
-	struct imasnap_shard *sh;
-	struct imasnap_err err;
-	struct stat st;
-	int ret;
 
-	v->part_seq = seq;
+	(void)seq;
+	(void)path;
 	v->part_new = true;
-	if (seq == IMASNAP_LIVE) {
-		v->part_base = 0;
-		v->part_end = UINT64_MAX;
-		return 0;
-	}
-	sh = calloc(1, sizeof(*sh));
-	if (!sh)
-		return -ENOMEM;
-	ret = imasnap_shard_read_header(path, sh, &err);
-	if (!ret && stat(path, &st))
-		ret = -errno;
-	if (!ret) {
-		v->part_end = (u64)st.st_size - sh->trailer_size;
-		v->part_base = v->part_end - sh->body_size;
-	}
-	free(sh);
-	if (ret == -EBADMSG)
-		return imasnap_verify_fail(-IMASNAP_EVERIFY, "shard %llu: %s", (unsigned long long)seq,
-					   err.reason);
-	return ret ? imasnap_verify_fail(ret, "%s: %s", path, strerror(-ret)) : 0;
+	return 0;
 }
 
 static int view_shard_record(void *priv, const struct imasnap_log *log,
 			     const struct imasnap_log_record *rec, struct imasnap_err *err)
 {
-	struct imasnap_view *v = priv;
-
-	return view_count(v, log, rec, v->part_base + rec->offset, err);
+	return view_add(priv, log, rec, err);
 }
 
 int imasnap_view_refresh(struct imasnap_view *v)
@@ -156,20 +139,19 @@ int imasnap_view_refresh(struct imasnap_view *v)
 	if (v->broken)
 		return v->broken;
 	while ((ret = imasnap_history_live_next(&v->h, &v->lf, &rec)) > 0) {
-		u64 at = v->spool_size;
-
-		ret = imasnap_pwrite_all(v->spool_fd, rec.raw, rec.size, at);
-		if (!ret)
-			ret = view_count(v, &v->lf.log, &rec, at, &err);
+		ret = view_add(v, &v->lf.log, &rec, &err);
 		if (ret)
 			break;
-		v->spool_size += rec.size;
 	}
 	if (!ret)
 		ret = imasnap_history_live_end(&v->h);
 	/* Read on from there next time: the log grows. */
 	v->lf.eof = false;
-	if (ret)
+	/*
+	 * A history that does not chain stops the view for good; a failure
+	 * to read or to allocate is tried again at the next refresh.
+	 */
+	if (ret == -IMASNAP_EVERIFY || ret == -EBADMSG || ret == -IMASNAP_ESTATE)
 		v->broken = ret;
 	return ret;
 }
@@ -251,26 +233,40 @@ static int view_find(const struct imasnap_view *v, enum imasnap_view_file f, u64
 	return entry_at(v, lo, e);
 }
 
-/* A source's bytes from @at, at least one whole record (@len: how many). */
-static int view_fill(struct imasnap_view *v, int fd, u64 at, u64 end, size_t want, size_t *len)
+/*
+ * The spool's bytes from @at into v->buf, grown to @need first (at least
+ * one whole record), as many as it holds: @len.
+ */
+static int view_fill(struct imasnap_view *v, u64 at, size_t need, size_t *len)
 {
+	size_t want;
 	ssize_t n;
 	u8 *p;
 
-	if (want > v->buf_cap) {
-		p = realloc(v->buf, want);
+	if (need > v->buf_cap) {
+		p = realloc(v->buf, need);
 		if (!p)
 			return -ENOMEM;
 		v->buf = p;
-		v->buf_cap = want;
+		v->buf_cap = need;
 	}
-	if (end - at < want)
-		want = (size_t)(end - at);
-	n = pread(fd, v->buf, want, (off_t)at);
+	want = v->buf_cap;
+	if (v->spool_size - at < want)
+		want = (size_t)(v->spool_size - at);
+	n = pread(v->spool_fd, v->buf, want, (off_t)at);
 	if (n < 0)
 		return -errno;
 	*len = (size_t)n;
 	return 0;
+}
+
+/* The spool does not hold what it was given (root wrote to it): never serve it. */
+static ssize_t view_lost(struct imasnap_view *v)
+{
+	if (!v->broken)
+		imasnap_errorf("view: the spool no longer holds the records it was given: serving stops");
+	v->broken = -EIO;
+	return -EIO;
 }
 
 ssize_t imasnap_view_read(struct imasnap_view *v, enum imasnap_view_file f, char *out,
@@ -280,11 +276,9 @@ ssize_t imasnap_view_read(struct imasnap_view *v, enum imasnap_view_file f, char
 	struct imasnap_err err;
 	struct imasnap_log log;
 	struct view_entry e;
-	size_t done = 0, have = 0, pos = 0, want = VIEW_CHUNK;
-	u64 at = 0, end = 0, voff = 0;
-	char path[4096];
-	int fd = -1, ret = 0;
-	bool need = true;
+	size_t done = 0, have = 0, pos = 0, need = VIEW_CHUNK;
+	u64 at, voff;
+	int ret;
 
 	if (v->broken)
 		return -EIO;
@@ -292,97 +286,68 @@ ssize_t imasnap_view_read(struct imasnap_view *v, enum imasnap_view_file f, char
 		imasnap_view_refresh(v);
 	if (v->broken)
 		return -EIO;
+	if (off >= v->size[f] || !size)
+		return 0;
+	/* The entry before @off: at most a stride of records to skip. */
+	ret = view_find(v, f, off, &e);
+	if (ret)
+		return ret;
+	imasnap_log_init(&log, v->order);
+	at = e.at;
+	voff = e.off[f];
 	while (done < size && off + done < v->size[f]) {
-		if (need) {
-			/* The part that holds the next byte: by its entry. */
-			if (fd >= 0 && fd != v->spool_fd)
-				close(fd);
-			fd = -1;
-			ret = view_find(v, f, off + done, &e);
+		const char *src;
+		size_t len, skip;
+
+		if (at >= v->spool_size)
+			return view_lost(v);
+		if (pos == have) {
+			ret = view_fill(v, at, need, &have);
 			if (ret)
-				break;
-			if (e.seq == IMASNAP_LIVE) {
-				fd = v->spool_fd;
-				e.end = v->spool_size;
-			} else {
-				ret = imasnap_shard_path(v->h.dir, e.seq, path, sizeof(path));
-				fd = ret ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-				if (!ret && fd < 0)
-					ret = -errno;
-				if (ret)
-					break;
-			}
-			imasnap_log_init(&log, (enum imasnap_log_order)e.order);
-			at = e.at;
-			end = e.end;
-			voff = e.off[f];
-			have = pos = 0;
-			need = false;
-		}
-		if (at >= end) {
-			need = true;
-			continue;
-		}
-		if (pos == have || !have) {
-			ret = view_fill(v, fd, at, end, want, &have);
-			if (ret)
-				break;
+				return ret;
 			pos = 0;
 		}
-		ret = imasnap_log_next(&log, v->buf + pos, have - pos, at + (have - pos) >= end,
-				       &rec, &err);
-		if (ret == 0 && at + (have - pos) < end) {
-			/* A record longer than what is here: read it whole. */
-			want = 2 * want;
-			have = 0;
-			if (want > 2 * (size_t)IMASNAP_TEMPLATE_DATA_MAX) {
-				ret = -EIO;
-				break;
-			}
+		ret = imasnap_log_next(&log, v->buf + pos, have - pos,
+				       at + (have - pos) >= v->spool_size, &rec, &err);
+		if (ret == 0 && at + (have - pos) < v->spool_size) {
+			/*
+			 * The record goes on past the buffer: read again from its
+			 * start, into a larger buffer only if it began the buffer.
+			 */
+			if (!pos)
+				need = 2 * have;
+			if (need > 2 * (size_t)IMASNAP_TEMPLATE_DATA_MAX)
+				return view_lost(v);
+			have = pos = 0;
 			continue;
 		}
-		if (ret <= 0) {
-			/* The source changed since it was indexed: stop serving. */
-			ret = -EIO;
-			break;
-		}
-		{
-			const char *src = (const char *)rec.raw;
-			size_t len = rec.size, skip;
+		if (ret <= 0)
+			return view_lost(v);
+		src = (const char *)rec.raw;
+		len = rec.size;
+		if (f == IMASNAP_VIEW_ASCII) {
+			ssize_t n;
 
-			if (f == IMASNAP_VIEW_ASCII) {
-				ssize_t n;
-
-				ret = line_room(v, imasnap_ascii_max(&rec));
-				n = ret ? ret : imasnap_ascii_record(&log, &rec, v->line, v->line_cap,
-								      &err);
-				if (n < 0) {
-					ret = n == -EBADMSG ? -EIO : (int)n;
-					break;
-				}
-				src = v->line;
-				len = (size_t)n;
-			}
-			if (voff + len > off + done) {
-				skip = (size_t)(off + done - voff);
-				if (len - skip > size - done)
-					len = skip + (size - done);
-				memcpy(out + done, src + skip, len - skip);
-				done += len - skip;
-				voff += len;
-			} else {
-				voff += len;
-			}
-			pos += rec.size;
-			at += rec.size;
-			ret = 0;
+			ret = line_room(v, imasnap_ascii_max(&rec));
+			if (ret)
+				return ret;
+			n = imasnap_ascii_record(&log, &rec, v->line, v->line_cap, &err);
+			if (n < 0)
+				return n == -EBADMSG ? view_lost(v) : n;
+			src = v->line;
+			len = (size_t)n;
 		}
+		if (voff + len > off + done) {
+			size_t n;
+
+			skip = (size_t)(off + done - voff);
+			n = len - skip < size - done ? len - skip : size - done;
+			memcpy(out + done, src + skip, n);
+			done += n;
+		}
+		voff += len;
+		pos += rec.size;
+		at += rec.size;
 	}
-	if (fd >= 0 && fd != v->spool_fd)
-		close(fd);
-	if (ret == -EIO && !v->broken) {
-		imasnap_errorf("view: a source changed since it was indexed: serving stops");
-		v->broken = -EIO;
-	}
-	return ret ? ret : (ssize_t)done;
+	return (ssize_t)done;
 }

@@ -3,17 +3,20 @@
  * The history (history.h) as files read at any offset: what `imasnap mount`
  * serves as binary_runtime_measurements and ascii_runtime_measurements.
  *
- * Opening walks the archive and reads the history once, writing an index:
- * an entry at the first record of every part (a shard, the live records)
- * and every IMASNAP_VIEW_STRIDE records after, with that record's offset in
- * both files and in its source.  The live records past the archive are
- * copied into a spool file as they are read, so that every byte served
- * comes from a file that seeks: a read at offset X finds its entry by a
- * binary search of the index and parses at most a stride of records before
- * it, whatever X.  Index and spool are unlinked temporary files: memory
- * does not grow with the log.  The live log is read on as it grows
- * (imasnap_view_refresh()), its records checked against the archive as
- * `imasnap log` checks them; a record number never changes.
+ * Opening walks the archive and reads the history once, as `imasnap log`
+ * does, copying every record into a spool file as it is checked and
+ * writing an index: an entry at the first record of every part (a shard,
+ * the live records) and every IMASNAP_VIEW_STRIDE records after, with that
+ * record's offset in both files and in the spool.  Every byte served is
+ * read back from the spool, never from the shard files or the live log
+ * again: what was checked is what is served, whatever happens to the
+ * archive later (a prune, a rewrite).  A read at offset X finds its entry
+ * by a binary search of the index and parses at most a stride of records
+ * before it, whatever X.  Index and spool are unlinked temporary files:
+ * memory does not grow with the log (the spool takes the history's size
+ * on disk).  The live log is read on as it grows (imasnap_view_refresh()),
+ * its records checked against the archive as `imasnap log` checks them; a
+ * record number never changes.  One byte order for the whole history.
  */
 #ifndef _IMASNAP_VIEW_H
 #define _IMASNAP_VIEW_H
@@ -42,10 +45,8 @@ struct imasnap_view {
 	u64 size[IMASNAP_VIEW_FILES];	/* of each file */
 	u64 since;			/* records since the last index entry */
 	int broken;			/* 0, or why the history stopped chaining (-errno) */
-	/* The part being indexed. */
-	u64 part_seq;
-	u64 part_base, part_end;	/* its records' file offsets: rec->offset + base, up to end */
-	bool part_new;
+	enum imasnap_log_order order;	/* of every record (history.c: same_order) */
+	bool part_new;			/* the next record begins a part */
 	/* Scratch: an ascii line; a source's bytes. */
 	char *line;
 	size_t line_cap;
