@@ -27,6 +27,24 @@ speed() {
 		awk -v a="$1" '$1 == a { sub("k$", "", $2); printf "%.0f\n", $2 * 1000 }'
 }
 
+# mount_rss DIR LOG: the peak RSS (MiB) of `imasnap mount` of that history
+# after a cat of its ascii file (FUSE, as root), the daemon's VmHWM.
+mount_rss() {
+	local m=$tmp/mnt pid i
+	mkdir -p "$m"
+	"$IMASNAP" mount --foreground --dir "$1" --log "$2" --tmpdir "$tmp" "$m" 2> "$tmp/mount.err" &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$m/ascii_runtime_measurements" ] && break
+		kill -0 "$pid" 2> /dev/null || { cat "$tmp/mount.err" >&2; echo "bench: mount failed" >&2; exit 1; }
+		sleep 0.1
+	done
+	cat "$m/ascii_runtime_measurements" > /dev/null
+	awk '/^VmHWM/ { printf "%.2f\n", $2 / 1024 }' "/proc/$pid/status"
+	fusermount3 -u "$m"
+	wait "$pid"
+}
+
 declare -A mib
 for n in 100000 1000000; do
 	"$here/mklog" -n $n "$tmp/log$n" > "$tmp/mklog$n"
@@ -36,6 +54,8 @@ for n in 100000 1000000; do
 	mib[verify$n]=$(rss "$IMASNAP" verify --dir "$tmp/arch$n" --log "$tmp/log$n" --pcrs "$tmp/pcrs$n")
 	mib[replay$n]=$(rss "$IMASNAP" replay --log "$tmp/log$n" --pcrs "$tmp/pcrs$n")
 	mib[show$n]=$(rss "$IMASNAP" show "$tmp/arch$n/shard-00000000.ims")
+	mib[log$n]=$(rss "$IMASNAP" log --dir "$tmp/arch$n" --log "$tmp/log$n" --format ascii)
+	mib[mount$n]=$(mount_rss "$tmp/arch$n" "$tmp/log$n")
 done
 records=1000000
 read -r _ _ _ b1 _ b256 < <(grep '^compression blocks' "$tmp/mklog$records")
@@ -73,6 +93,8 @@ printf '\n%-28s %10s %10s\n' "peak RSS (MiB)" "100k" "1M"
 for c in replay snapshot verify show; do
 	printf '%-28s %10s %10s\n' "imasnap $c" "${mib[${c}100000]}" "${mib[${c}1000000]}"
 done
+printf '%-28s %10s %10s\n' "imasnap log --format ascii" "${mib[log100000]}" "${mib[log1000000]}"
+printf '%-28s %10s %10s\n' "imasnap mount (after a cat)" "${mib[mount100000]}" "${mib[mount1000000]}"
 # The kernel side: bench/qemu-scale.sh, unless QUICK=1.
 declare -A kv
 if [ -z "${QUICK:-}" ]; then
