@@ -288,6 +288,17 @@ ssize_t imasnap_view_read(struct imasnap_view *v, enum imasnap_view_file f, char
 		return -EIO;
 	if (off >= v->size[f] || !size)
 		return 0;
+	/* The binary file is the spool, byte for byte. */
+	if (f == IMASNAP_VIEW_BINARY) {
+		ssize_t n;
+
+		if (size > v->size[f] - off)
+			size = (size_t)(v->size[f] - off);
+		n = pread(v->spool_fd, out, size, (off_t)off);
+		if (n < 0)
+			return -errno;
+		return (size_t)n == size ? n : view_lost(v);
+	}
 	/* The entry before @off: at most a stride of records to skip. */
 	ret = view_find(v, f, off, &e);
 	if (ret)
