@@ -7,6 +7,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 IMASNAP=${1:-$top/userspace/imasnap}
 data=$top/tests/data
+# Two boots' ids (--boot-id), for archives of two boots.
+BOOT1=11111111-2222-3333-4444-555555555555
+BOOT2=99999999-8888-7777-6666-555555555555
 
 # A software TPM on the host (sha1 and sha256 banks) for this test:
 # TSS2_TCTI points at it, $swtpm_ctrl is its control channel (swtpm_ioctl

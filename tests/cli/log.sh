@@ -7,8 +7,6 @@
 #   tests/cli/log.sh [path/to/imasnap]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-BOOT1=11111111-2222-3333-4444-555555555555
-BOOT2=99999999-8888-7777-6666-555555555555
 
 d=$data/pcr11
 log=$d/binary_runtime_measurements

@@ -8,7 +8,6 @@
 #   tests/cli/mount.sh [path/to/imasnap]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-BOOT1=11111111-2222-3333-4444-555555555555
 [ -c /dev/fuse ] || { echo "mount.sh: /dev/fuse is missing: FUSE is needed" >&2; exit 1; }
 
 d=$data/pcr11

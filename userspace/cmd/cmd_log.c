@@ -62,8 +62,7 @@ static const struct cmd log_cmd = {
 struct log_out {
 	bool ascii;
 	bool write_failed;		/* stdout refused a write: errno says why */
-	char *line;
-	size_t cap;
+	struct imasnap_ascii_line line;
 };
 
 static int log_write(struct log_out *out, const void *p, size_t n)
@@ -78,21 +77,11 @@ static int log_record(void *priv, const struct imasnap_log *log,
 		      const struct imasnap_log_record *rec, struct imasnap_err *err)
 {
 	struct log_out *out = priv;
-	size_t need;
 	ssize_t n;
 
 	if (!out->ascii)
 		return log_write(out, rec->raw, rec->size);
-	need = imasnap_ascii_max(rec);
-	if (need > out->cap) {
-		char *p = realloc(out->line, need);
-
-		if (!p)
-			return -ENOMEM;
-		out->line = p;
-		out->cap = need;
-	}
-	n = imasnap_ascii_record(log, rec, out->line, out->cap, err);
+	n = imasnap_ascii_line(&out->line, log, rec, err);
 	if (n == -EBADMSG) {
 		imasnap_errorf("log: record %llu at offset %llu: %s",
 			       (unsigned long long)rec->index, (unsigned long long)rec->offset,
@@ -101,7 +90,7 @@ static int log_record(void *priv, const struct imasnap_log *log,
 	}
 	if (n < 0)
 		return (int)n;
-	return log_write(out, out->line, (size_t)n);
+	return log_write(out, out->line.buf, (size_t)n);
 }
 
 int log_main(int argc, char **argv)
@@ -140,6 +129,6 @@ int log_main(int argc, char **argv)
 out:
 	imasnap_history_close(&h);
 	imasnap_evp_free(evp);
-	free(out.line);
+	imasnap_ascii_line_free(&out.line);
 	return ret;
 }

@@ -14,7 +14,6 @@
  */
 #define FUSE_USE_VERSION 31
 #include <fuse.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -227,20 +226,14 @@ int mount_main(int argc, char **argv)
 			  (char *)"ro,default_permissions,allow_other,fsname=imasnap,subtype=imasnap",
 			  NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
-	char dir[PATH_MAX];
 	const char *tmpdir;
 	int ret;
 
 	ret = cmd_parse(&mount_cmd, argc, argv, &co, &o);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	/* Detached, the daemon works from "/": shards are opened as they are read. */
-	o.dir = realpath(co.dir, dir);
-	if (!o.dir) {
-		ret = -errno;
-		imasnap_errorf("mount: %s: %s", co.dir, strerror(-ret));
-		return ret;
-	}
+	/* Everything is opened before the mount: detached, "/" is fine. */
+	o.dir = co.dir;
 	o.log = co.log;
 	o.threads = co.threads;
 	o.mountpoint = co.args[0];
@@ -253,7 +246,6 @@ int mount_main(int argc, char **argv)
 	ret = imasnap_view_open(&v, o.dir, o.log, evp, o.threads, tmpdir);
 	if (ret)
 		goto out;
-	v.h.who = "mount";
 	fuse = fuse_new(&args, &mount_ops, sizeof(mount_ops), &v);
 	if (!fuse) {
 		imasnap_errorf("mount: FUSE refused its options");

@@ -25,12 +25,13 @@
  * never came from IMA and is refused rather than printed some other way.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ascii.h"
 
 struct ascii_out {
-	char *p, *end;
+	char *p;
 };
 
 enum ascii_kind { K_DIGEST, K_DIGEST_ALGO, K_HEX, K_STRING, K_UINT };
@@ -74,15 +75,11 @@ static void put(struct ascii_out *o, const void *s, size_t n)
 	o->p += n;
 }
 
+/* Its NUL lands where the next character goes: a line always ends in "\n". */
 static void put_hex(struct ascii_out *o, const u8 *b, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		*o->p++ = hex[b[i] >> 4];
-		*o->p++ = hex[b[i] & 15];
-	}
+	imasnap_hex_encode(b, n, o->p);
+	o->p += 2 * n;
 }
 
 static int reject(const struct imasnap_log_record *rec, struct imasnap_err *err,
@@ -158,7 +155,7 @@ static int field_kind(const char *id, u32 len, enum ascii_kind *kind)
 ssize_t imasnap_ascii_record(const struct imasnap_log *log, const struct imasnap_log_record *rec,
 			     char *buf, size_t size, struct imasnap_err *err)
 {
-	struct ascii_out o = { buf, buf + size };
+	struct ascii_out o = { buf };
 	enum ascii_kind kind;
 	const char *id;
 	const u8 *f;
@@ -184,4 +181,27 @@ ssize_t imasnap_ascii_record(const struct imasnap_log *log, const struct imasnap
 	}
 	*o.p++ = '\n';
 	return o.p - buf;
+}
+
+ssize_t imasnap_ascii_line(struct imasnap_ascii_line *l, const struct imasnap_log *log,
+			   const struct imasnap_log_record *rec, struct imasnap_err *err)
+{
+	size_t need = imasnap_ascii_max(rec);
+
+	if (need > l->cap) {
+		char *p = realloc(l->buf, need);
+
+		if (!p)
+			return -ENOMEM;
+		l->buf = p;
+		l->cap = need;
+	}
+	return imasnap_ascii_record(log, rec, l->buf, l->cap, err);
+}
+
+void imasnap_ascii_line_free(struct imasnap_ascii_line *l)
+{
+	free(l->buf);
+	l->buf = NULL;
+	l->cap = 0;
 }

@@ -23,4 +23,15 @@ size_t imasnap_ascii_max(const struct imasnap_log_record *rec);
 ssize_t imasnap_ascii_record(const struct imasnap_log *log, const struct imasnap_log_record *rec,
 			     char *buf, size_t size, struct imasnap_err *err);
 
+/* A line buffer that grows to what each record needs. */
+struct imasnap_ascii_line {
+	char *buf;
+	size_t cap;
+};
+
+/* @rec's line into @l->buf (grown first): its length, -EBADMSG (@err) or -ENOMEM. */
+ssize_t imasnap_ascii_line(struct imasnap_ascii_line *l, const struct imasnap_log *log,
+			   const struct imasnap_log_record *rec, struct imasnap_err *err);
+void imasnap_ascii_line_free(struct imasnap_ascii_line *l);
+
 #endif /* _IMASNAP_ASCII_H */

@@ -645,7 +645,7 @@ static int chain_begin(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		return imasnap_verify_fail(-IMASNAP_EVERIFY,
 			    "shards 0..%llu are missing: verify from a checkpoint (--from) or a quoted shard (--anchored)",
 			    ull(first - 1));
-	c->pruned_start = first;
+	c->pruned_start = first > 0;
 	*i = first;
 	return 0;
 }

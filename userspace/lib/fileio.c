@@ -347,3 +347,22 @@ int imasnap_atomic_commit(struct imasnap_atomic *a)
 	/* In place: only its durability is in doubt now. */
 	return imasnap_fsync_dir(a->dir);
 }
+
+int imasnap_scratch_file(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -errno;
+	if ((size_t)snprintf(path, sizeof(path), "%s/imasnap-scratch.XXXXXX", dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	return fd;
+}

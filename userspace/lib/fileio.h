@@ -48,6 +48,12 @@ int imasnap_read_file(const char *path, size_t max, u8 **buf, size_t *len, const
 /* Write @len bytes to an existing file (a securityfs control file) in one write(). */
 int imasnap_write_file(const char *path, const void *text, size_t len);
 int imasnap_fsync_dir(const char *dir);
+/*
+ * A scratch file in @dir, read-write, unlinked from the start (O_TMPFILE,
+ * else a unique name removed at once): it goes with its last descriptor.
+ * The descriptor, or -errno.
+ */
+int imasnap_scratch_file(const char *dir);
 
 /*
  * The atomic file writer: the file appears under its final name only

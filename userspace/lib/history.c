@@ -22,7 +22,6 @@ int imasnap_history_open(struct imasnap_history *h, const char *dir, const char 
 	int ret;
 
 	memset(h, 0, sizeof(*h));
-	h->who = "log";
 	h->dir = dir;
 	h->log = log;
 	h->evp = evp;
@@ -57,24 +56,22 @@ void imasnap_history_close(struct imasnap_history *h)
 
 struct each {
 	struct imasnap_history *h;
-	bool same_order;
 	imasnap_log_fn fn;
 	void *priv;
 	int fn_ret;			/* what @fn returned, when it stopped a read */
 	const char *where;		/* for an order error */
 };
 
-/* Each record passed on: the byte order kept, counted. */
-static int pass_on(struct imasnap_history *h, bool same_order, const char *where,
-		   const struct imasnap_log *log)
+/* Each record passed on: the byte order kept. */
+static int pass_on(struct imasnap_history *h, const char *where, const struct imasnap_log *log)
 {
 	if (!h->order_set) {
 		h->order_set = true;
 		h->order = log->order;
-	} else if (same_order && log->order != h->order) {
-		imasnap_errorf("%s: %s is in another byte order than the records before it: no binary log holds both",
-			       h->who, where);
-		return -IMASNAP_ESTATE;
+	} else if (h->same_order && log->order != h->order) {
+		return imasnap_verify_fail(-IMASNAP_ESTATE,
+			    "%s is in another byte order than the records before it: no binary log holds both",
+			    where);
 	}
 	return 0;
 }
@@ -86,7 +83,7 @@ static int each_record(void *priv, const struct imasnap_log *log,
 	struct imasnap_history *h = e->h;
 	int ret;
 
-	ret = pass_on(h, e->same_order, e->where, log);
+	ret = pass_on(h, e->where, log);
 	if (!ret)
 		ret = e->fn(e->priv, log, rec, err);
 	if (ret)
@@ -96,10 +93,9 @@ static int each_record(void *priv, const struct imasnap_log *log,
 	return 0;
 }
 
-int imasnap_history_shards(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
-			   void *priv)
+int imasnap_history_shards(struct imasnap_history *h, imasnap_log_fn fn, void *priv)
 {
-	struct each e = { .h = h, .same_order = same_order, .fn = fn, .priv = priv };
+	struct each e = { .h = h, .fn = fn, .priv = priv };
 	struct imasnap_shard *sh;
 	u8 prev[32];
 	char path[4096], where[48];
@@ -119,12 +115,6 @@ int imasnap_history_shards(struct imasnap_history *h, bool same_order, imasnap_l
 		snprintf(where, sizeof(where), "shard %llu", ull(i));
 		e.where = where;
 		ret = imasnap_shard_path(h->dir, i, path, sizeof(path));
-		if (!ret && h->part) {
-			/* The hook names its own failures. */
-			ret = h->part(priv, i, path);
-			if (ret)
-				break;
-		}
 		if (!ret)
 			ret = imasnap_shard_read_each(path, sh, NULL, 1, each_record, &e, &err);
 		if (ret && ret == e.fn_ret)
@@ -186,7 +176,7 @@ int imasnap_history_live_next(struct imasnap_history *h, struct imasnap_logfile 
 			return ret;
 		if (rec->offset < h->live_from)
 			continue;
-		ret = pass_on(h, h->same_order, "the live log", &lf->log);
+		ret = pass_on(h, "the live log", &lf->log);
 		if (ret)
 			return ret;
 		h->records++;
@@ -224,16 +214,17 @@ int imasnap_history_each(struct imasnap_history *h, bool same_order, imasnap_log
 	int ret;
 
 	h->same_order = same_order;
-	ret = imasnap_history_shards(h, same_order, fn, priv);
+	ret = imasnap_history_shards(h, fn, priv);
 	if (ret)
 		return ret;
 	ret = imasnap_history_live_open(h, &lf);
 	if (ret)
 		return ret;
-	if (h->part)
-		ret = h->part(priv, IMASNAP_LIVE, h->log);
-	while (!ret && (ret = imasnap_history_live_next(h, &lf, &rec)) > 0)
+	while ((ret = imasnap_history_live_next(h, &lf, &rec)) > 0) {
 		ret = fn(priv, &lf.log, &rec, &err);
+		if (ret)
+			break;
+	}
 	if (!ret)
 		ret = imasnap_history_live_end(h);
 	imasnap_logfile_close(&lf);

@@ -23,7 +23,6 @@
 #include "logfile.h"
 
 struct imasnap_history {
-	const char *who;		/* the command, for messages ("log") */
 	const char *dir;
 	const char *log;
 	struct imasnap_evp *evp;
@@ -32,12 +31,7 @@ struct imasnap_history {
 	u64 first, last;		/* these */
 	u8 newest[32];			/* the digest of the newest */
 	u64 live_from;			/* the live log's bytes before it are in them */
-	/*
-	 * Set by the caller, or NULL: called before each part's records,
-	 * with a shard's seq and file, or IMASNAP_LIVE and the live log.
-	 */
-	int (*part)(void *priv, u64 seq, const char *path);
-	bool same_order;		/* for the live records: see imasnap_history_each() */
+	bool same_order;		/* refuse a second byte order: see imasnap_history_each() */
 	struct imasnap_replay *rp;	/* the live log's checks: template digests */
 	/* Filled in as records are passed on: */
 	u64 records;			/* records passed on */
@@ -63,9 +57,8 @@ int imasnap_history_open(struct imasnap_history *h, const char *dir, const char 
  */
 int imasnap_history_each(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
 			 void *priv);
-/* The same in parts: the shards' records to @fn ... */
-int imasnap_history_shards(struct imasnap_history *h, bool same_order, imasnap_log_fn fn,
-			   void *priv);
+/* The same in parts (@h->same_order set by the caller): the shards' records to @fn ... */
+int imasnap_history_shards(struct imasnap_history *h, imasnap_log_fn fn, void *priv);
 /*
  * ... then the live log, opened into @lf, record by record: 1 and @rec
  * (pointing into @lf) for each record past the archive, checked with those

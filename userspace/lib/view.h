@@ -4,25 +4,26 @@
  * serves as binary_runtime_measurements and ascii_runtime_measurements.
  *
  * Opening walks the archive and reads the history once, as `imasnap log`
- * does, copying every record into a spool file as it is checked and
- * writing an index: an entry at the first record of every part (a shard,
- * the live records) and every IMASNAP_VIEW_STRIDE records after, with that
- * record's offset in both files and in the spool.  Every byte served is
- * read back from the spool, never from the shard files or the live log
- * again: what was checked is what is served, whatever happens to the
- * archive later (a prune, a rewrite).  A read at offset X finds its entry
- * by a binary search of the index and parses at most a stride of records
- * before it, whatever X.  Index and spool are unlinked temporary files:
- * memory does not grow with the log (the spool takes the history's size
- * on disk).  The live log is read on as it grows (imasnap_view_refresh()),
- * its records checked against the archive as `imasnap log` checks them; a
- * record number never changes.  One byte order for the whole history.
+ * does, copying every record into a spool file as it is checked (the
+ * spool is the binary file, byte for byte) and writing an index: an entry
+ * for every IMASNAP_VIEW_STRIDE-th record, with its offset in the ascii
+ * file and in the spool.  Every byte served is read back from the spool,
+ * never from the shard files or the live log again: what was checked is
+ * what is served, whatever happens to the archive later (a prune, a
+ * rewrite).  A read of the ascii file at offset X finds its entry by a
+ * binary search of the index and prints at most a stride of records before
+ * it, whatever X.  Index and spool are unlinked scratch files: memory does
+ * not grow with the log (the spool takes the history's size on disk).  The
+ * live log is read on as it grows (imasnap_view_refresh()), its records
+ * checked against the archive as `imasnap log` checks them; a record number
+ * never changes.  One byte order for the whole history.
  */
 #ifndef _IMASNAP_VIEW_H
 #define _IMASNAP_VIEW_H
 
 #include <sys/types.h>
 
+#include "ascii.h"
 #include "history.h"
 
 #define IMASNAP_VIEW_STRIDE	256
@@ -38,18 +39,13 @@ struct imasnap_view {
 	struct imasnap_logfile lf;
 	bool lf_open;
 	int index_fd;
-	u64 nr_entries;
 	int spool_fd;
 	u64 spool_size;
 	u64 records;			/* in the view */
 	u64 size[IMASNAP_VIEW_FILES];	/* of each file */
-	u64 since;			/* records since the last index entry */
 	int broken;			/* 0, or why the history stopped chaining (-errno) */
-	enum imasnap_log_order order;	/* of every record (history.c: same_order) */
-	bool part_new;			/* the next record begins a part */
-	/* Scratch: an ascii line; a source's bytes. */
-	char *line;
-	size_t line_cap;
+	/* Scratch: an ascii line; the spool's bytes. */
+	struct imasnap_ascii_line line;
 	u8 *buf;
 	size_t buf_cap;
 };
