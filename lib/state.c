@@ -171,11 +171,9 @@ int imasnap_state_get_values(const u8 *p, u32 n, u64 at,
 bool imasnap_all_zero(const void *p, size_t len)
 {
 	const u8 *b = p;
-	u8 acc = 0;
 
-	while (len--)
-		acc |= *b++;
-	return !acc;
+	/* Each byte equal to the one after it, and the first one 0: memcmp's speed. */
+	return !len || (!b[0] && !memcmp(b, b + 1, len - 1));
 }
 
 void imasnap_hex_encode(const u8 *in, size_t len, char *out)
