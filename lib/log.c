@@ -27,17 +27,20 @@
 struct builtin_template {
 	const char *name;
 	const char *fmt;
+	u8 name_len, fmt_len;
 };
+
+#define TEMPLATE(n, f)	{ n, f, sizeof(n) - 1, sizeof(f) - 1 }
 
 /* IMA's built-in templates and their formats (ima_template.c). */
 static const struct builtin_template builtin_templates[] = {
-	{ "ima-ng", "d-ng|n-ng" },
-	{ "ima-sig", "d-ng|n-ng|sig" },
-	{ "ima-ngv2", "d-ngv2|n-ng" },
-	{ "ima-sigv2", "d-ngv2|n-ng|sig" },
-	{ "ima-buf", "d-ng|n-ng|buf" },
-	{ "ima-modsig", "d-ng|n-ng|sig|d-modsig|modsig" },
-	{ "evm-sig", "d-ng|n-ng|evmsig|xattrnames|xattrlengths|xattrvalues|iuid|igid|imode" },
+	TEMPLATE("ima-ng", "d-ng|n-ng"),
+	TEMPLATE("ima-sig", "d-ng|n-ng|sig"),
+	TEMPLATE("ima-ngv2", "d-ngv2|n-ng"),
+	TEMPLATE("ima-sigv2", "d-ngv2|n-ng|sig"),
+	TEMPLATE("ima-buf", "d-ng|n-ng|buf"),
+	TEMPLATE("ima-modsig", "d-ng|n-ng|sig|d-modsig|modsig"),
+	TEMPLATE("evm-sig", "d-ng|n-ng|evmsig|xattrnames|xattrlengths|xattrvalues|iuid|igid|imode"),
 };
 
 /*
@@ -128,11 +131,14 @@ static const char *template_fmt(const struct imasnap_log_record *rec, u32 *fmt_l
 	const char *p = rec->name, *end = rec->name + rec->name_len, *bar;
 	u32 i;
 
-	for (i = 0; i < ARRAY_SIZE(builtin_templates); i++)
-		if (name_is(rec, builtin_templates[i].name)) {
-			*fmt_len = strlen(builtin_templates[i].fmt);
-			return builtin_templates[i].fmt;
+	for (i = 0; i < ARRAY_SIZE(builtin_templates); i++) {
+		const struct builtin_template *t = &builtin_templates[i];
+
+		if (rec->name_len == t->name_len && !memcmp(rec->name, t->name, t->name_len)) {
+			*fmt_len = t->fmt_len;
+			return t->fmt;
 		}
+	}
 	for (;;) {
 		bar = memchr(p, '|', (size_t)(end - p));
 		if (!field_known(p, (u32)((bar ? bar : end) - p)))

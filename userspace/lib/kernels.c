@@ -144,18 +144,21 @@ int imasnap_record_name(const struct imasnap_log *log, const struct imasnap_log_
 bool imasnap_record_is_kernel_image(const struct imasnap_log *log,
 				    const struct imasnap_log_record *rec)
 {
-	static const char *const prefixes[] = { "vmlinuz", "vmlinux", "bzImage", "Image" };
+	static const struct {
+		const char *s;
+		u32 len;
+	} prefixes[] = { { "vmlinuz", 7 }, { "vmlinux", 7 }, { "bzImage", 7 }, { "Image", 5 } };
 	const char *name, *base;
 	u32 len, blen;
 	size_t i;
 
 	if (imasnap_record_name(log, rec, &name, &len))
 		return false;
-	for (base = name + len; base > name && base[-1] != '/'; base--)
-		;
+	base = memrchr(name, '/', len);
+	base = base ? base + 1 : name;
 	blen = (u32)(name + len - base);
 	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (blen >= strlen(prefixes[i]) && !memcmp(base, prefixes[i], strlen(prefixes[i])))
+		if (blen >= prefixes[i].len && !memcmp(base, prefixes[i].s, prefixes[i].len))
 			return true;
 	return blen > 4 && !memcmp(base + blen - 4, ".efi", 4);
 }
