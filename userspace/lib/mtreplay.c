@@ -25,8 +25,13 @@
 #define BATCH_BYTES	(IMASNAP_TEMPLATE_DATA_MAX + 256 * 1024)
 #define BATCH_RECS	4096
 
+/*
+ * Each batch on a cache line of its own: the caller's thread writes the
+ * one it fills on every record while the workers read the other, and one
+ * line shared by both would move between their cores as often.
+ */
 struct batch {
-	u8 *buf;
+	_Alignas(64) u8 *buf;
 	size_t used;
 	struct imasnap_log_record *recs;
 	unsigned int nr;
@@ -79,10 +84,13 @@ static unsigned int lane_cost(const struct imasnap_lane *l)
 
 static void group_run(struct group *g, const struct batch *b)
 {
-	unsigned int i;
+	const struct imasnap_log_record *rec = b->recs, *end = b->recs + b->nr;
+	int ret = g->ret;
 
-	for (i = 0; i < b->nr && !g->ret; i++)
-		g->ret = imasnap_replay_record(&g->rp, &b->recs[i], &g->err);
+	/* In locals: the loop touches nothing another thread writes but the records. */
+	for (; rec < end && !ret; rec++)
+		ret = imasnap_replay_record(&g->rp, rec, &g->err);
+	g->ret = ret;
 }
 
 static void *worker(void *arg)
@@ -169,11 +177,13 @@ static void split_lanes(struct imasnap_mtreplay *m, unsigned int n)
 
 struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads)
 {
-	struct imasnap_mtreplay *m = calloc(1, sizeof(*m));
+	/* Aligned as its batches are (calloc() aligns to 16 bytes only). */
+	struct imasnap_mtreplay *m = aligned_alloc(_Alignof(struct imasnap_mtreplay), sizeof(*m));
 	unsigned int i;
 
 	if (!m)
 		return NULL;
+	memset(m, 0, sizeof(*m));
 	m->rp = rp;
 	m->nr_groups = 1;
 	if (threads <= 1 || rp->nr_lanes <= 1)
