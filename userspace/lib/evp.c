@@ -15,7 +15,6 @@
 #include <strings.h>
 
 #include <openssl/core_dispatch.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 

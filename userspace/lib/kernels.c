@@ -144,10 +144,12 @@ int imasnap_record_name(const struct imasnap_log *log, const struct imasnap_log_
 bool imasnap_record_is_kernel_image(const struct imasnap_log *log,
 				    const struct imasnap_log_record *rec)
 {
+#define PREFIX(s)	{ s, sizeof(s) - 1 }
 	static const struct {
 		const char *s;
 		u32 len;
-	} prefixes[] = { { "vmlinuz", 7 }, { "vmlinux", 7 }, { "bzImage", 7 }, { "Image", 5 } };
+	} prefixes[] = { PREFIX("vmlinuz"), PREFIX("vmlinux"), PREFIX("bzImage"), PREFIX("Image") };
+#undef PREFIX
 	const char *name, *base;
 	u32 len, blen;
 	size_t i;
