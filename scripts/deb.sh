@@ -68,13 +68,18 @@ done < "$top/kexec/series"
 	sed -e 's/^[[:space:]]*$/./' -e 's/^/ /' "$out/src/debian-kexec/debian/copyright"
 } > "$ksrc/debian/copyright"
 rm "$ksrc/debian/copyright.in"
+# Its date (and so SOURCE_DATE_EPOCH, the files' mtimes): the last commit
+# that changed what goes into the package, so that a commit elsewhere (the
+# docs, the tests) builds the same bytes and tests/system/image.sh, which
+# keys its cached guest on the packages, does not build a new one.
+kdate=$(git -C "$top" log -1 --format=%ct -- kexec packaging/kexec-tools-imasnap dkms.conf scripts/deb.sh)
 cat > "$ksrc/debian/changelog" <<EOF
 kexec-tools-imasnap ($kv) bookworm; urgency=medium
 
   * Debian's kexec-tools $kver with imasnap $ver's kexec/series:
 $(sed -n 's/^\(.\+\)$/    \1/p' "$top/kexec/series")
 
- -- imasnap developers <imasnap@example.org>  $(date -R -d "@$(git -C "$top" log -1 --format=%ct)")
+ -- imasnap developers <imasnap@example.org>  $(date -R -d "@$kdate")
 EOF
 say "building kexec-tools-imasnap $kv (dpkg-buildpackage -b)"
 (cd "$ksrc" && dpkg-buildpackage -us -uc -b) > "$out/kexec-tools-imasnap.build.log" 2>&1 || {
