@@ -45,6 +45,32 @@ mount_rss() {
 	wait "$pid"
 }
 
+# collect_rss N: the peak RSS (MiB) of `imasnap collect` of a 64-record
+# tail carried past a shard of N - 64 records: the module's securityfs
+# folder as a directory (status, release, and the carried record, made
+# with the core's encoder by tests/cli/build/forge-record), the tail the
+# last 64 records of logN.  collect must archive it as shard 1.
+forge_record=$here/../tests/cli/build/forge-record
+collect_rss() {
+	local n=$1 c=$tmp/collect$1 cut digest mib
+	mkdir -p "$c/arch" "$c/sfs"
+	"$here/mklog" -n $((n - 64)) "$c/prefix" > /dev/null
+	cut=$(stat -c %s "$c/prefix")
+	tail -c +$((cut + 1)) "$tmp/log$n" > "$c/tail"
+	"$IMASNAP" replay --log "$c/prefix" | grep -E '^(sha1|sha256) 10 ' > "$c/prefix.pcrs"
+	"$IMASNAP" snapshot --dir "$c/arch" --log "$c/prefix" --pcrs "$c/prefix.pcrs" > /dev/null
+	digest=$("$IMASNAP" show --json "$c/arch/shard-00000000.ims" | sed 's/.*"digest":"\([0-9a-f]*\)".*/\1/')
+	"$IMASNAP" replay --log "$c/tail" --start "$c/prefix.pcrs" | grep -E '^(sha1|sha256) 10 ' > "$c/tail.pcrs"
+	printf 'core=loaded\ncarried=accepted\n' > "$c/sfs/status"
+	: > "$c/sfs/release"
+	"$forge_record" "$c/sfs/carried" 0 $((n - 64)) "$cut" "$digest" "$c/tail" "$c/prefix.pcrs" "$c/tail.pcrs"
+	mib=$(rss "$IMASNAP" collect --dir "$c/arch" --securityfs "$c/sfs")
+	grep -q '^shard 1: tail of 64 records' "$tmp/rss.out" ||
+		{ cat "$tmp/rss.out" >&2; echo "bench: collect did not archive the tail as shard 1" >&2; exit 1; }
+	rm -rf "$c"
+	echo "$mib"
+}
+
 declare -A mib
 for n in 100000 1000000; do
 	"$here/mklog" -n $n "$tmp/log$n" > "$tmp/mklog$n"
@@ -56,6 +82,7 @@ for n in 100000 1000000; do
 	mib[show$n]=$(rss "$IMASNAP" show "$tmp/arch$n/shard-00000000.ims")
 	mib[log$n]=$(rss "$IMASNAP" log --dir "$tmp/arch$n" --log "$tmp/log$n" --format ascii)
 	mib[mount$n]=$(mount_rss "$tmp/arch$n" "$tmp/log$n")
+	mib[collect$n]=$(collect_rss $n)
 done
 records=1000000
 read -r _ _ _ b1 _ b256 < <(grep '^compression blocks' "$tmp/mklog$records")
@@ -100,6 +127,7 @@ printf '\n%-28s %10s %10s\n' "peak RSS (MiB)" "100k" "1M"
 for c in replay snapshot verify show; do
 	printf '%-28s %10s %10s\n' "imasnap $c" "${mib[${c}100000]}" "${mib[${c}1000000]}"
 done
+printf '%-28s %10s %10s\n' "imasnap collect (64 carried)" "${mib[collect100000]}" "${mib[collect1000000]}"
 printf '%-28s %10s %10s\n' "imasnap log --format ascii" "${mib[log100000]}" "${mib[log1000000]}"
 printf '%-28s %10s %10s\n' "imasnap mount (after a cat)" "${mib[mount100000]}" "${mib[mount1000000]}"
 # The kernel side: bench/qemu-scale.sh, unless QUICK=1.
