@@ -30,6 +30,21 @@ expect snapshot_twice_writes_nothing 0 '"written":false' -- \
 	"$IMASNAP" snapshot --dir "$A" --log "$log" --pcrs "$d/pcrs.txt" --boot-id $BOOT1 --json
 expect verify_passes_for_an_honest_chain 0 '^verified: 2 shards, live log of 7 records$' -- \
 	"$IMASNAP" verify --dir "$A" --log "$log" --pcrs "$d/pcrs.txt"
+# The live log's first bytes are this boot's shards, byte for byte (verify
+# compares them as it reads the shards, else record by record: the same
+# refusals either way).
+cp "$log" "$tmp/log-name" && flip "$tmp/log-name" 706	# the last record's file name, in shard 1
+expect verify_refuses_a_live_log_whose_archived_bytes_differ 5 \
+	"the live log differs from shard 1: not the log of that shard.s boot" -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log-name" --pcrs "$d/pcrs.txt"
+cp "$log" "$tmp/log-first" && flip "$tmp/log-first" 150	# record 1's file digest, in shard 0
+expect verify_refuses_a_live_log_whose_first_shards_bytes_differ 5 \
+	"the live log differs from shard 0: not the log of that shard.s boot" -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log-first" --pcrs "$d/pcrs.txt"
+head -c 609 "$log" > "$tmp/log-short"
+expect verify_refuses_a_live_log_that_ends_inside_the_archive 5 \
+	"the live log is shorter than shard 1 says: not the log of that shard.s boot" -- \
+	"$IMASNAP" verify --dir "$A" --log "$tmp/log-short" --pcrs "$d/pcrs.txt"
 # A boot whose banks IMA extended under the padded-SHA-1 rule (sha384 and
 # sha512 on a kernel without them), archived in two shards: snapshot and
 # verify find that rule in a second pass over the records.

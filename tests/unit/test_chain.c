@@ -14,6 +14,7 @@
 
 #include "chain.h"
 #include "fixture.h"
+#include "live.h"
 
 #define PARTS	3
 
@@ -147,6 +148,53 @@ static int feed_live(struct imasnap_chain *c, const u8 *log, size_t len,
 			return ret;
 	}
 	return imasnap_chain_live_end(c);
+}
+
+static void write_file(const char *path, const u8 *p, size_t n)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(p, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The walk with the live log at @live compared alongside (verify's way). */
+static int walk_live(struct chain_fixture *s, struct imasnap_chain *c, const char *live)
+{
+	struct imasnap_chain_opts o = { .dir = s->dir, .live = live };
+
+	imasnap_chain_init(c);
+	return imasnap_chain_walk(c, &o, s->evp);
+}
+
+/*
+ * The live log at @path, as verify reads it: on from the walk's comparison
+ * when that holds (*@resumed 1), else from its start (0).
+ */
+static int feed_live_file(struct imasnap_chain *c, const char *path, struct imasnap_replay *rp,
+			  const struct fixture *f, struct imasnap_evp *evp, int *resumed)
+{
+	struct imasnap_log_record rec;
+	struct imasnap_logfile lf;
+	struct imasnap_err err;
+	int ret;
+
+	imasnap_replay_init(rp, imasnap_evp_ops(evp));
+	imasnap_replay_add_banks(rp, f->banks);
+	imasnap_replay_start(rp, &c->start);
+	*resumed = imasnap_chain_live_resume(c, rp, &lf);
+	if (*resumed < 0)
+		return *resumed;
+	if (!*resumed)
+		assert_int_equal(imasnap_logfile_open(&lf, path, IMASNAP_ORDER_AUTO), 0);
+	while ((ret = imasnap_logfile_next(&lf, &rec, &err)) > 0) {
+		ret = imasnap_chain_live_record(c, &lf.log, &rec, rp, &err);
+		if (ret)
+			break;
+	}
+	imasnap_logfile_close(&lf);
+	return ret ?: imasnap_chain_live_end(c);
 }
 
 static void assert_reaches_tpm(const struct imasnap_replay *rp, const struct fixture *f)
@@ -394,6 +442,252 @@ static void after_a_tail_the_live_log_must_name_it(void **state)
 			 -IMASNAP_EVERIFY);
 	assert_error_has("no snapshot_aggregate naming shard 1");
 	imasnap_chain_free(&c);
+	free(rp);
+}
+
+/*
+ * Verify's walk compares the live log with the boot's shards as it reads
+ * them, and the live check goes on after them: the same result as the
+ * record-by-record check of the whole live log, for every fixture, with
+ * the last shard's records left for the live log to replay.
+ */
+static void live_log_compared_in_the_walk_checks_as_record_by_record(void **state)
+{
+	struct chain_fixture *s = *state;
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_replay *want = calloc(1, sizeof(*want));
+	struct imasnap_chain c, slow;
+	char live[80], p[128];
+	size_t i;
+	int resumed;
+
+	assert_non_null(rp);
+	assert_non_null(want);
+	snprintf(live, sizeof(live), "%s.live", s->dir);
+	for (i = 0; i < nr_fixtures; i++) {
+		rm_dir(s->dir);
+		assert_int_equal(mkdir(s->dir, 0700), 0);
+		fixture_free(s->f);
+		write_archive(s, fixture_names[i]);
+		shard_path(s, PARTS - 1, p, sizeof(p));
+		assert_int_equal(unlink(p), 0);
+		write_file(live, s->f->log, s->f->log_len);
+
+		assert_int_equal(walk(s, &slow, NULL), 0);
+		assert_int_equal(feed_live(&slow, s->f->log, s->f->log_len, want, s->f, s->evp), 0);
+		assert_int_equal(walk_live(s, &c, live), 0);
+		assert_int_equal(feed_live_file(&c, live, rp, s->f, s->evp, &resumed), 0);
+		/* Compared unless a slice is replayed again (a bank without the boot's rule). */
+		assert_int_equal(resumed, slow.seeded > 0);
+		if (!strcmp(fixture_names[i], "ima-ng-sha1-sha256"))
+			assert_int_equal(resumed, 1);
+		assert_int_equal(c.live_records, slow.live_records);
+		assert_int_equal(c.live_bytes, slow.live_bytes);
+		assert_int_equal(c.aggregates, slow.aggregates);
+		assert_int_equal(c.bound, slow.bound);
+		assert_int_equal(c.slice, slow.slice);
+		assert_int_equal(c.boots, slow.boots);
+		assert_int_equal(rp->records, want->records);
+		assert_int_equal(rp->violations, want->violations);
+		assert_int_equal(rp->nr_lanes, want->nr_lanes);
+		assert_memory_equal(rp->lane, want->lane, want->nr_lanes * sizeof(want->lane[0]));
+		assert_reaches_tpm(rp, s->f);
+		imasnap_chain_free(&c);
+		imasnap_chain_free(&slow);
+	}
+	unlink(live);
+	free(want);
+	free(rp);
+}
+
+/*
+ * A live log that is not the shards' bytes: the walk's comparison does not
+ * hold, and the record-by-record check names what it names without it.
+ */
+static void live_log_that_differs_from_the_walk_is_checked_record_by_record(void **state)
+{
+	struct chain_fixture *s = *state;
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_chain c;
+	char live[80], want[512];
+	size_t at[3];
+	unsigned int i;
+	u8 *log;
+	int resumed;
+
+	assert_non_null(rp);
+	snprintf(live, sizeof(live), "%s.live", s->dir);
+	write_archive(s, "ima-ng-sha1-sha256");
+	log = malloc(s->f->log_len);
+	assert_non_null(log);
+	/*
+	 * A byte of the file name of shard 1's last record, of its first
+	 * record's template name (the record no longer parses), of shard 0's
+	 * first (its boot_aggregate); the log ending where shard 2 begins.
+	 */
+	at[0] = s->cut[2] - 2;
+	at[1] = s->cut[1] + 30;
+	at[2] = 40;
+	for (i = 0; i < 4; i++) {
+		size_t len = i == 3 ? s->cut[2] : s->f->log_len;
+		int ret;
+
+		memcpy(log, s->f->log, s->f->log_len);
+		if (i < 3)
+			log[at[i]] ^= 0x20;
+		assert_int_equal(walk(s, &c, NULL), 0);
+		ret = feed_live(&c, log, len, rp, s->f, s->evp);
+		assert_int_not_equal(ret, 0);
+		snprintf(want, sizeof(want), "%s", imasnap_last_error());
+		imasnap_chain_free(&c);
+
+		write_file(live, log, len);
+		assert_int_equal(walk_live(s, &c, live), 0);
+		assert_int_equal(feed_live_file(&c, live, rp, s->f, s->evp, &resumed), ret);
+		assert_int_equal(resumed, 0);
+		if (ret == -IMASNAP_EVERIFY)
+			assert_string_equal(imasnap_last_error(), want);
+		imasnap_chain_free(&c);
+	}
+	unlink(live);
+	free(log);
+	free(rp);
+}
+
+/* Append a u32 (little-endian, the fixtures' order) to @p. */
+static u8 *put32(u8 *p, u32 v)
+{
+	p[0] = (u8)v;
+	p[1] = (u8)(v >> 8);
+	p[2] = (u8)(v >> 16);
+	p[3] = (u8)(v >> 24);
+	return p + 4;
+}
+
+/*
+ * An ima-buf record of PCR 10 named snapshot_aggregate with @text, as the
+ * module has IMA measure it: @out gets it, its size returned.
+ */
+static size_t aggregate_record(const char *text, size_t len, u8 *out)
+{
+	static const char name[] = IMASNAP_AGGREGATE_EVENT;
+	u8 data[1024], *d = data, *p = out;
+	unsigned int n;
+
+	d = put32(d, 8 + 32);
+	memcpy(d, "sha256:", 8);
+	assert_int_equal(EVP_Digest(text, len, d + 8, &n, EVP_sha256(), NULL), 1);
+	d = put32(d + 8 + 32, sizeof(name));
+	memcpy(d, name, sizeof(name));
+	d = put32(d + sizeof(name), (u32)len);
+	memcpy(d, text, len);
+	d += len;
+	p = put32(p, IMASNAP_IMA_PCR);
+	assert_int_equal(EVP_Digest(data, (size_t)(d - data), p, &n, EVP_sha1(), NULL), 1);
+	p = put32(p + 20, 7);
+	memcpy(p, "ima-buf", 7);
+	p = put32(p + 7, (u32)(d - data));
+	memcpy(p, data, (size_t)(d - data));
+	return (size_t)(p - out) + (size_t)(d - data);
+}
+
+/*
+ * After a kexec, the new boot's own shard holds its snapshot_aggregate:
+ * the walk compares the live log with that shard, and the aggregate it
+ * holds is counted and binds as when the live log is read record by
+ * record; a second one inside the shard is refused the same way.
+ */
+static void snapshot_aggregate_inside_a_compared_shard_counts(void **state)
+{
+	struct chain_fixture *s = *state;
+	struct imasnap_replay *rp = calloc(1, sizeof(*rp));
+	struct imasnap_shard *tail = &s->sh[2], next;
+	struct imasnap_aggregate agg = { 0 };
+	struct imasnap_log_record rec;
+	struct imasnap_chain c, slow;
+	struct imasnap_log lg;
+	struct imasnap_err err;
+	size_t first, len, alen, i;
+	char live[80], text[2048], p[128], want[512];
+	u8 *log;
+	int resumed, n, ret;
+
+	assert_non_null(rp);
+	snprintf(live, sizeof(live), "%s.live", s->dir);
+	write_archive(s, "ima-ng-sha1-sha256");
+	shard_path(s, 2, p, sizeof(p));
+	assert_int_equal(unlink(p), 0);
+	tail->kind = IMASNAP_SHARD_TAIL;
+	assert_int_equal(imasnap_shard_write(s->dir, tail, s->f->log + s->cut[2],
+					     test_hash_ops()), 0);
+	/* What the module has IMA measure in the next boot. */
+	agg.seq = 1;
+	agg.entries = s->f->records;
+	agg.tail_entries = tail->entries;
+	memcpy(agg.shard, s->sh[1].digest, 32);
+	memcpy(agg.tail, tail->body_digest, 32);
+	agg.state = tail->end;
+	n = imasnap_aggregate_build(IMASNAP_AGG_SNAPSHOT, &agg, text, sizeof(text));
+	assert_true(n > 0);
+	/* The next boot: the same boot_aggregate, the aggregate (once, then twice), the rest. */
+	imasnap_log_init(&lg, IMASNAP_LOG_LE);
+	assert_true(imasnap_log_next(&lg, s->f->log, s->f->log_len, true, &rec, &err) > 0);
+	first = rec.size;
+	log = malloc(s->f->log_len + 2 * 2048);
+	assert_non_null(log);
+	for (i = 1; i <= 2; i++) {
+		memcpy(log, s->f->log, first);
+		alen = aggregate_record(text, (size_t)n, log + first);
+		len = first + alen;
+		if (i == 2) {
+			memcpy(log + len, log + first, alen);
+			len += alen;
+		}
+		memcpy(log + len, s->f->log + first, s->cut[1] - first);
+		len += s->cut[1] - first;
+		/* Shard 3: the next boot's log so far. */
+		memset(&next, 0, sizeof(next));
+		next.seq = 3;
+		next.kind = IMASNAP_SHARD_LOG;
+		next.order = IMASNAP_LOG_LE;
+		next.entries = s->idx[1] + i;
+		next.body_size = len;
+		memset(next.boot_id, 0xb2, 16);
+		memcpy(next.prev_digest, tail->digest, 32);
+		next.start = tail->end;
+		assert_int_equal(replay_log(log, len, s->f->banks, fixture_padded(s->f), &next.start,
+					    &next.end, &err), 0);
+		shard_path(s, 3, p, sizeof(p));
+		unlink(p);
+		assert_int_equal(imasnap_shard_write(s->dir, &next, log, test_hash_ops()), 0);
+		/* The live log: that shard's bytes, then the rest of the fixture's records. */
+		memcpy(log + len, s->f->log + s->cut[1], s->f->log_len - s->cut[1]);
+		len += s->f->log_len - s->cut[1];
+		write_file(live, log, len);
+
+		assert_int_equal(walk(s, &slow, NULL), 0);
+		assert_true(slow.need_aggregate);
+		ret = feed_live(&slow, log, len, rp, s->f, s->evp);
+		snprintf(want, sizeof(want), "%s", imasnap_last_error());
+		assert_int_equal(walk_live(s, &c, live), 0);
+		assert_int_equal(feed_live_file(&c, live, rp, s->f, s->evp, &resumed), ret);
+		assert_int_equal(resumed, 1);
+		assert_int_equal(c.aggregates, i);
+		assert_int_equal(c.aggregates, slow.aggregates);
+		assert_true(c.bound);
+		assert_int_equal(slow.bound, c.bound);
+		if (i == 1) {
+			assert_int_equal(ret, 0);
+		} else {
+			assert_int_equal(ret, -IMASNAP_EVERIFY);
+			assert_string_equal(imasnap_last_error(), want);
+			assert_error_has("the live log has 2 snapshot_aggregate records");
+		}
+		imasnap_chain_free(&c);
+		imasnap_chain_free(&slow);
+	}
+	unlink(live);
+	free(log);
 	free(rp);
 }
 
@@ -687,6 +981,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(walk_from_a_checkpoint_skips_the_archived_prefix,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(live_log_must_hold_the_archived_shards, setup, teardown),
+		cmocka_unit_test_setup_teardown(live_log_compared_in_the_walk_checks_as_record_by_record,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(live_log_that_differs_from_the_walk_is_checked_record_by_record,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(snapshot_aggregate_inside_a_compared_shard_counts,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(walk_takes_a_chain_of_format_1_shards_continued_in_format_2,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(after_a_tail_the_live_log_must_name_it, setup, teardown),

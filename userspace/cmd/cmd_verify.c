@@ -162,6 +162,7 @@ static int verify_archive(struct verify *v)
 		.anchored = v->o.anchored,
 		.save = v->o.save,
 		.threads = v->o.threads,
+		.live = v->o.log,
 	};
 	int ret;
 
@@ -453,7 +454,11 @@ static int verify_live(struct verify *v)
 	imasnap_replay_init(&v->rp, imasnap_evp_ops(v->evp));
 	imasnap_replay_add_banks(&v->rp, v->banks);
 	imasnap_replay_start(&v->rp, &v->c.start);
-	ret = imasnap_logfile_open(&lf, v->o.log, IMASNAP_ORDER_AUTO);
+	/* The walk compared the live log with this boot's shards: on after them. */
+	ret = imasnap_chain_live_resume(&v->c, &v->rp, &lf);
+	if (ret < 0)
+		return ret;
+	ret = ret ? 0 : imasnap_logfile_open(&lf, v->o.log, IMASNAP_ORDER_AUTO);
 	if (ret)
 		return imasnap_verify_fail(ret, "%s: %s", v->o.log, lf.why);
 	v->bad = -1;

@@ -28,6 +28,7 @@
 #include "archive.h"
 #include "chain.h"
 #include "error.h"
+#include "live.h"
 #include "spool.h"
 
 static const char *verify_who = "verify";
@@ -72,6 +73,9 @@ void imasnap_chain_free(struct imasnap_chain *c)
 	imasnap_spool_free(c->slice_hash);
 	EVP_MD_CTX_free(c->boot_md);
 	imasnap_spool_free(c->body_hash);
+	if (c->ls.open)
+		imasnap_logfile_close(&c->ls.lf);
+	c->ls.open = false;
 	c->slices = NULL;
 	c->slice_hash = NULL;
 	c->boot_md = NULL;
@@ -361,6 +365,28 @@ out:
 	return ret;
 }
 
+/* Whether a boot after shard @prev needs a snapshot_aggregate (after a tail), and what it must say. */
+static void expect_aggregate(const struct imasnap_shard *prev, bool *need,
+			     struct imasnap_aggregate *agg)
+{
+	*need = prev && prev->kind == IMASNAP_SHARD_TAIL;
+	memset(agg, 0, sizeof(*agg));
+	if (!*need)
+		return;
+	agg->seq = prev->seq - 1;
+	agg->entries = prev->first_entry + prev->entries;
+	agg->tail_entries = prev->entries;
+	memcpy(agg->shard, prev->prev_digest, 32);
+	memcpy(agg->tail, prev->body_digest, 32);
+	agg->state = prev->end;
+}
+
+/* Whether log shard @sh opens a boot of its own after @prev (NULL: none). */
+static bool opens_boot(const struct imasnap_shard *sh, const struct imasnap_shard *prev)
+{
+	return !prev || prev->kind == IMASNAP_SHARD_TAIL || memcmp(prev->boot_id, sh->boot_id, 16);
+}
+
 /* A new boot in the live expectations, starting at @start; @prev: the shard before. */
 static void expect_boot(struct imasnap_chain *c, const struct imasnap_state *start,
 			const struct imasnap_shard *prev)
@@ -370,16 +396,7 @@ static void expect_boot(struct imasnap_chain *c, const struct imasnap_state *sta
 	c->check_body = false;
 	c->check_prefix = false;
 	c->nr_slices = 0;
-	c->need_aggregate = prev && prev->kind == IMASNAP_SHARD_TAIL;
-	memset(&c->agg, 0, sizeof(c->agg));
-	if (!c->need_aggregate)
-		return;
-	c->agg.seq = prev->seq - 1;
-	c->agg.entries = prev->first_entry + prev->entries;
-	c->agg.tail_entries = prev->entries;
-	memcpy(c->agg.shard, prev->prev_digest, 32);
-	memcpy(c->agg.tail, prev->body_digest, 32);
-	c->agg.state = prev->end;
+	expect_aggregate(prev, &c->need_aggregate, &c->agg);
 }
 
 /*
@@ -414,7 +431,7 @@ static int expect_slice(struct imasnap_chain *c, const struct imasnap_shard *sh,
 {
 	struct imasnap_chain_slice *sl;
 
-	if (!prev || prev->kind == IMASNAP_SHARD_TAIL || memcmp(prev->boot_id, sh->boot_id, 16))
+	if (opens_boot(sh, prev))
 		expect_boot(c, &sh->start, prev);
 	sl = realloc(c->slices, (c->nr_slices + 1) * sizeof(*sl));
 	if (!sl)
@@ -428,7 +445,87 @@ static int expect_slice(struct imasnap_chain *c, const struct imasnap_shard *sh,
 	return 0;
 }
 
-/* Read shard @i of @dir, replaying its body from its start. */
+/*
+ * Log shard @sh (its header read), after @prev: compared with the live log
+ * if it continues the bytes compared equal so far; a boot's first opens
+ * the live log again at its start (struct imasnap_lockstep).
+ */
+static void lockstep_begin(struct imasnap_lockstep *ls, const struct imasnap_shard *sh,
+			   const struct imasnap_shard *prev)
+{
+	ls->tapping = false;
+	if (!ls->path || sh->kind != IMASNAP_SHARD_LOG)
+		return;
+	if (opens_boot(sh, prev)) {
+		if (ls->open)
+			imasnap_logfile_close(&ls->lf);
+		ls->open = !imasnap_logfile_open(&ls->lf, ls->path, IMASNAP_ORDER_AUTO);
+		ls->same = ls->open;
+		ls->nr = 0;
+		ls->at = 0;
+		ls->records = 0;
+		ls->violations = 0;
+		ls->aggregates = 0;
+		ls->bound = false;
+		expect_aggregate(prev, &ls->need_aggregate, &ls->agg);
+	}
+	if (!ls->same || sh->log_offset != ls->at) {
+		ls->same = false;
+		return;
+	}
+	ls->tapping = true;
+	ls->tap_from = ls->at;
+}
+
+/* The body's bytes as the walk reads them, against the live log's next. */
+static void lockstep_tap(void *priv, const u8 *p, size_t n)
+{
+	struct imasnap_lockstep *ls = priv;
+
+	if (!ls->same)
+		return;
+	if (imasnap_logfile_compare(&ls->lf, p, n) == 1)
+		ls->at += n;
+	else
+		ls->same = false;
+}
+
+/* A record of a shard compared: what the live walk would count in it. */
+static void lockstep_record(struct imasnap_lockstep *ls, const struct imasnap_log *log,
+			    const struct imasnap_log_record *rec)
+{
+	bool binds;
+
+	ls->records++;
+	if (imasnap_log_is_violation(rec))
+		ls->violations++;
+	if (imasnap_live_aggregate(log, rec, ls->need_aggregate, &ls->agg, &binds)) {
+		ls->aggregates++;
+		ls->bound = ls->bound || binds;
+	}
+}
+
+/* Shard @sh read (@ok: and checked out): every byte of its body compared equal? */
+static void lockstep_end(struct imasnap_lockstep *ls, const struct imasnap_shard *sh, bool ok)
+{
+	if (!ls->tapping)
+		return;
+	ls->tapping = false;
+	/* The live log is parsed in one byte order: so must all of them be. */
+	if (!ok || !ls->same || ls->tap_from != sh->log_offset ||
+	    ls->at != sh->log_offset + sh->body_size || (ls->nr && sh->order != ls->order)) {
+		ls->same = false;
+		return;
+	}
+	if (!ls->nr) {
+		ls->first_seq = sh->seq;
+		ls->boot = sh->boot;
+		ls->order = sh->order;
+	}
+	ls->last_seq = sh->seq;
+	ls->nr++;
+}
+
 /*
  * Each record of the boot being walked: the kernel image it measured
  * last, by digest on the --kernels list, else by a kernel image's name.
@@ -445,6 +542,8 @@ static int chain_record(void *priv, const struct imasnap_log *log,
 	int bank;
 
 	(void)err;
+	if (c->ls.tapping)
+		lockstep_record(&c->ls, log, rec);
 	/* The name first: without a list, only a kernel image's can count. */
 	if (!c->kernels && !imasnap_record_is_kernel_image(log, rec))
 		return 0;
@@ -537,8 +636,10 @@ static int chain_read(struct imasnap_chain *c, const struct imasnap_chain_opts *
 		for (b = 0; b < IMASNAP_NR_BANKS; b++)
 			if (banks & (1U << b))
 				imasnap_replay_add_lane(rp, b, IMASNAP_RULE_NORMAL);
-		ret = imasnap_shard_read_each(path, sh, rp, o->threads, chain_record, c,
-					      &err);
+		lockstep_begin(&c->ls, sh, prev);
+		ret = imasnap_shard_read_tap(path, sh, rp, o->threads, chain_record, c,
+					     c->ls.tapping ? lockstep_tap : NULL, &c->ls, &err);
+		lockstep_end(&c->ls, sh, !ret);
 	}
 	if (!ret)
 		ret = chain_padded(o, evp, path, sh, rp, &err);
@@ -829,6 +930,8 @@ int imasnap_chain_walk(struct imasnap_chain *c, const struct imasnap_chain_opts 
 		goto out;
 	}
 	c->kernels = o->kernels;
+	/* Only a full walk's live log starts with the shards it compares. */
+	c->ls.path = o->from || o->anchored || o->save ? NULL : o->live;
 	ret = chain_begin(c, o, evp, first, n, prev, rp, scratch, &i);
 	if (ret)
 		goto out;

@@ -17,6 +17,7 @@
 #include "checkpoint.h"
 #include "kernels.h"
 #include "evp.h"
+#include "logfile.h"
 #include "quote.h"
 
 struct imasnap_chain_opts {
@@ -42,6 +43,12 @@ struct imasnap_chain_opts {
 	bool cold_start;
 	/* Shard bodies are replayed on up to this many threads (0: 1). */
 	unsigned int threads;
+	/*
+	 * The live log the caller checks next (live.h): in full mode without
+	 * @save, compared byte for byte with each boot's log shards as the
+	 * walk reads their bodies (struct imasnap_lockstep).  NULL: not.
+	 */
+	const char *live;
 };
 
 /* The kernel image a boot measured last: where its kexec jumped (kernels.h). */
@@ -63,6 +70,36 @@ struct imasnap_chain_slice {
 	u64 seq;
 	u64 end;			/* byte offset in the live log where it ends */
 	u8 digest[32];			/* its body digest */
+};
+
+/*
+ * The live log read alongside the walk: from the first log shard of each
+ * boot on, its bytes are compared with those of the boot's log shards as
+ * their bodies are read (the bytes the walk parses, replays and digests),
+ * and what the live walk would find in those records is noted.  If the
+ * boot is the live log's and every byte was equal, live.c takes the
+ * records compared as checked (imasnap_chain_live_resume()) and parses
+ * the live log only after them; otherwise the live log is read again
+ * from its start and checked record by record.
+ */
+struct imasnap_lockstep {
+	const char *path;		/* the live log; NULL: no lockstep */
+	struct imasnap_logfile lf;
+	bool open;			/* @lf is open */
+	bool same;			/* the boot's bytes so far equal the live log's */
+	bool tapping;			/* the shard being read is compared */
+	u64 tap_from;			/* where its comparison began in the live log */
+	u64 first_seq, last_seq;	/* the shards compared equal ... */
+	u64 nr;				/* ... how many */
+	u64 at;				/* the live bytes compared */
+	/* What the records compared hold, as live.c counts them. */
+	u64 records, violations;
+	unsigned int aggregates;
+	bool bound;
+	bool need_aggregate;		/* as expect_boot() sets them for the boot */
+	struct imasnap_aggregate agg;
+	struct imasnap_boot_aggregate boot;	/* of the boot's first record */
+	enum imasnap_log_order order;		/* of the first shard compared */
 };
 
 struct imasnap_chain {
@@ -136,6 +173,7 @@ struct imasnap_chain {
 	struct imasnap_spool *slice_hash;	/* SHA-256 of the current slice */
 	void *boot_md;			/* EVP_MD_CTX of the live log from its start */
 	struct imasnap_spool *body_hash;	/* SHA-256 of the trusted shard's body in it */
+	struct imasnap_lockstep ls;
 };
 
 /* The seq of the live log, where a shard's would be. */

@@ -61,6 +61,18 @@ static bool aggregate_matches(const struct imasnap_aggregate *want, const u8 *te
 	return ok;
 }
 
+bool imasnap_live_aggregate(const struct imasnap_log *log, const struct imasnap_log_record *rec,
+			    bool need, const struct imasnap_aggregate *want, bool *binds)
+{
+	u32 len;
+	const u8 *text = aggregate_of(log, rec, &len);
+
+	/* Only IMA's own record binds: PCR 10, not a violation. */
+	*binds = text && need && rec->pcr == IMASNAP_IMA_PCR && !imasnap_log_is_violation(rec) &&
+		 aggregate_matches(want, text, len);
+	return text;
+}
+
 /* A live record before the trusted shard's end (c->skip). */
 static int chain_live_history(struct imasnap_chain *c, const struct imasnap_log_record *rec)
 {
@@ -216,8 +228,7 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 			      const struct imasnap_log_record *rec,
 			      struct imasnap_replay *rp, struct imasnap_err *err)
 {
-	const u8 *text;
-	u32 len;
+	bool binds;
 	int ret;
 
 	c->live_records++;
@@ -230,13 +241,9 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 	/* History before a trusted shard's end: checked by digests, not replayed. */
 	if (rec->offset < c->skip)
 		return chain_live_history(c, rec);
-	text = aggregate_of(log, rec, &len);
-	if (text) {
+	if (imasnap_live_aggregate(log, rec, c->need_aggregate, &c->agg, &binds)) {
 		c->aggregates++;
-		/* Only IMA's own record counts: PCR 10, not a violation. */
-		if (rec->pcr == IMASNAP_IMA_PCR && !imasnap_log_is_violation(rec) &&
-		    c->need_aggregate && aggregate_matches(&c->agg, text, len))
-			c->bound = true;
+		c->bound = c->bound || binds;
 	}
 	if (live_seeded(c, rp)) {
 		/* The bytes of a shard the walk replayed: compared, not replayed again. */
@@ -252,6 +259,60 @@ int imasnap_chain_live_record(struct imasnap_chain *c, const struct imasnap_log 
 	if (ret && ret != -EBADMSG)
 		imasnap_verify_fail(ret, "live log record %llu: %s", ull(rec->index), err->reason);
 	return ret ?: live_slice(c, rec);
+}
+
+/*
+ * Whether the walk's comparison (struct imasnap_lockstep) stands for the
+ * live walk of every slice: the shards it compared equal are exactly the
+ * slices, the live log starts with their bytes, in the order the live log
+ * is parsed in, with the snapshot_aggregate expected the same, and no
+ * slice would be replayed (live_seeded()).
+ */
+static bool live_lockstep_holds(struct imasnap_chain *c, const struct imasnap_replay *rp)
+{
+	const struct imasnap_lockstep *ls = &c->ls;
+
+	if (!ls->open || !ls->same || !ls->nr || !c->nr_slices || c->skip ||
+	    c->check_prefix || c->save_at)
+		return false;
+	if (ls->nr != c->nr_slices || ls->first_seq != c->slices[0].seq ||
+	    ls->last_seq != c->slices[c->nr_slices - 1].seq ||
+	    ls->at != c->slices[c->nr_slices - 1].end || ls->lf.log.order != ls->order)
+		return false;
+	if (ls->need_aggregate != c->need_aggregate ||
+	    (c->need_aggregate && memcmp(&ls->agg, &c->agg, sizeof(c->agg))))
+		return false;
+	return live_seeded(c, rp);
+}
+
+int imasnap_chain_live_resume(struct imasnap_chain *c, struct imasnap_replay *rp,
+			      struct imasnap_logfile *lf)
+{
+	struct imasnap_lockstep *ls = &c->ls;
+	int ret;
+
+	if (!live_lockstep_holds(c, rp)) {
+		if (ls->open)
+			imasnap_logfile_close(&ls->lf);
+		ls->open = false;
+		return 0;
+	}
+	/* What imasnap_chain_live_record() would have found in those records. */
+	ret = imasnap_chain_boot(c, &ls->boot, IMASNAP_LIVE, false);
+	if (ret)
+		return ret;
+	c->live_records = ls->records;
+	c->live_bytes = ls->at;
+	c->aggregates += ls->aggregates;
+	c->bound = c->bound || ls->bound;
+	rp->records += ls->records;
+	rp->violations += ls->violations;
+	c->slice = c->nr_slices;
+	live_seed(c, rp);
+	*lf = ls->lf;
+	lf->log.index = ls->records;
+	ls->open = false;
+	return 1;
 }
 
 int imasnap_chain_live_end(struct imasnap_chain *c)

@@ -145,6 +145,34 @@ int imasnap_logfile_next(struct imasnap_logfile *lf,
 	}
 }
 
+int imasnap_logfile_compare(struct imasnap_logfile *lf, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	int ret;
+
+	while (n) {
+		size_t k = lf->end - lf->start;
+
+		if (!k) {
+			if (lf->eof)
+				return 0;
+			ret = logfile_fill(lf);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (k > n)
+			k = n;
+		if (memcmp(lf->buf + lf->start, b, k))
+			return 0;
+		lf->start += k;
+		lf->log.offset += k;
+		b += k;
+		n -= k;
+	}
+	return 1;
+}
+
 void imasnap_logfile_close(struct imasnap_logfile *lf)
 {
 	if (lf->fd >= 0)

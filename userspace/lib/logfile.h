@@ -37,6 +37,12 @@ int imasnap_logfile_open_at(struct imasnap_logfile *lf, const char *path,
 /* 1: a record; 0: end of log; -EBADMSG: malformed (@err); -errno: read error. */
 int imasnap_logfile_next(struct imasnap_logfile *lf,
 			 struct imasnap_log_record *rec, struct imasnap_err *err);
+/*
+ * Whether the next @n bytes of the log are @p's, read past (1), or not,
+ * or the log ends first (0; where it stands then is undefined); -errno: a
+ * read failed.  They count as consumed for the records after them.
+ */
+int imasnap_logfile_compare(struct imasnap_logfile *lf, const void *p, size_t n);
 void imasnap_logfile_close(struct imasnap_logfile *lf);
 /* "auto", "le" or "be"; -EINVAL otherwise. */
 int imasnap_parse_order(const char *s, enum imasnap_order_opt *order);

@@ -297,6 +297,8 @@ struct body_ctx {
 	struct imasnap_mtreplay *rp;
 	imasnap_log_fn fn;
 	void *priv;
+	imasnap_body_tap tap;
+	void *tap_priv;
 };
 
 /* Each body record: a boot's first one is its boot_aggregate; replayed with @rp. */
@@ -340,6 +342,8 @@ static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 				return shard_reject(err, HDR_SIZE, "shard body shorter than its header says");
 			if (ret)
 				return ret;
+			if (c->tap)
+				c->tap(c->tap_priv, c->buf + c->have, want);
 			if (c->body_in_digest &&
 			    !EVP_DigestUpdate(c->file_md, c->buf + c->have, want))
 				return imasnap_ossl_fail("SHA-256");
@@ -452,6 +456,14 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 			    struct imasnap_replay *rp, unsigned int threads,
 			    imasnap_log_fn fn, void *priv, struct imasnap_err *err)
 {
+	return imasnap_shard_read_tap(path, sh, rp, threads, fn, priv, NULL, NULL, err);
+}
+
+int imasnap_shard_read_tap(const char *path, struct imasnap_shard *sh,
+			   struct imasnap_replay *rp, unsigned int threads,
+			   imasnap_log_fn fn, void *priv, imasnap_body_tap tap, void *tap_priv,
+			   struct imasnap_err *err)
+{
 	u8 values[2 * IMASNAP_MAX_PCR_VALUES * VALUE_SIZE], body_digest[32];
 	struct body_ctx c = { 0 };
 	struct imasnap_shard_hdr h;
@@ -489,6 +501,8 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 	c.sh = sh;
 	c.fn = fn;
 	c.priv = priv;
+	c.tap = tap;
+	c.tap_priv = tap_priv;
 	ret = shard_body(fd, sh, &c, err);
 	if (!ret && c.rp)
 		ret = imasnap_mtreplay_flush(c.rp, err);

@@ -149,4 +149,16 @@ int imasnap_shard_read_each(const char *path, struct imasnap_shard *sh,
 			    struct imasnap_replay *rp, unsigned int threads,
 			    imasnap_log_fn fn, void *priv, struct imasnap_err *err);
 
+/* Each run of body bytes, as read and before it is parsed. */
+typedef void (*imasnap_body_tap)(void *priv, const u8 *p, size_t n);
+
+/*
+ * The same, @tap also given the body's bytes in order, as they are read:
+ * the bytes the body digest and the replay get (NULL: none).
+ */
+int imasnap_shard_read_tap(const char *path, struct imasnap_shard *sh,
+			   struct imasnap_replay *rp, unsigned int threads,
+			   imasnap_log_fn fn, void *priv, imasnap_body_tap tap, void *tap_priv,
+			   struct imasnap_err *err);
+
 #endif /* _IMASNAP_SHARD_H */
