@@ -7,11 +7,14 @@
  * also checks each record's SHA-1 template digest; the others skip that
  * unless one of their lanes extends with SHA-1 anyway.
  *
- * Records are copied into a batch (the caller's buffer moves on).  There
- * are two: when one is full, the workers take it, the caller's thread runs
- * group 0 over it and goes on filling the other while the workers finish;
+ * Records are copied into a batch (the caller's buffer moves on).  The
+ * batches are a ring: when one is full, the workers take it, and the
+ * caller's thread runs group 0 over it and goes on filling the next while
+ * the workers are up to NR_BATCHES - 1 batches behind.  So a thread that
+ * loses its CPU for a while (to another thread of the process: a spool, a
+ * hashing thread) does not stop the others at once.
  * imasnap_mtreplay_flush() waits for them and puts the lanes back into the
- * caller's replay.  Memory: the two batches.
+ * caller's replay.  Memory: the batches.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,10 +27,11 @@
 /* Room for the largest record the parser accepts, and many ordinary ones. */
 #define BATCH_BYTES	(IMASNAP_TEMPLATE_DATA_MAX + 256 * 1024)
 #define BATCH_RECS	4096
+#define NR_BATCHES	4
 
 /*
  * Each batch on a cache line of its own: the caller's thread writes the
- * one it fills on every record while the workers read the other, and one
+ * one it fills on every record while the workers read the others, and one
  * line shared by both would move between their cores as often.
  */
 struct batch {
@@ -46,6 +50,7 @@ struct group {
 	unsigned int parent[IMASNAP_MAX_LANES];	/* their indexes in the caller's replay */
 	pthread_t thread;
 	bool started;
+	unsigned long done;			/* batches this worker finished */
 	int ret;
 	struct imasnap_err err;
 };
@@ -54,13 +59,11 @@ struct imasnap_mtreplay {
 	struct imasnap_replay *rp;
 	unsigned int nr_groups;
 	struct group g[MAX_GROUPS];
-	struct batch b[2];
-	struct batch *cur;	/* being filled */
-	struct batch *work;	/* the workers' */
+	struct batch b[NR_BATCHES];
+	struct batch *cur;	/* being filled: batch @batch, in b[@batch % NR_BATCHES] */
 	pthread_mutex_t lock;
 	pthread_cond_t go, done;
 	unsigned long batch;	/* batches handed to the workers */
-	unsigned int busy;	/* workers still on @work */
 	bool quit;
 };
 
@@ -82,7 +85,8 @@ static unsigned int lane_cost(const struct imasnap_lane *l)
 	return extends_sha1(l) ? 1 : 2;
 }
 
-static void group_run(struct group *g, const struct batch *b)
+/* The group's first error so far: from before @b, or in it. */
+static int group_run(struct group *g, const struct batch *b)
 {
 	const struct imasnap_log_record *rec = b->recs, *end = b->recs + b->nr;
 	int ret = g->ret;
@@ -90,30 +94,29 @@ static void group_run(struct group *g, const struct batch *b)
 	/* In locals: the loop touches nothing another thread writes but the records. */
 	for (; rec < end && !ret; rec++)
 		ret = imasnap_replay_record(&g->rp, rec, &g->err);
-	g->ret = ret;
+	return ret;
 }
 
 static void *worker(void *arg)
 {
 	struct group *g = arg;
 	struct imasnap_mtreplay *m = g->m;
-	unsigned long seen = 0;
-
 	const struct batch *b;
+	int ret;
 
 	pthread_mutex_lock(&m->lock);
 	for (;;) {
-		while (!m->quit && m->batch == seen)
+		while (!m->quit && m->batch == g->done)
 			pthread_cond_wait(&m->go, &m->lock);
 		if (m->quit)
 			break;
-		seen = m->batch;
-		b = m->work;
+		b = &m->b[g->done % NR_BATCHES];
 		pthread_mutex_unlock(&m->lock);
-		group_run(g, b);
+		ret = group_run(g, b);
 		pthread_mutex_lock(&m->lock);
-		if (!--m->busy)
-			pthread_cond_signal(&m->done);
+		g->ret = ret;	/* under the lock: the caller reads it while this goes on */
+		g->done++;
+		pthread_cond_signal(&m->done);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -198,7 +201,7 @@ struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigne
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->go, NULL);
 	pthread_cond_init(&m->done, NULL);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NR_BATCHES; i++) {
 		m->b[i].buf = malloc(BATCH_BYTES);
 		m->b[i].recs = calloc(BATCH_RECS, sizeof(*m->b[i].recs));
 		if (!m->b[i].buf || !m->b[i].recs)
@@ -252,40 +255,47 @@ static int first_error(struct imasnap_mtreplay *m, struct imasnap_err *err)
 	return worst->ret;
 }
 
-static void wait_workers(struct imasnap_mtreplay *m)
+/*
+ * Until every worker has at most @behind of the batches handed to go:
+ * whether one of them failed (its error is the caller's to read once no
+ * worker has any to go).
+ */
+static bool wait_workers(struct imasnap_mtreplay *m, unsigned long behind)
 {
+	bool failed = false;
+	unsigned int i;
+
 	pthread_mutex_lock(&m->lock);
-	while (m->busy)
-		pthread_cond_wait(&m->done, &m->lock);
+	for (i = 1; i < m->nr_groups; i++) {
+		while (m->batch - m->g[i].done > behind)
+			pthread_cond_wait(&m->done, &m->lock);
+		failed = failed || m->g[i].ret;
+	}
 	pthread_mutex_unlock(&m->lock);
+	return failed;
 }
 
 /*
- * Hand the full batch to the workers (once they are done with the other),
- * run group 0 over it here, and go on with the other batch.
+ * Hand the full batch to the workers, run group 0 over it here, and go on
+ * with the next batch of the ring once no worker still has it to do.
  */
 static int dispatch(struct imasnap_mtreplay *m, struct imasnap_err *err)
 {
 	struct batch *b = m->cur;
-	int ret;
+	bool failed;
 
-	wait_workers(m);
-	ret = first_error(m, err);
-	if (ret)
-		return ret;
 	pthread_mutex_lock(&m->lock);
-	m->work = b;
 	m->batch++;
-	m->busy = m->nr_groups - 1;
 	pthread_cond_broadcast(&m->go);
 	pthread_mutex_unlock(&m->lock);
-	group_run(&m->g[0], b);
-	m->cur = b == &m->b[0] ? &m->b[1] : &m->b[0];
+	m->g[0].ret = group_run(&m->g[0], b);
+	failed = wait_workers(m, NR_BATCHES - 1);
+	m->cur = &m->b[m->batch % NR_BATCHES];
 	m->cur->nr = 0;
 	m->cur->used = 0;
-	if (!m->g[0].ret)
+	if (!failed && !m->g[0].ret)
 		return 0;
-	wait_workers(m);
+	wait_workers(m, 0);
 	return first_error(m, err);
 }
 
@@ -299,7 +309,7 @@ int imasnap_mtreplay_flush(struct imasnap_mtreplay *m, struct imasnap_err *err)
 		return 0;
 	if (m->cur->nr)
 		ret = dispatch(m, err);
-	wait_workers(m);
+	wait_workers(m, 0);
 	if (!ret)
 		ret = first_error(m, err);
 	for (i = 0; i < m->nr_groups; i++)
@@ -364,7 +374,7 @@ void imasnap_mtreplay_free(struct imasnap_mtreplay *m)
 		pthread_cond_destroy(&m->go);
 		pthread_mutex_destroy(&m->lock);
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NR_BATCHES; i++) {
 		free(m->b[i].recs);
 		free(m->b[i].buf);
 	}
