@@ -159,10 +159,11 @@ static void write_file(const char *path, const u8 *p, size_t n)
 	assert_int_equal(fclose(fp), 0);
 }
 
-/* The walk with the live log at @live compared alongside (verify's way). */
-static int walk_live(struct chain_fixture *s, struct imasnap_chain *c, const char *live)
+/* The walk with the live log at @live compared alongside (verify's way), on @threads. */
+static int walk_live(struct chain_fixture *s, struct imasnap_chain *c, const char *live,
+		     unsigned int threads)
 {
-	struct imasnap_chain_opts o = { .dir = s->dir, .live = live };
+	struct imasnap_chain_opts o = { .dir = s->dir, .live = live, .threads = threads };
 
 	imasnap_chain_init(c);
 	return imasnap_chain_walk(c, &o, s->evp);
@@ -475,7 +476,8 @@ static void live_log_compared_in_the_walk_checks_as_record_by_record(void **stat
 
 		assert_int_equal(walk(s, &slow, NULL), 0);
 		assert_int_equal(feed_live(&slow, s->f->log, s->f->log_len, want, s->f, s->evp), 0);
-		assert_int_equal(walk_live(s, &c, live), 0);
+		/* The shards replayed on one thread and on two. */
+		assert_int_equal(walk_live(s, &c, live, 1 + i % 2), 0);
 		assert_int_equal(feed_live_file(&c, live, rp, s->f, s->evp, &resumed), 0);
 		/* Compared unless a slice is replayed again (a bank without the boot's rule). */
 		assert_int_equal(resumed, slow.seeded > 0);
@@ -542,7 +544,7 @@ static void live_log_that_differs_from_the_walk_is_checked_record_by_record(void
 		imasnap_chain_free(&c);
 
 		write_file(live, log, len);
-		assert_int_equal(walk_live(s, &c, live), 0);
+		assert_int_equal(walk_live(s, &c, live, 2), 0);
 		assert_int_equal(feed_live_file(&c, live, rp, s->f, s->evp, &resumed), ret);
 		assert_int_equal(resumed, 0);
 		if (ret == -IMASNAP_EVERIFY)
@@ -669,7 +671,7 @@ static void snapshot_aggregate_inside_a_compared_shard_counts(void **state)
 		assert_true(slow.need_aggregate);
 		ret = feed_live(&slow, log, len, rp, s->f, s->evp);
 		snprintf(want, sizeof(want), "%s", imasnap_last_error());
-		assert_int_equal(walk_live(s, &c, live), 0);
+		assert_int_equal(walk_live(s, &c, live, 2), 0);
 		assert_int_equal(feed_live_file(&c, live, rp, s->f, s->evp, &resumed), ret);
 		assert_int_equal(resumed, 1);
 		assert_int_equal(c.aggregates, i);
