@@ -693,7 +693,6 @@ static void snapshot_aggregate_inside_a_compared_shard_counts(void **state)
 	free(rp);
 }
 
-/* The clock line is read in the one form the writer gives: no sign, no extra text. */
 /*
  * An archive begun before format version 2 and continued after: shards 0
  * and 1 as version 1 wrote them (each link the version 1 digest), shard 2
@@ -744,6 +743,7 @@ static void walk_takes_a_chain_of_format_1_shards_continued_in_format_2(void **s
 	free(got);
 }
 
+/* The clock line is read in the one form the writer gives: no sign, no extra text. */
 static void checkpoint_read_takes_the_clock_line_only_as_written(void **state)
 {
 	static const char *const bad[] = {

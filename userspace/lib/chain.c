@@ -60,6 +60,13 @@ static bool state_empty(const struct imasnap_state *st)
 	return !imasnap_state_banks(st);
 }
 
+void imasnap_lockstep_close(struct imasnap_lockstep *ls)
+{
+	if (ls->open)
+		imasnap_logfile_close(&ls->lf);
+	ls->open = false;
+}
+
 void imasnap_chain_init(struct imasnap_chain *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -73,9 +80,7 @@ void imasnap_chain_free(struct imasnap_chain *c)
 	imasnap_spool_free(c->slice_hash);
 	EVP_MD_CTX_free(c->boot_md);
 	imasnap_spool_free(c->body_hash);
-	if (c->ls.open)
-		imasnap_logfile_close(&c->ls.lf);
-	c->ls.open = false;
+	imasnap_lockstep_close(&c->ls);
 	c->slices = NULL;
 	c->slice_hash = NULL;
 	c->boot_md = NULL;
@@ -457,8 +462,7 @@ static void lockstep_begin(struct imasnap_lockstep *ls, const struct imasnap_sha
 	if (!ls->path || sh->kind != IMASNAP_SHARD_LOG)
 		return;
 	if (opens_boot(sh, prev)) {
-		if (ls->open)
-			imasnap_logfile_close(&ls->lf);
+		imasnap_lockstep_close(ls);
 		ls->open = !imasnap_logfile_open(&ls->lf, ls->path, IMASNAP_ORDER_AUTO);
 		ls->same = ls->open;
 		ls->nr = 0;
@@ -565,7 +569,6 @@ static int chain_record(void *priv, const struct imasnap_log *log,
 	return 0;
 }
 
-/* Read shard @i of @dir after @prev (NULL: none), replaying its body from its start. */
 /*
  * The padded-SHA-1 lanes (IMA's rule for a bank whose hash it could not
  * allocate), after a read that replayed the template-hash rule alone
@@ -612,6 +615,7 @@ static int chain_padded(const struct imasnap_chain_opts *o, struct imasnap_evp *
 	return ret;
 }
 
+/* Read shard @i of @dir after @prev (NULL: none), replaying its body from its start. */
 static int chain_read(struct imasnap_chain *c, const struct imasnap_chain_opts *o,
 		      struct imasnap_evp *evp, u64 i, struct imasnap_shard *sh,
 		      const struct imasnap_shard *prev, struct imasnap_replay *rp)

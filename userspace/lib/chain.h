@@ -193,6 +193,8 @@ int imasnap_verify_fail(int err, const char *fmt, ...) __attribute__((format(pri
 /* The command imasnap_verify_fail() names ("verify" unless set; a static string). */
 void imasnap_verify_who(const char *who);
 
+/* Close the live log the walk compared (if open); the caller did not take it. */
+void imasnap_lockstep_close(struct imasnap_lockstep *ls);
 void imasnap_chain_init(struct imasnap_chain *c);
 void imasnap_chain_free(struct imasnap_chain *c);
 /*

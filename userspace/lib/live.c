@@ -292,9 +292,7 @@ int imasnap_chain_live_resume(struct imasnap_chain *c, struct imasnap_replay *rp
 	int ret;
 
 	if (!live_lockstep_holds(c, rp)) {
-		if (ls->open)
-			imasnap_logfile_close(&ls->lf);
-		ls->open = false;
+		imasnap_lockstep_close(ls);
 		return 0;
 	}
 	/* What imasnap_chain_live_record() would have found in those records. */
