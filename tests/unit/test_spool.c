@@ -32,47 +32,60 @@ static int temp_file(char *path)
 
 /*
  * 5.3 MiB in pieces of odd sizes (some larger than the spool's buffers),
- * a sync in the middle: the file and the digests equal the bytes given.
+ * two syncs in the middle, from the file's start and from an offset in its
+ * first block (as a shard's body follows its header): the file holds what
+ * was there before and then the bytes given, and the digests are theirs.
  */
 static void spool_writes_and_hashes_everything_in_order(void **state)
 {
 	const size_t total = 5 * 1024 * 1024 + 300 * 1024;
 	const size_t steps[] = { 1, 97, 4096, 65537, 1500000, 3 };
+	const size_t starts[] = { 0, 328, 4097 };
 	unsigned char *want = pattern(total), *got, digest[32], mid[32], expect[32];
-	unsigned int dlen, k;
+	unsigned int dlen, k, i;
 	char path[64];
 	size_t off, n, len;
 	int threaded;
 
 	(void)state;
 	for (threaded = 0; threaded <= 1; threaded++) {
-		int fd = temp_file(path);
-		struct imasnap_spool *s = imasnap_spool_new(fd, threaded);
+		for (i = 0; i < 3; i++) {
+			const size_t start = starts[i];
+			int fd = temp_file(path);
+			struct imasnap_spool *s;
 
-		assert_non_null(s);
-		for (off = 0, k = 0; off < total; off += n, k++) {
-			n = steps[k % 6] < total - off ? steps[k % 6] : total - off;
-			assert_int_equal(imasnap_spool_add(s, want + off, n), 0);
-			if (k == 7) {
+			/* What the file held before: the pattern's end, reversed in place. */
+			assert_int_equal(imasnap_write_all(fd, want + total - start, start), 0);
+			s = imasnap_spool_new(fd, threaded);
+			assert_non_null(s);
+			for (off = 0, k = 0; off < total; off += n, k++) {
+				n = steps[k % 6] < total - off ? steps[k % 6] : total - off;
+				assert_int_equal(imasnap_spool_add(s, want + off, n), 0);
+				if (k != 7 && k != 10)
+					continue;
 				assert_int_equal(imasnap_spool_sync(s, mid), 0);
 				assert_int_equal(EVP_Digest(want, off + n, expect, &dlen,
 							    EVP_sha256(), NULL), 1);
 				assert_memory_equal(mid, expect, 32);
 				/* Synced: the file can be read back meanwhile. */
-				assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)(off + n));
+				got = read_file(path, &len);
+				assert_int_equal(len, start + off + n);
+				assert_memory_equal(got + start, want, off + n);
+				free(got);
 			}
+			assert_int_equal(imasnap_spool_size(s), total);
+			assert_int_equal(imasnap_spool_sync(s, digest), 0);
+			assert_int_equal(EVP_Digest(want, total, expect, &dlen, EVP_sha256(), NULL), 1);
+			assert_memory_equal(digest, expect, 32);
+			imasnap_spool_free(s);
+			close(fd);
+			got = read_file(path, &len);
+			assert_int_equal(len, start + total);
+			assert_memory_equal(got, want + total - start, start);
+			assert_memory_equal(got + start, want, total);
+			free(got);
+			unlink(path);
 		}
-		assert_int_equal(imasnap_spool_size(s), total);
-		assert_int_equal(imasnap_spool_sync(s, digest), 0);
-		assert_int_equal(EVP_Digest(want, total, expect, &dlen, EVP_sha256(), NULL), 1);
-		assert_memory_equal(digest, expect, 32);
-		imasnap_spool_free(s);
-		close(fd);
-		got = read_file(path, &len);
-		assert_int_equal(len, total);
-		assert_memory_equal(got, want, total);
-		free(got);
-		unlink(path);
 	}
 	free(want);
 }
