@@ -185,8 +185,9 @@ struct imasnap_replay {
 	u64 no_pcr;		/* records for a PCR the TPM does not have */
 	/*
 	 * Another replay of the same records checks their SHA-1 template
-	 * digests (userspace's threaded replay): this one computes SHA-1 only
-	 * for lanes that extend with it.
+	 * digests against their template data, and fails where one does not
+	 * match (userspace's threaded replay): this one computes no SHA-1 of
+	 * the data, and its SHA-1 lanes extend with the logged digest.
 	 */
 	bool sha1_checked_elsewhere;
 };
