@@ -91,16 +91,16 @@ bound=$(echo "$records / ($b1 * 64 / $sha1_bps + $b256 * 64 / $sha256_bps)" | bc
 
 log=$tmp/log$records pcrs=$tmp/pcrs$records
 t_one=$(median "$IMASNAP" replay --threads 1 --log "$log" --pcrs "$pcrs")
-t_all=$(median "$IMASNAP" replay --log "$log" --pcrs "$pcrs")
 t_verify_one=$(median "$IMASNAP" verify --threads 1 --dir "$tmp/arch$records" --log "$log" --pcrs "$pcrs")
 t_verify_all=$(median "$IMASNAP" verify --dir "$tmp/arch$records" --log "$log" --pcrs "$pcrs")
-# Each run into an empty archive of its own: deleting the last one's 100 MB is not timed.
-snap() {
-	snap_n=$((${snap_n:-0} + 1))
-	mkdir "$tmp/snap$snap_n" && "$IMASNAP" snapshot --dir "$tmp/snap$snap_n" --log "$log" --pcrs "$pcrs"
-}
-t_snap=$(median snap)
-rm -rf "$tmp"/snap[0-9]*
+# snapshot against replay: in turns, for their ratio; at least 9 of each
+# (a second apiece).  Each snapshot into an empty archive: deleting the last
+# one's 100 MB is not timed.
+replay_all() { "$IMASNAP" replay --log "$log" --pcrs "$pcrs"; }
+snap() { mkdir "$tmp/snap" && "$IMASNAP" snapshot --dir "$tmp/snap" --log "$log" --pcrs "$pcrs"; }
+snap_clear() { rm -rf "$tmp/snap"; }
+t_turns=$(turns_after=snap_clear turns $((runs > 9 ? runs : 9)) replay_all snap)
+t_all=${t_turns%%$'\n'*} t_snap=${t_turns##*$'\n'}
 "$here/vs-evmctl.sh" "$records" "$runs" > "$tmp/evm"
 t_evm=$(awk '/^evmctl/ { print $(NF - 3) }' "$tmp/evm")
 cpus=$(nproc)
