@@ -115,12 +115,13 @@ static void threaded_replay_carries_lanes_across_batches(void **state)
 }
 
 /*
- * Record 5's template data changed, so its SHA-1 template digest no longer
- * binds it: on 2 to 4 threads, with both banks and with the SHA-1 bank
- * alone (one lane, whose thread extends with the logged digest and leaves
- * the check to the checker's), the error is one thread's, at record 5.
+ * Record 5's SHA-1 template digest no longer binds its template data, its
+ * data changed (@in_data) or the digest as logged: on 2 to 4 threads, with
+ * both banks and with the SHA-1 bank alone (one lane, whose thread extends
+ * with the logged digest and leaves the check to the checker's), the error
+ * is one thread's, at record 5.
  */
-static void threaded_replay_reports_the_first_bad_record(void **state)
+static void check_bad_record(bool in_data)
 {
 	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
 	const u32 banks[] = { f->banks, 1U << IMASNAP_BANK_SHA1 };
@@ -131,13 +132,15 @@ static void threaded_replay_reports_the_first_bad_record(void **state)
 	size_t pos = 0;
 	int ret;
 
-	(void)state;
 	imasnap_log_init(&lg, IMASNAP_LOG_LE);
 	for (k = 0; k <= 5; k++) {
 		assert_true(imasnap_log_next(&lg, f->log + pos, f->log_len - pos, true, &rec, &want) > 0);
 		pos += rec.size;
 	}
-	f->log[rec.data - f->log + rec.data_len - 1] ^= 1;
+	if (in_data)
+		f->log[rec.data - f->log + rec.data_len - 1] ^= 1;
+	else
+		f->log[rec.digest - f->log] ^= 1;
 	for (b = 0; b < 2; b++) {
 		f->banks = banks[b];
 		for (t = 2; t <= 4; t++) {
@@ -159,6 +162,19 @@ static void threaded_replay_reports_the_first_bad_record(void **state)
 		}
 	}
 	fixture_free(f);
+}
+
+static void threaded_replay_reports_a_record_whose_data_changed(void **state)
+{
+	(void)state;
+	check_bad_record(true);
+}
+
+/* The digest the lanes' threads extend with, unchecked by them: the checker's error. */
+static void threaded_replay_reports_a_record_whose_logged_digest_changed(void **state)
+{
+	(void)state;
+	check_bad_record(false);
 }
 
 static void one_thread_replays_in_the_callers_replay(void **state)
@@ -185,7 +201,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(threaded_replay_ends_where_one_thread_ends_for_every_real_log),
 		cmocka_unit_test(threaded_replay_carries_lanes_across_batches),
-		cmocka_unit_test(threaded_replay_reports_the_first_bad_record),
+		cmocka_unit_test(threaded_replay_reports_a_record_whose_data_changed),
+		cmocka_unit_test(threaded_replay_reports_a_record_whose_logged_digest_changed),
 		cmocka_unit_test(one_thread_replays_in_the_callers_replay),
 	};
 

@@ -82,7 +82,8 @@ static const struct cmd replay_cmd = {
 	"  --banks LIST        banks to print without --pcrs (default sha1,sha256)\n"
 	"  --padded-sha1 LIST  banks IMA extended with the zero-padded SHA-1 digest\n"
 	"  --order ORDER       byte order of the log (default auto)\n"
-	"  --threads N         hash the banks on up to N threads (default: one per CPU)\n"
+	"  --threads N         hash the banks on up to N threads, and check the SHA-1\n"
+	"                      digests on one more (N: by default one per CPU)\n"
 	"  --json              machine-readable output on stdout\n",
 	.common = CMD_LOG | CMD_PCRS | CMD_JSON | CMD_THREADS,
 	.own = replay_longopts,

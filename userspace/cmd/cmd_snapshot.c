@@ -90,7 +90,8 @@ static const struct cmd snap_cmd = {
 	"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
 	"  --quote ALG     put a TPM quote of the end state over the body digest in the\n"
 	"                  shard's trailer, with the archive's rsa or ecc AK\n"
-	"  --threads N     hash the banks on up to N threads (default: one per CPU)\n"
+	"  --threads N     hash the banks on up to N threads, and check the SHA-1\n"
+	"                  digests on one more (N: by default one per CPU)\n"
 	"  --json          machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_BOOT_ID | CMD_JSON | CMD_THREADS,
 	.need_dir = true,

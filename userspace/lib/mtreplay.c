@@ -161,6 +161,8 @@ static void split_lanes(struct imasnap_mtreplay *m, unsigned int n)
 		if (m->g[i].nr)
 			m->g[j++] = m->g[i];
 	m->nr_groups = j;
+	/* Clear what moved down: the checker's group comes next, with no lanes. */
+	memset(&m->g[j], 0, (n - j) * sizeof(m->g[0]));
 }
 
 struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads)
@@ -221,13 +223,16 @@ unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m)
 	return m->nr_groups;
 }
 
-/* The first error by record order, with its record's @err. */
+/*
+ * The first error by record order, with its record's @err; at one record,
+ * the checker's, which one thread would have found first.
+ */
 static int first_error(struct imasnap_mtreplay *m, struct imasnap_err *err)
 {
 	struct group *worst = NULL;
 	unsigned int i;
 
-	for (i = 0; i < m->nr_groups; i++) {
+	for (i = m->nr_groups; i-- > 0;) {
 		struct group *g = &m->g[i];
 
 		if (g->ret && (!worst || g->err.index < worst->err.index))

@@ -16,9 +16,10 @@
 struct imasnap_spool;
 
 /*
- * Write to @fd (from its position on; -1: hash only); with @threaded, on a
- * thread of its own, else in the caller's.  NULL with errno set when the memory, the
- * digest or the thread cannot be had.
+ * Write to @fd (-1: hash only) from its position on, with pwrite() (the
+ * position stays; write() where @fd cannot seek or appends); with
+ * @threaded, on a thread of its own, else in the caller's.  NULL with
+ * errno set when the memory, the digest or the thread cannot be had.
  */
 struct imasnap_spool *imasnap_spool_new(int fd, bool threaded);
 /*
