@@ -54,7 +54,7 @@ static void spool_writes_and_hashes_everything_in_order(void **state)
 			int fd = temp_file(path);
 			struct imasnap_spool *s;
 
-			/* What the file held before: the pattern's end, reversed in place. */
+			/* What the file held before: the pattern's last @start bytes. */
 			assert_int_equal(imasnap_write_all(fd, want + total - start, start), 0);
 			s = imasnap_spool_new(fd, threaded);
 			assert_non_null(s);

@@ -212,19 +212,19 @@ static int spool_hand(struct imasnap_spool *s)
 }
 
 /*
- * @fd once more, for direct I/O: where it is a regular file open for
- * writing (not appending) on a filesystem that says it takes direct I/O
- * at an alignment @align meets, and /proc/self/fd gives that same file
- * again.  -1 where not.
+ * @fd (its status flags @fl, not appending) once more, for direct I/O:
+ * where it is a regular file open for writing on a filesystem that says it
+ * takes direct I/O at an alignment @align meets, and /proc/self/fd gives
+ * that same file again.  -1 where not.
  */
-static int spool_open_direct(int fd, size_t align)
+static int spool_open_direct(int fd, int fl, size_t align)
 {
-	int fl = fcntl(fd, F_GETFL), dfd;
 	struct stat a, b;
 	char path[32];
 	struct statx st;
+	int dfd;
 
-	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || (fl & O_APPEND))
+	if ((fl & O_ACCMODE) == O_RDONLY)
 		return -1;
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_DIOALIGN, &st) ||
 	    !(st.stx_mask & STATX_TYPE) || !S_ISREG(st.stx_mode) ||
@@ -233,11 +233,13 @@ static int spool_open_direct(int fd, size_t align)
 	    align % st.stx_dio_mem_align)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking until it is known to be @fd's file: a FIFO there would not wait. */
+	dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (dfd < 0)
 		return -1;
 	/* Not procfs's magic link to @fd's file (a /proc of another kind): not there. */
-	if (fstat(fd, &a) || fstat(dfd, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+	if (fstat(fd, &a) || fstat(dfd, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    fcntl(dfd, F_SETFL, O_DIRECT)) {
 		close(dfd);
 		return -1;
 	}
@@ -272,7 +274,7 @@ struct imasnap_spool *imasnap_spool_new(int fd, bool threaded)
 		s->pos = (u64)s->off;
 		/* A buffer holds whole aligned blocks (the page size divides SPOOL_BUF). */
 		if (SPOOL_BUF % align == 0)
-			s->dfd = spool_open_direct(fd, align);
+			s->dfd = spool_open_direct(fd, fl, align);
 		s->align = s->dfd >= 0 ? align : 0;
 		s->skip = spool_skip(s);
 	}
