@@ -165,8 +165,9 @@ int imasnap_replay_record(struct imasnap_replay *rp,
 {
 	u8 next[IMASNAP_MAX_LANES][IMASNAP_MAX_DIGEST_SIZE];
 	u8 sha1[IMASNAP_SHA1_DIGEST_SIZE];
-	u8 ext[IMASNAP_MAX_DIGEST_SIZE];
-	struct imasnap_buf v[3], x[2];
+	/* An extend's input, PCR then digest, in one buffer: one update, whole blocks. */
+	u8 in[2 * IMASNAP_MAX_DIGEST_SIZE];
+	struct imasnap_buf v[3], x;
 	unsigned int nv, i;
 	bool violation;
 	int ret;
@@ -201,7 +202,9 @@ int imasnap_replay_record(struct imasnap_replay *rp,
 	for (i = 0; i < rp->nr_lanes; i++) {
 		const struct imasnap_lane *l = &rp->lane[i];
 		u8 size = imasnap_bank_info(l->bank)->size;
+		u8 *ext = in + size;
 
+		copy_digest(in, l->pcr[rec->pcr], size);
 		if (violation) {
 			memset(ext, 0xff, size);
 		} else if (l->bank == IMASNAP_BANK_SHA1 ||
@@ -214,11 +217,9 @@ int imasnap_replay_record(struct imasnap_replay *rp,
 			if (ret)
 				goto no_hash;
 		}
-		x[0].data = l->pcr[rec->pcr];
-		x[0].len = size;
-		x[1].data = ext;
-		x[1].len = size;
-		ret = rp->ops->digest(rp->ops->priv, l->bank, x, 2, next[i]);
+		x.data = in;
+		x.len = 2 * size;
+		ret = rp->ops->digest(rp->ops->priv, l->bank, &x, 1, next[i]);
 		if (ret)
 			goto no_hash;
 	}

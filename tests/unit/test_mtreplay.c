@@ -65,32 +65,39 @@ static void assert_same_lanes(const char *name, unsigned int threads,
 	}
 }
 
-/* Each real log, @times over, on 2, 3 and 4 threads against one. */
+/*
+ * Each real log, @times over, on 2, 3 and 4 threads (never more), the
+ * caller's thread hashing or not, against one.
+ */
 static void check_every_log(unsigned int times)
 {
+	static const unsigned int flags[] = { 0, IMASNAP_MTREPLAY_CALLER_HASHES };
 	size_t i;
 
 	for (i = 0; i < nr_fixtures; i++) {
 		struct fixture *f = fixture_load(fixture_names[i]);
 		struct imasnap_replay *one = new_replay(f);
 		struct imasnap_err err;
-		unsigned int t;
+		unsigned int t, k;
 
 		if (feed(f, times, one, NULL, &err))
 			fail_msg("%s: record %llu: %s", f->name, (unsigned long long)err.index,
 				 err.reason);
 		for (t = 2; t <= 4; t++) {
-			struct imasnap_replay *rp = new_replay(f);
-			struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t);
+			for (k = 0; k < 2; k++) {
+				struct imasnap_replay *rp = new_replay(f);
+				struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, flags[k]);
 
-			assert_non_null(m);
-			assert_true(imasnap_mtreplay_threads(m) > 1);
-			if (feed(f, times, rp, m, &err))
-				fail_msg("%s, %u threads: record %llu: %s", f->name, t,
-					 (unsigned long long)err.index, err.reason);
-			assert_same_lanes(f->name, t, one, rp);
-			imasnap_mtreplay_free(m);
-			free(rp);
+				assert_non_null(m);
+				assert_true(imasnap_mtreplay_threads(m) > 1);
+				assert_true(imasnap_mtreplay_threads(m) <= t);
+				if (feed(f, times, rp, m, &err))
+					fail_msg("%s, %u threads: record %llu: %s", f->name, t,
+						 (unsigned long long)err.index, err.reason);
+				assert_same_lanes(f->name, t, one, rp);
+				imasnap_mtreplay_free(m);
+				free(rp);
+			}
 		}
 		free(one);
 		fixture_free(f);
@@ -118,17 +125,19 @@ static void threaded_replay_carries_lanes_across_batches(void **state)
  * Record 5's SHA-1 template digest no longer binds its template data, its
  * data changed (@in_data) or the digest as logged: on 2 to 4 threads, with
  * both banks and with the SHA-1 bank alone (one lane, whose thread extends
- * with the logged digest and leaves the check to the checker's), the error
- * is one thread's, at record 5.
+ * with the logged digest and leaves the check to another), the check on
+ * the caller's thread or on a worker, the error is one thread's, at
+ * record 5.
  */
 static void check_bad_record(bool in_data)
 {
+	static const unsigned int flags[] = { 0, IMASNAP_MTREPLAY_CALLER_HASHES };
 	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
 	const u32 banks[] = { f->banks, 1U << IMASNAP_BANK_SHA1 };
 	struct imasnap_log_record rec;
 	struct imasnap_err want, got;
 	struct imasnap_log lg;
-	unsigned int k, t, b;
+	unsigned int k, t, b, h;
 	size_t pos = 0;
 	int ret;
 
@@ -144,21 +153,23 @@ static void check_bad_record(bool in_data)
 	for (b = 0; b < 2; b++) {
 		f->banks = banks[b];
 		for (t = 2; t <= 4; t++) {
-			struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
-			struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t);
+			for (h = 0; h < 2; h++) {
+				struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
+				struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, flags[h]);
 
-			assert_non_null(m);
-			assert_true(imasnap_mtreplay_threads(m) > 1);
-			assert_int_equal(feed(f, 3, one, NULL, &want), -EBADMSG);
-			ret = feed(f, 3, rp, m, &got);
-			assert_int_equal(ret, -EBADMSG);
-			assert_int_equal(got.index, 5);
-			assert_int_equal(got.index, want.index);
-			assert_int_equal(got.offset, want.offset);
-			assert_string_equal(got.reason, want.reason);
-			imasnap_mtreplay_free(m);
-			free(rp);
-			free(one);
+				assert_non_null(m);
+				assert_true(imasnap_mtreplay_threads(m) > 1);
+				assert_int_equal(feed(f, 3, one, NULL, &want), -EBADMSG);
+				ret = feed(f, 3, rp, m, &got);
+				assert_int_equal(ret, -EBADMSG);
+				assert_int_equal(got.index, 5);
+				assert_int_equal(got.index, want.index);
+				assert_int_equal(got.offset, want.offset);
+				assert_string_equal(got.reason, want.reason);
+				imasnap_mtreplay_free(m);
+				free(rp);
+				free(one);
+			}
 		}
 	}
 	fixture_free(f);
@@ -170,7 +181,7 @@ static void threaded_replay_reports_a_record_whose_data_changed(void **state)
 	check_bad_record(true);
 }
 
-/* The digest the lanes' threads extend with, unchecked by them: the checker's error. */
+/* The digest the other threads extend with, unchecked by them: the check's error. */
 static void threaded_replay_reports_a_record_whose_logged_digest_changed(void **state)
 {
 	(void)state;
@@ -181,7 +192,7 @@ static void one_thread_replays_in_the_callers_replay(void **state)
 {
 	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
 	struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
-	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, 1);
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, 1, 0);
 	struct imasnap_err err;
 
 	(void)state;

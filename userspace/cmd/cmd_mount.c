@@ -59,8 +59,8 @@ static const struct cmd mount_cmd = {
 	"  --foreground       stay in the foreground (systemd); default: detach once mounted\n"
 	"  --tmpdir DIR       where the view's index and live-record spool go, unlinked\n"
 	"                     (default $TMPDIR, else /var/tmp)\n"
-	"  --threads N        check shard bodies on up to N threads, and their SHA-1\n"
-	"                     digests on one more (N: by default one per CPU)\n"
+	"  --threads N        check shard bodies on up to N threads (by default one per\n"
+	"                     CPU)\n"
 	"Mounts the history since the last cold boot ('imasnap log') read-only on\n"
 	"MOUNTPOINT as binary_runtime_measurements, ascii_runtime_measurements and\n"
 	"runtime_measurements_count; unmount with 'fusermount3 -u MOUNTPOINT'.\n",

@@ -82,8 +82,7 @@ static const struct cmd replay_cmd = {
 	"  --banks LIST        banks to print without --pcrs (default sha1,sha256)\n"
 	"  --padded-sha1 LIST  banks IMA extended with the zero-padded SHA-1 digest\n"
 	"  --order ORDER       byte order of the log (default auto)\n"
-	"  --threads N         hash the banks on up to N threads, and check the SHA-1\n"
-	"                      digests on one more (N: by default one per CPU)\n"
+	"  --threads N         hash the banks on up to N threads (by default one per CPU)\n"
 	"  --json              machine-readable output on stdout\n",
 	.common = CMD_LOG | CMD_PCRS | CMD_JSON | CMD_THREADS,
 	.own = replay_longopts,
@@ -272,7 +271,7 @@ static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start
 static int replay_log(const struct replay_opts *o, struct imasnap_replay *rp, u64 limit,
 		      u64 *records)
 {
-	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, o->threads);
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, o->threads, 0);
 	struct imasnap_log_record rec;
 	struct imasnap_logfile lf;
 	struct imasnap_err err = { 0 };

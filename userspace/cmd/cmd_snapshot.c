@@ -90,8 +90,8 @@ static const struct cmd snap_cmd = {
 	"  --boot-id ID    this boot's id (default: /proc/sys/kernel/random/boot_id)\n"
 	"  --quote ALG     put a TPM quote of the end state over the body digest in the\n"
 	"                  shard's trailer, with the archive's rsa or ecc AK\n"
-	"  --threads N     hash the banks on up to N threads, and check the SHA-1\n"
-	"                  digests on one more (N: by default one per CPU)\n"
+	"  --threads N     hash the banks on up to N threads (by default one per CPU),\n"
+	"                  and from 2 on write the shard on one more\n"
 	"  --json          machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_BOOT_ID | CMD_JSON | CMD_THREADS,
 	.need_dir = true,
@@ -301,7 +301,7 @@ static int snap_read(struct snap *sn)
 	struct imasnap_err err = { 0 };
 	int ret;
 
-	sn->m = imasnap_mtreplay_new(&sn->rp, sn->co->threads);
+	sn->m = imasnap_mtreplay_new(&sn->rp, sn->co->threads, 0);
 	if (!sn->m) {
 		imasnap_errorf("snapshot: cannot start the hashing threads: %s", strerror(errno));
 		return -ENOMEM;
@@ -345,7 +345,7 @@ static int padded_record(void *m, const struct imasnap_log *log,
 static int snap_replay_body(struct snap *sn, struct imasnap_replay *alt)
 {
 	const size_t chunk = SNAP_READ_BUF, cap = IMASNAP_TEMPLATE_DATA_MAX + 2 * chunk;
-	struct imasnap_mtreplay *m = imasnap_mtreplay_new(alt, sn->co->threads);
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(alt, sn->co->threads, 0);
 	u64 size = snap_body_size(sn), off = 0;
 	u8 *buf = malloc(cap);
 	struct imasnap_err err = { 0 };

@@ -89,8 +89,8 @@ static const struct cmd verify_cmd = {
 	"                     after the last trailer quote the AK signed in their boot chain\n"
 	"  --kernels FILE     every kexec must jump into a kernel image of this list\n"
 	"                     (\"<sha256 hex> [name]\" lines, as sha256sum prints them)\n"
-	"  --threads N        replay shard bodies on up to N threads, and check the SHA-1\n"
-	"                     digests on one more (N: by default one per CPU)\n"
+	"  --threads N        replay shard bodies on up to N threads (by default one per\n"
+	"                     CPU)\n"
 	"  --json             machine-readable result on stdout\n",
 	.common = CMD_DIR | CMD_LOG | CMD_PCRS | CMD_TCTI | CMD_JSON | CMD_THREADS,
 	.need_dir = true,

@@ -3,14 +3,17 @@
  * Threaded replay.  The lanes of a replay are independent: each is one
  * bank's PCRs under one rule, extended record after record.  So the lanes
  * are split into groups of about equal cost, one per thread, and every
- * group replays the same records with its own OpenSSL contexts.  One more
- * group, with no lanes, checks each record's SHA-1 template digest against
- * its template data: the lanes' groups extend their SHA-1 lanes with the
- * digest as the record gives it, which that check holds to the data (where
- * it does not, the checker's error is the replay's: the first by record).
- * The check is as costly as a lane, and left to group 0 it made the
- * caller's thread, which also reads and parses, the slowest (perf sched,
- * 1M records: 390 ms running against 330 for the SHA-256 lane's thread).
+ * group replays the same records with its own OpenSSL contexts.  One of
+ * the groups also checks each record's SHA-1 template digest against its
+ * template data; the others extend their SHA-1 lanes with the digest as
+ * the record gives it, which that check holds to the data (where it does
+ * not, the checker's error is the replay's: the first by record).  The
+ * check is a job like a lane, placed by its cost with them, and the
+ * caller's thread, which also reads and parses (and may hash the bytes it
+ * read: IMASNAP_MTREPLAY_CALLER_HASHES), starts with that cost.  So there
+ * are no more threads than asked for: on two CPUs, two, each with about
+ * half of the work (a thread more, as the check had once, left a CPU idle
+ * whenever two of three waited on each other).
  *
  * Records are copied into a batch (the caller's buffer moves on).  The
  * batches are a ring: when one is full, the workers take it, and the
@@ -28,7 +31,7 @@
 #include "evp.h"
 #include "mtreplay.h"
 
-#define MAX_GROUPS	4	/* the lanes' (the caller's among them) */
+#define MAX_GROUPS	4	/* threads (the caller's among them) */
 /* Room for the largest record the parser accepts, and many ordinary ones. */
 #define BATCH_BYTES	(IMASNAP_TEMPLATE_DATA_MAX + 256 * 1024)
 #define BATCH_RECS	4096
@@ -52,6 +55,7 @@ struct group {
 	struct imasnap_evp *evp;
 	unsigned int cost;
 	unsigned int nr;			/* lanes */
+	bool check;				/* the SHA-1 template digests' */
 	unsigned int parent[IMASNAP_MAX_LANES];	/* their indexes in the caller's replay */
 	pthread_t thread;
 	bool started;
@@ -63,7 +67,7 @@ struct group {
 struct imasnap_mtreplay {
 	struct imasnap_replay *rp;
 	unsigned int nr_groups;
-	struct group g[MAX_GROUPS + 1];	/* the checker's last */
+	struct group g[MAX_GROUPS];
 	struct batch b[NR_BATCHES];
 	struct batch *cur;	/* being filled: batch @batch, in b[@batch % NR_BATCHES] */
 	pthread_mutex_t lock;
@@ -79,15 +83,29 @@ unsigned int imasnap_mtreplay_cpus(void)
 	return n < 1 ? 1 : n > MAX_GROUPS ? MAX_GROUPS : (unsigned int)n;
 }
 
-static bool extends_sha1(const struct imasnap_lane *l)
-{
-	return l->bank == IMASNAP_BANK_SHA1 || l->rule == IMASNAP_RULE_PADDED_SHA1;
-}
+/*
+ * What a record costs a job, in half compression blocks (of SHA-1 and
+ * SHA-256, whose blocks cost about the same here; a million ima-ng
+ * records: the SHA-256 lane 214 ms, the check 96, the SHA-1 lane 42, the
+ * caller's reading and parsing about 100, hashing its bytes 70).
+ */
+#define COST_CALLER	4	/* reading and parsing */
+#define COST_HASHES	3	/* IMASNAP_MTREPLAY_CALLER_HASHES: 1.5 blocks a record */
+#define COST_CHECK	4	/* SHA-1 of the template data: two blocks */
+#define CHECK_JOB	IMASNAP_MAX_LANES	/* a job that is not a lane */
 
-/* Digests a record costs the lane: its template digest (if its own) and the extend. */
-static unsigned int lane_cost(const struct imasnap_lane *l)
+/* A lane: the template digest if its own (about two blocks), and the extend. */
+static unsigned int job_cost(const struct imasnap_replay *rp, unsigned int job)
 {
-	return extends_sha1(l) ? 1 : 2;
+	const struct imasnap_lane *l = &rp->lane[job];
+
+	if (job == CHECK_JOB)
+		return COST_CHECK;
+	if (l->bank == IMASNAP_BANK_SHA1)
+		return 2;	/* SHA-1's extend: 40 bytes, one block */
+	if (l->rule == IMASNAP_RULE_PADDED_SHA1)
+		return 4;	/* the check's SHA-1 (or the logged one), extended: two */
+	return 8;
 }
 
 /* The group's first error so far: from before @b, or in it. */
@@ -127,45 +145,51 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Split @rp's lanes into @n groups of about equal cost: costliest lane first, to the cheapest. */
-static void split_lanes(struct imasnap_mtreplay *m, unsigned int n)
+/*
+ * Split @rp's lanes and the check into at most @n groups of about equal
+ * cost: costliest job first, to the cheapest group (the first of equals).
+ */
+static void split_jobs(struct imasnap_mtreplay *m, unsigned int n, unsigned int caller)
 {
 	const struct imasnap_replay *rp = m->rp;
-	bool placed[IMASNAP_MAX_LANES] = { false };
+	bool placed[IMASNAP_MAX_LANES + 1] = { false };
 	unsigned int k, i, j;
 
-	m->nr_groups = n;
-	m->g[0].cost = 1;	/* reading and parsing, about a digest's worth */
-	for (k = 0; k < rp->nr_lanes; k++) {
+	m->g[0].cost = caller;
+	for (k = 0; k <= rp->nr_lanes; k++) {
 		unsigned int pick = 0, best = 0, to = 0;
-		const struct imasnap_lane *l;
 		struct group *g;
 
-		for (i = 0; i < rp->nr_lanes; i++) {
-			if (!placed[i] && lane_cost(&rp->lane[i]) > best) {
-				best = lane_cost(&rp->lane[i]);
+		for (i = 0; i <= rp->nr_lanes; i++) {
+			unsigned int job = i < rp->nr_lanes ? i : CHECK_JOB;
+
+			if (!placed[i] && job_cost(rp, job) > best) {
+				best = job_cost(rp, job);
 				pick = i;
 			}
 		}
-		l = &rp->lane[pick];
 		for (j = 1; j < n; j++)
 			if (m->g[j].cost < m->g[to].cost)
 				to = j;
 		g = &m->g[to];
 		placed[pick] = true;
-		g->parent[g->nr++] = pick;
-		g->cost += lane_cost(l);
+		if (pick < rp->nr_lanes)
+			g->parent[g->nr++] = pick;
+		else
+			g->check = true;
+		g->cost += best;
 	}
-	/* A group left without a lane (but group 0, the caller's) would idle. */
+	/* A group left without a job (but group 0, the caller's) would idle. */
 	for (i = j = 1; i < n; i++)
-		if (m->g[i].nr)
+		if (m->g[i].nr || m->g[i].check)
 			m->g[j++] = m->g[i];
 	m->nr_groups = j;
-	/* Clear what moved down: the checker's group comes next, with no lanes. */
+	/* Clear what moved down. */
 	memset(&m->g[j], 0, (n - j) * sizeof(m->g[0]));
 }
 
-struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads)
+struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads,
+					      unsigned int flags)
 {
 	/* Aligned as its batches are (calloc() aligns to 16 bytes only). */
 	struct imasnap_mtreplay *m = aligned_alloc(_Alignof(struct imasnap_mtreplay), sizeof(*m));
@@ -180,10 +204,12 @@ struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigne
 		return m;	/* direct: imasnap_replay_record() on @rp */
 	if (threads > MAX_GROUPS)
 		threads = MAX_GROUPS;
-	if (threads > rp->nr_lanes)
-		threads = rp->nr_lanes;
-	split_lanes(m, threads);
-	m->nr_groups++;		/* the checker */
+	if (threads > rp->nr_lanes + 1)
+		threads = rp->nr_lanes + 1;	/* a job each: the lanes and the check */
+	split_jobs(m, threads, COST_CALLER +
+		   (flags & IMASNAP_MTREPLAY_CALLER_HASHES ? COST_HASHES : 0));
+	if (m->nr_groups == 1)
+		return m;	/* all of it the caller's: direct, as above */
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->go, NULL);
 	pthread_cond_init(&m->done, NULL);
@@ -206,7 +232,7 @@ struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigne
 		for (k = 0; k < g->nr; k++)
 			g->rp.lane[k] = rp->lane[g->parent[k]];
 		g->rp.nr_lanes = g->nr;
-		g->rp.sha1_checked_elsewhere = i + 1 < m->nr_groups;
+		g->rp.sha1_checked_elsewhere = !g->check;
 		if (i && pthread_create(&g->thread, NULL, worker, g))
 			goto fail;
 		g->started = i > 0;
@@ -225,17 +251,18 @@ unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m)
 
 /*
  * The first error by record order, with its record's @err; at one record,
- * the checker's, which one thread would have found first.
+ * the check's, which one thread would have found first.
  */
 static int first_error(struct imasnap_mtreplay *m, struct imasnap_err *err)
 {
 	struct group *worst = NULL;
 	unsigned int i;
 
-	for (i = m->nr_groups; i-- > 0;) {
+	for (i = 0; i < m->nr_groups; i++) {
 		struct group *g = &m->g[i];
 
-		if (g->ret && (!worst || g->err.index < worst->err.index))
+		if (g->ret && (!worst || g->err.index < worst->err.index ||
+			       (g->err.index == worst->err.index && g->check)))
 			worst = g;
 	}
 	if (!worst)

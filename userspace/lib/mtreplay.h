@@ -15,13 +15,19 @@ struct imasnap_mtreplay;
 /* The threads worth using here: online CPUs, at least 1. */
 unsigned int imasnap_mtreplay_cpus(void);
 
+/* The caller's thread also hashes the records' bytes (a shard body's digest). */
+#define IMASNAP_MTREPLAY_CALLER_HASHES	1U
+
 /*
  * Replay into @rp (lanes added, imasnap_replay_start() done) with up to
- * @threads threads, each with its own OpenSSL digests; @threads 1 (or one
- * lane) replays in the caller's thread through @rp's own hash ops.
+ * @threads threads, the caller's among them, each with its own OpenSSL
+ * digests; @threads 1 (or a replay whose every job would be the caller's)
+ * replays in the caller's thread through @rp's own hash ops.  @flags:
+ * IMASNAP_MTREPLAY_*, what else the caller's thread does, for the split.
  * NULL with errno set when a thread or the memory cannot be had.
  */
-struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads);
+struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads,
+					      unsigned int flags);
 /* Threads hashing (1: the caller's alone). */
 unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m);
 /*
