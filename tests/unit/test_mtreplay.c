@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Threaded replay (userspace/lib/mtreplay.c): on any number of threads, the
- * lanes end where one thread's replay of the same records ends, and a bad
- * record is reported as the same record with the same reason.
+ * lanes end where one thread's replay of the same records ends, the digest
+ * of the records' bytes is their SHA-256, and a bad record is reported as
+ * the same record with the same reason.
  */
 #include <stdlib.h>
+
+#include <openssl/evp.h>
 
 #include "fixture.h"
 
@@ -33,6 +36,42 @@ static int feed(const struct fixture *f, unsigned int times, struct imasnap_repl
 		}
 	}
 	return m ? imasnap_mtreplay_flush(m, err) : 0;
+}
+
+/* What the replay's digest must end as: the SHA-256 of @f's log, @times over. */
+static void log_digest(const struct fixture *f, unsigned int times, u8 digest[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int t;
+
+	assert_non_null(md);
+	assert_true(EVP_DigestInit_ex2(md, EVP_sha256(), NULL));
+	for (t = 0; t < times; t++)
+		assert_true(EVP_DigestUpdate(md, f->log, f->log_len));
+	assert_true(EVP_DigestFinal_ex(md, digest, NULL));
+	EVP_MD_CTX_free(md);
+}
+
+static EVP_MD_CTX *new_digest(void)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	assert_non_null(md);
+	assert_true(EVP_DigestInit_ex2(md, EVP_sha256(), NULL));
+	return md;
+}
+
+/* @md, which the replay updated, is @want; freed. */
+static void assert_digest(EVP_MD_CTX *md, const u8 want[32], const char *name,
+			  unsigned int threads)
+{
+	u8 got[32];
+
+	assert_true(EVP_DigestFinal_ex(md, got, NULL));
+	EVP_MD_CTX_free(md);
+	if (memcmp(got, want, 32))
+		fail_msg("%s, %u threads: the digest is not the SHA-256 of the records' bytes",
+			 name, threads);
 }
 
 static struct imasnap_replay *new_replay(const struct fixture *f)
@@ -66,12 +105,11 @@ static void assert_same_lanes(const char *name, unsigned int threads,
 }
 
 /*
- * Each real log, @times over, on 2, 3 and 4 threads (never more), the
- * caller's thread hashing or not, against one.
+ * Each real log, @times over, on 2, 3 and 4 threads (never more), with the
+ * digest of the records' bytes or without, against one.
  */
 static void check_every_log(unsigned int times)
 {
-	static const unsigned int flags[] = { 0, IMASNAP_MTREPLAY_CALLER_HASHES };
 	size_t i;
 
 	for (i = 0; i < nr_fixtures; i++) {
@@ -79,14 +117,17 @@ static void check_every_log(unsigned int times)
 		struct imasnap_replay *one = new_replay(f);
 		struct imasnap_err err;
 		unsigned int t, k;
+		u8 want[32];
 
+		log_digest(f, times, want);
 		if (feed(f, times, one, NULL, &err))
 			fail_msg("%s: record %llu: %s", f->name, (unsigned long long)err.index,
 				 err.reason);
 		for (t = 2; t <= 4; t++) {
 			for (k = 0; k < 2; k++) {
 				struct imasnap_replay *rp = new_replay(f);
-				struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, flags[k]);
+				EVP_MD_CTX *md = k ? new_digest() : NULL;
+				struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, md);
 
 				assert_non_null(m);
 				assert_true(imasnap_mtreplay_threads(m) > 1);
@@ -95,7 +136,10 @@ static void check_every_log(unsigned int times)
 					fail_msg("%s, %u threads: record %llu: %s", f->name, t,
 						 (unsigned long long)err.index, err.reason);
 				assert_same_lanes(f->name, t, one, rp);
+				assert_int_equal(imasnap_mtreplay_digests(m), md != NULL);
 				imasnap_mtreplay_free(m);
+				if (md)
+					assert_digest(md, want, f->name, t);
 				free(rp);
 			}
 		}
@@ -131,7 +175,6 @@ static void threaded_replay_carries_lanes_across_batches(void **state)
  */
 static void check_bad_record(bool in_data)
 {
-	static const unsigned int flags[] = { 0, IMASNAP_MTREPLAY_CALLER_HASHES };
 	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
 	const u32 banks[] = { f->banks, 1U << IMASNAP_BANK_SHA1 };
 	struct imasnap_log_record rec;
@@ -155,7 +198,8 @@ static void check_bad_record(bool in_data)
 		for (t = 2; t <= 4; t++) {
 			for (h = 0; h < 2; h++) {
 				struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
-				struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, flags[h]);
+				EVP_MD_CTX *md = h ? new_digest() : NULL;
+				struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, md);
 
 				assert_non_null(m);
 				assert_true(imasnap_mtreplay_threads(m) > 1);
@@ -167,6 +211,7 @@ static void check_bad_record(bool in_data)
 				assert_int_equal(got.offset, want.offset);
 				assert_string_equal(got.reason, want.reason);
 				imasnap_mtreplay_free(m);
+				EVP_MD_CTX_free(md);
 				free(rp);
 				free(one);
 			}
@@ -188,20 +233,58 @@ static void threaded_replay_reports_a_record_whose_logged_digest_changed(void **
 	check_bad_record(false);
 }
 
+/*
+ * A digest given to one replay after another (a snapshot's reads, a lane
+ * added between them) goes on: three replays of a log, one after the other,
+ * leave it the SHA-256 of the three, on 2 to 4 threads.
+ */
+static void threaded_replays_one_after_another_go_on_with_a_digest(void **state)
+{
+	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
+	struct imasnap_err err;
+	unsigned int t, k;
+	u8 want[32];
+
+	(void)state;
+	log_digest(f, 3, want);
+	for (t = 2; t <= 4; t++) {
+		EVP_MD_CTX *md = new_digest();
+
+		for (k = 0; k < 3; k++) {
+			struct imasnap_replay *rp = new_replay(f);
+			struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, t, md);
+
+			assert_non_null(m);
+			assert_true(imasnap_mtreplay_digests(m));
+			assert_int_equal(feed(f, 1, rp, m, &err), 0);
+			imasnap_mtreplay_free(m);
+			free(rp);
+		}
+		assert_digest(md, want, f->name, t);
+	}
+	fixture_free(f);
+}
+
+/* One thread: no threads, and the digest left to the caller (in larger pieces). */
 static void one_thread_replays_in_the_callers_replay(void **state)
 {
 	struct fixture *f = fixture_load("ima-ng-sha1-sha256");
 	struct imasnap_replay *one = new_replay(f), *rp = new_replay(f);
-	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, 1, 0);
+	EVP_MD_CTX *md = new_digest();
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, 1, md);
 	struct imasnap_err err;
+	u8 empty[32];
 
 	(void)state;
+	log_digest(f, 0, empty);
 	assert_non_null(m);
 	assert_int_equal(imasnap_mtreplay_threads(m), 1);
+	assert_false(imasnap_mtreplay_digests(m));
 	assert_int_equal(feed(f, 1, one, NULL, &err), 0);
 	assert_int_equal(feed(f, 1, rp, m, &err), 0);
 	assert_same_lanes(f->name, 1, one, rp);
 	imasnap_mtreplay_free(m);
+	assert_digest(md, empty, f->name, 1);
 	free(rp);
 	free(one);
 	fixture_free(f);
@@ -214,6 +297,7 @@ int main(void)
 		cmocka_unit_test(threaded_replay_carries_lanes_across_batches),
 		cmocka_unit_test(threaded_replay_reports_a_record_whose_data_changed),
 		cmocka_unit_test(threaded_replay_reports_a_record_whose_logged_digest_changed),
+		cmocka_unit_test(threaded_replays_one_after_another_go_on_with_a_digest),
 		cmocka_unit_test(one_thread_replays_in_the_callers_replay),
 	};
 

@@ -34,7 +34,8 @@ static int temp_file(char *path)
  * 5.3 MiB in pieces of odd sizes (some larger than the spool's buffers),
  * two syncs in the middle, from the file's start and from an offset in its
  * first block (as a shard's body follows its header): the file holds what
- * was there before and then the bytes given, and the digests are theirs.
+ * was there before and then the bytes given, and the digests are theirs;
+ * a spool that does not hash writes the same and refuses to give a digest.
  */
 static void spool_writes_and_hashes_everything_in_order(void **state)
 {
@@ -42,13 +43,15 @@ static void spool_writes_and_hashes_everything_in_order(void **state)
 	const size_t steps[] = { 1, 97, 4096, 65537, 1500000, 3 };
 	const size_t starts[] = { 0, 328, 4097 };
 	unsigned char *want = pattern(total), *got, digest[32], mid[32], expect[32];
-	unsigned int dlen, k, i;
+	unsigned int dlen, k, i, j;
 	char path[64];
 	size_t off, n, len;
-	int threaded;
+	int threaded, hashed;
 
 	(void)state;
-	for (threaded = 0; threaded <= 1; threaded++) {
+	for (k = 0; k < 4; k++) {
+		threaded = k & 1;
+		hashed = !(k & 2);
 		for (i = 0; i < 3; i++) {
 			const size_t start = starts[i];
 			int fd = temp_file(path);
@@ -56,17 +59,21 @@ static void spool_writes_and_hashes_everything_in_order(void **state)
 
 			/* What the file held before: the pattern's last @start bytes. */
 			assert_int_equal(imasnap_write_all(fd, want + total - start, start), 0);
-			s = imasnap_spool_new(fd, threaded);
+			s = imasnap_spool_new(fd, threaded, hashed);
 			assert_non_null(s);
-			for (off = 0, k = 0; off < total; off += n, k++) {
-				n = steps[k % 6] < total - off ? steps[k % 6] : total - off;
+			for (off = 0, j = 0; off < total; off += n, j++) {
+				n = steps[j % 6] < total - off ? steps[j % 6] : total - off;
 				assert_int_equal(imasnap_spool_add(s, want + off, n), 0);
-				if (k != 7 && k != 10)
+				if (j != 7 && j != 10)
 					continue;
-				assert_int_equal(imasnap_spool_sync(s, mid), 0);
-				assert_int_equal(EVP_Digest(want, off + n, expect, &dlen,
-							    EVP_sha256(), NULL), 1);
-				assert_memory_equal(mid, expect, 32);
+				if (!hashed) {
+					assert_int_equal(imasnap_spool_sync(s, mid), -EINVAL);
+				} else {
+					assert_int_equal(imasnap_spool_sync(s, mid), 0);
+					assert_int_equal(EVP_Digest(want, off + n, expect, &dlen,
+								    EVP_sha256(), NULL), 1);
+					assert_memory_equal(mid, expect, 32);
+				}
 				/* Synced: the file can be read back meanwhile. */
 				got = read_file(path, &len);
 				assert_int_equal(len, start + off + n);
@@ -74,9 +81,15 @@ static void spool_writes_and_hashes_everything_in_order(void **state)
 				free(got);
 			}
 			assert_int_equal(imasnap_spool_size(s), total);
-			assert_int_equal(imasnap_spool_sync(s, digest), 0);
-			assert_int_equal(EVP_Digest(want, total, expect, &dlen, EVP_sha256(), NULL), 1);
-			assert_memory_equal(digest, expect, 32);
+			if (!hashed) {
+				assert_int_equal(imasnap_spool_sync(s, NULL), 0);
+				assert_int_equal(imasnap_spool_restart(s, digest), -EINVAL);
+			} else {
+				assert_int_equal(imasnap_spool_sync(s, digest), 0);
+				assert_int_equal(EVP_Digest(want, total, expect, &dlen,
+							    EVP_sha256(), NULL), 1);
+				assert_memory_equal(digest, expect, 32);
+			}
 			imasnap_spool_free(s);
 			close(fd);
 			got = read_file(path, &len);
@@ -106,7 +119,7 @@ static void spool_reports_a_failed_write(void **state)
 		close(fd);
 		ro = open(path, O_RDONLY);
 		assert_true(ro >= 0);
-		s = imasnap_spool_new(ro, threaded);
+		s = imasnap_spool_new(ro, threaded, true);
 		assert_non_null(s);
 		/* The first full buffer may be written after this returns (threaded). */
 		ret = imasnap_spool_add(s, p, total);
@@ -134,7 +147,7 @@ static void spool_without_a_file_digests_each_piece_between_restarts(void **stat
 
 	(void)state;
 	for (threaded = 0; threaded <= 1; threaded++) {
-		struct imasnap_spool *s = imasnap_spool_new(-1, threaded);
+		struct imasnap_spool *s = imasnap_spool_new(-1, threaded, true);
 
 		assert_non_null(s);
 		for (k = 0; k + 1 < 5; k++) {

@@ -271,7 +271,7 @@ static int replay_lanes(struct replay_opts *o, const struct imasnap_state *start
 static int replay_log(const struct replay_opts *o, struct imasnap_replay *rp, u64 limit,
 		      u64 *records)
 {
-	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, o->threads, 0);
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(rp, o->threads, NULL);
 	struct imasnap_log_record rec;
 	struct imasnap_logfile lf;
 	struct imasnap_err err = { 0 };

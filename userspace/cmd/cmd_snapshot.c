@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "cmd.h"
 
@@ -40,7 +41,9 @@ struct snap_start {
 /* The records read so far from the start's offset: the new shard's body. */
 struct snap_body {
 	struct imasnap_shard_out out;	/* the shard's file, from the first record on */
-	struct imasnap_spool *spool;	/* into it, hashed, on a thread of its own */
+	struct imasnap_spool *spool;	/* into it, on a thread of its own */
+	EVP_MD_CTX *md;			/* its digest where the threaded replay takes it */
+	bool spool_hashes;		/* else the spool's */
 };
 
 /* Everything a snapshot works with. */
@@ -240,7 +243,13 @@ static int snap_body_open(struct snap *sn, u32 pcr)
 			       (unsigned long long)sn->s.seq, sn->co->dir, strerror(-ret));
 		return ret;
 	}
-	sn->body.spool = imasnap_spool_new(sn->body.out.a.fd, sn->co->threads > 1);
+	/*
+	 * The threaded replay hashes the records as they are replayed, not
+	 * the spool: so does every later read's (as many threads, more lanes).
+	 */
+	sn->body.spool_hashes = !imasnap_mtreplay_digests(sn->m);
+	sn->body.spool = imasnap_spool_new(sn->body.out.a.fd, sn->co->threads > 1,
+					   sn->body.spool_hashes);
 	if (!sn->body.spool) {
 		ret = -errno;
 		imasnap_errorf("snapshot: cannot start the body's writer: %s", strerror(-ret));
@@ -253,10 +262,17 @@ static u64 snap_body_size(const struct snap *sn)
 	return sn->body.spool ? imasnap_spool_size(sn->body.spool) : 0;
 }
 
-/* The body kept so far in the shard's file, and its digest in @digest (if not NULL). */
+/*
+ * The body kept so far in the shard's file, and its digest in @digest (if
+ * not NULL; the threaded replay's digest is whole after snap_read()).
+ */
 static int snap_flush(struct snap *sn, u8 *digest)
 {
-	int ret = sn->body.spool ? imasnap_spool_sync(sn->body.spool, digest) : 0;
+	bool spool = sn->body.spool_hashes;
+	int ret = sn->body.spool ? imasnap_spool_sync(sn->body.spool, spool ? digest : NULL) : 0;
+
+	if (!ret && sn->body.spool && !spool && digest)
+		ret = imasnap_sha256_so_far(sn->body.md, digest);
 
 	if (ret)
 		imasnap_errorf("snapshot: writing into %s: %s", sn->co->dir, strerror(-ret));
@@ -301,7 +317,8 @@ static int snap_read(struct snap *sn)
 	struct imasnap_err err = { 0 };
 	int ret;
 
-	sn->m = imasnap_mtreplay_new(&sn->rp, sn->co->threads, 0);
+	/* Anew for each read: lanes may have been added since the last (snap_padded()). */
+	sn->m = imasnap_mtreplay_new(&sn->rp, sn->co->threads, sn->body.md);
 	if (!sn->m) {
 		imasnap_errorf("snapshot: cannot start the hashing threads: %s", strerror(errno));
 		return -ENOMEM;
@@ -345,7 +362,7 @@ static int padded_record(void *m, const struct imasnap_log *log,
 static int snap_replay_body(struct snap *sn, struct imasnap_replay *alt)
 {
 	const size_t chunk = SNAP_READ_BUF, cap = IMASNAP_TEMPLATE_DATA_MAX + 2 * chunk;
-	struct imasnap_mtreplay *m = imasnap_mtreplay_new(alt, sn->co->threads, 0);
+	struct imasnap_mtreplay *m = imasnap_mtreplay_new(alt, sn->co->threads, NULL);
 	u64 size = snap_body_size(sn), off = 0;
 	u8 *buf = malloc(cap);
 	struct imasnap_err err = { 0 };
@@ -644,6 +661,11 @@ int snapshot_main(int argc, char **argv)
 		ret = snap_where(co.dir, boot, &sn->s);
 	if (!ret)
 		ret = snap_setup(sn);
+	if (!ret) {
+		sn->body.md = EVP_MD_CTX_new();
+		if (!sn->body.md || !EVP_DigestInit_ex2(sn->body.md, EVP_sha256(), NULL))
+			ret = imasnap_ossl_fail("SHA-256");
+	}
 	if (ret)
 		goto out;
 	sn->sh.seq = sn->s.seq;
@@ -669,6 +691,7 @@ out:
 		if (sn->lf_open)
 			imasnap_logfile_close(&sn->lf);
 		imasnap_spool_free(sn->body.spool);
+		EVP_MD_CTX_free(sn->body.md);
 		imasnap_shard_abort(&sn->body.out);
 		free(sn);
 	}

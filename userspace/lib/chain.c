@@ -884,8 +884,8 @@ static int chain_finish(struct imasnap_chain *c, const struct imasnap_chain_opts
 	if (o->save && c->have_newest && c->newest.shard.kind == IMASNAP_SHARD_LOG)
 		c->save_at = c->newest.shard.log_offset + c->newest.shard.body_size;
 	/* The live log's bytes of shards are hashed off the parsing thread. */
-	c->slice_hash = imasnap_spool_new(-1, o->threads > 1);
-	c->body_hash = imasnap_spool_new(-1, o->threads > 1);
+	c->slice_hash = imasnap_spool_new(-1, o->threads > 1, true);
+	c->body_hash = imasnap_spool_new(-1, o->threads > 1, true);
 	c->boot_md = EVP_MD_CTX_new();
 	if (!c->slice_hash || !c->body_hash) {
 		int err = errno;

@@ -7,13 +7,15 @@
  * the groups also checks each record's SHA-1 template digest against its
  * template data; the others extend their SHA-1 lanes with the digest as
  * the record gives it, which that check holds to the data (where it does
- * not, the checker's error is the replay's: the first by record).  The
- * check is a job like a lane, placed by its cost with them, and the
- * caller's thread, which also reads and parses (and may hash the bytes it
- * read: IMASNAP_MTREPLAY_CALLER_HASHES), starts with that cost.  So there
- * are no more threads than asked for: on two CPUs, two, each with about
- * half of the work (a thread more, as the check had once, left a CPU idle
- * whenever two of three waited on each other).
+ * not, the check's error is the replay's: the first by record).  Given a
+ * digest, one group also updates it with the records' bytes, a batch at a
+ * time (a shard body's SHA-256).  The check
+ * and the digest are jobs like the lanes, placed by their cost with them;
+ * the caller's thread, which also reads and parses, starts with that
+ * cost.  So there are no more threads than asked for: on two CPUs, two,
+ * each with about half of the work (the check on a thread of its own, and
+ * the body digest on another, made four threads share two CPUs, and
+ * whenever two waited on each other a CPU idled).
  *
  * Records are copied into a batch (the caller's buffer moves on).  The
  * batches are a ring: when one is full, the workers take it, and the
@@ -28,6 +30,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "error.h"
 #include "evp.h"
 #include "mtreplay.h"
 
@@ -56,6 +61,7 @@ struct group {
 	unsigned int cost;
 	unsigned int nr;			/* lanes */
 	bool check;				/* the SHA-1 template digests' */
+	EVP_MD_CTX *md;				/* the digest of the records' bytes, or NULL */
 	unsigned int parent[IMASNAP_MAX_LANES];	/* their indexes in the caller's replay */
 	pthread_t thread;
 	bool started;
@@ -68,6 +74,7 @@ struct imasnap_mtreplay {
 	struct imasnap_replay *rp;
 	unsigned int nr_groups;
 	struct group g[MAX_GROUPS];
+	EVP_MD_CTX *md;		/* the caller's digest, where a group updates it */
 	struct batch b[NR_BATCHES];
 	struct batch *cur;	/* being filled: batch @batch, in b[@batch % NR_BATCHES] */
 	pthread_mutex_t lock;
@@ -90,17 +97,20 @@ unsigned int imasnap_mtreplay_cpus(void)
  * caller's reading and parsing about 100, hashing its bytes 70).
  */
 #define COST_CALLER	4	/* reading and parsing */
-#define COST_HASHES	3	/* IMASNAP_MTREPLAY_CALLER_HASHES: 1.5 blocks a record */
 #define COST_CHECK	4	/* SHA-1 of the template data: two blocks */
-#define CHECK_JOB	IMASNAP_MAX_LANES	/* a job that is not a lane */
+#define COST_DIGEST	3	/* SHA-256 of the records' bytes: 1.5 blocks a record */
+#define CHECK_JOB	IMASNAP_MAX_LANES	/* jobs that are not lanes */
+#define DIGEST_JOB	(IMASNAP_MAX_LANES + 1)
 
 /* A lane: the template digest if its own (about two blocks), and the extend. */
 static unsigned int job_cost(const struct imasnap_replay *rp, unsigned int job)
 {
-	const struct imasnap_lane *l = &rp->lane[job];
+	const struct imasnap_lane *l = &rp->lane[job < IMASNAP_MAX_LANES ? job : 0];
 
 	if (job == CHECK_JOB)
 		return COST_CHECK;
+	if (job == DIGEST_JOB)
+		return COST_DIGEST;
 	if (l->bank == IMASNAP_BANK_SHA1)
 		return 2;	/* SHA-1's extend: 40 bytes, one block */
 	if (l->rule == IMASNAP_RULE_PADDED_SHA1)
@@ -117,6 +127,13 @@ static int group_run(struct group *g, const struct batch *b)
 	/* In locals: the loop touches nothing another thread writes but the records. */
 	for (; rec < end && !ret; rec++)
 		ret = imasnap_replay_record(&g->rp, rec, &g->err);
+	/* The records' bytes are the batch's, in order (where a record failed, no matter). */
+	if (!ret && g->md && b->nr && !EVP_DigestUpdate(g->md, b->buf, b->used)) {
+		g->err.reason = "SHA-256 is not available";
+		g->err.offset = b->recs[0].offset;
+		g->err.index = b->recs[0].index;
+		ret = -IMASNAP_ECRYPTO;
+	}
 	return ret;
 }
 
@@ -146,42 +163,46 @@ static void *worker(void *arg)
 }
 
 /*
- * Split @rp's lanes and the check into at most @n groups of about equal
- * cost: costliest job first, to the cheapest group (the first of equals).
+ * Split @rp's lanes, the check and (@digest) the digest into at most @n
+ * groups of about equal cost: costliest job first, to the cheapest group
+ * (the first of equals).
  */
-static void split_jobs(struct imasnap_mtreplay *m, unsigned int n, unsigned int caller)
+static void split_jobs(struct imasnap_mtreplay *m, unsigned int n, bool digest)
 {
 	const struct imasnap_replay *rp = m->rp;
-	bool placed[IMASNAP_MAX_LANES + 1] = { false };
-	unsigned int k, i, j;
+	unsigned int jobs[IMASNAP_MAX_LANES + 2], nr = 0, k, i, j;
 
-	m->g[0].cost = caller;
-	for (k = 0; k <= rp->nr_lanes; k++) {
-		unsigned int pick = 0, best = 0, to = 0;
+	for (i = 0; i < rp->nr_lanes; i++)
+		jobs[nr++] = i;
+	jobs[nr++] = CHECK_JOB;
+	if (digest)
+		jobs[nr++] = DIGEST_JOB;
+	m->g[0].cost = COST_CALLER;
+	for (k = 0; k < nr; k++) {
+		unsigned int pick = k, to = 0, job;
 		struct group *g;
 
-		for (i = 0; i <= rp->nr_lanes; i++) {
-			unsigned int job = i < rp->nr_lanes ? i : CHECK_JOB;
-
-			if (!placed[i] && job_cost(rp, job) > best) {
-				best = job_cost(rp, job);
+		for (i = k + 1; i < nr; i++)
+			if (job_cost(rp, jobs[i]) > job_cost(rp, jobs[pick]))
 				pick = i;
-			}
-		}
+		job = jobs[pick];
+		jobs[pick] = jobs[k];
+		jobs[k] = job;
 		for (j = 1; j < n; j++)
 			if (m->g[j].cost < m->g[to].cost)
 				to = j;
 		g = &m->g[to];
-		placed[pick] = true;
-		if (pick < rp->nr_lanes)
-			g->parent[g->nr++] = pick;
-		else
+		if (job == CHECK_JOB)
 			g->check = true;
-		g->cost += best;
+		else if (job == DIGEST_JOB)
+			g->md = m->md;
+		else
+			g->parent[g->nr++] = job;
+		g->cost += job_cost(rp, job);
 	}
 	/* A group left without a job (but group 0, the caller's) would idle. */
 	for (i = j = 1; i < n; i++)
-		if (m->g[i].nr || m->g[i].check)
+		if (m->g[i].nr || m->g[i].check || m->g[i].md)
 			m->g[j++] = m->g[i];
 	m->nr_groups = j;
 	/* Clear what moved down. */
@@ -189,7 +210,7 @@ static void split_jobs(struct imasnap_mtreplay *m, unsigned int n, unsigned int 
 }
 
 struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads,
-					      unsigned int flags)
+					      EVP_MD_CTX *digest)
 {
 	/* Aligned as its batches are (calloc() aligns to 16 bytes only). */
 	struct imasnap_mtreplay *m = aligned_alloc(_Alignof(struct imasnap_mtreplay), sizeof(*m));
@@ -204,12 +225,11 @@ struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigne
 		return m;	/* direct: imasnap_replay_record() on @rp */
 	if (threads > MAX_GROUPS)
 		threads = MAX_GROUPS;
-	if (threads > rp->nr_lanes + 1)
-		threads = rp->nr_lanes + 1;	/* a job each: the lanes and the check */
-	split_jobs(m, threads, COST_CALLER +
-		   (flags & IMASNAP_MTREPLAY_CALLER_HASHES ? COST_HASHES : 0));
-	if (m->nr_groups == 1)
-		return m;	/* all of it the caller's: direct, as above */
+	/* A job each at most: the lanes, the check and the digest. */
+	if (threads > rp->nr_lanes + 1 + !!digest)
+		threads = rp->nr_lanes + 1 + !!digest;
+	m->md = digest;
+	split_jobs(m, threads, digest != NULL);
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->go, NULL);
 	pthread_cond_init(&m->done, NULL);
@@ -247,6 +267,11 @@ fail:
 unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m)
 {
 	return m->nr_groups;
+}
+
+bool imasnap_mtreplay_digests(const struct imasnap_mtreplay *m)
+{
+	return m->md;
 }
 
 /*

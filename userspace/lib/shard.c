@@ -290,7 +290,8 @@ void imasnap_shard_abort(struct imasnap_shard_out *o)
 struct body_ctx {
 	EVP_MD_CTX *file_md;	/* the shard digest: header, values (version 1: body) */
 	bool body_in_digest;	/* version 1 */
-	struct imasnap_spool *body;	/* the body digest, off this thread when threaded */
+	struct imasnap_spool *body;	/* the body digest, or NULL: @body_md, @rp updates it */
+	EVP_MD_CTX *body_md;
 	u8 *buf;
 	size_t have;
 	struct imasnap_shard *sh;
@@ -347,7 +348,7 @@ static int shard_body(int fd, struct imasnap_shard *sh, struct body_ctx *c,
 			if (c->body_in_digest &&
 			    !EVP_DigestUpdate(c->file_md, c->buf + c->have, want))
 				return imasnap_ossl_fail("SHA-256");
-			ret = imasnap_spool_add(c->body, c->buf + c->have, want);
+			ret = c->body ? imasnap_spool_add(c->body, c->buf + c->have, want) : 0;
 			if (ret)
 				return ret;
 			c->have += want;
@@ -468,6 +469,7 @@ int imasnap_shard_read_tap(const char *path, struct imasnap_shard *sh,
 	struct body_ctx c = { 0 };
 	struct imasnap_shard_hdr h;
 	size_t nvalues = 0;
+	bool mt_digest;
 	int fd, ret;
 
 	memset(sh, 0, sizeof(*sh));
@@ -476,24 +478,28 @@ int imasnap_shard_read_tap(const char *path, struct imasnap_shard *sh,
 		return fd;
 	if (rp) {
 		imasnap_replay_start(rp, &sh->start);
-		c.rp = imasnap_mtreplay_new(rp, threads, IMASNAP_MTREPLAY_CALLER_HASHES);
+		c.body_md = EVP_MD_CTX_new();
+		c.rp = c.body_md ? imasnap_mtreplay_new(rp, threads, c.body_md) : NULL;
 		if (!c.rp) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		/*
-		 * Beside a threaded replay the body digest is this thread's, as
-		 * the replay's split counted it: no more threads than asked
-		 * for (a thread of its own made verify slower on two CPUs:
-		 * performance.md).
-		 */
-		if (imasnap_mtreplay_threads(c.rp) > 1)
-			threads = 1;
+		if (!EVP_DigestInit_ex2(c.body_md, EVP_sha256(), NULL)) {
+			ret = imasnap_ossl_fail("SHA-256");
+			goto out;
+		}
 	}
 	c.file_md = EVP_MD_CTX_new();
-	c.body = imasnap_spool_new(-1, threads > 1);
+	/*
+	 * The body digest: a job of the threaded replay, which places it by
+	 * its cost (on a thread of its own, verify on two CPUs was slower:
+	 * performance.md); or the spool's, in the pieces read.
+	 */
+	mt_digest = c.rp && imasnap_mtreplay_digests(c.rp);
+	if (!mt_digest)
+		c.body = imasnap_spool_new(-1, threads > 1, true);
 	c.buf = malloc(BODY_BUF);
-	if (!c.file_md || !c.body || !c.buf) {
+	if (!c.file_md || (!c.body && !mt_digest) || !c.buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -525,7 +531,8 @@ int imasnap_shard_read_tap(const char *path, struct imasnap_shard *sh,
 		ret = imasnap_ossl_fail("SHA-256");
 		goto out;
 	}
-	ret = imasnap_spool_sync(c.body, body_digest);
+	ret = c.body ? imasnap_spool_sync(c.body, body_digest) :
+		       imasnap_sha256_so_far(c.body_md, body_digest);
 	if (ret)
 		goto out;
 	if (memcmp(body_digest, sh->body_digest, 32))
@@ -536,6 +543,7 @@ out:
 	if (ret)
 		memset(sh->digest, 0, sizeof(sh->digest));
 	imasnap_mtreplay_free(c.rp);
+	EVP_MD_CTX_free(c.body_md);
 	EVP_MD_CTX_free(c.file_md);
 	imasnap_spool_free(c.body);
 	free(c.buf);

@@ -126,7 +126,7 @@ static int spool_put(struct imasnap_spool *s, const u8 *p, size_t n)
 	size_t head, whole;
 	int ret;
 
-	if (!EVP_DigestUpdate(s->md, p, n))
+	if (s->md && !EVP_DigestUpdate(s->md, p, n))
 		return imasnap_ossl_fail("SHA-256");
 	if (s->fd < 0)
 		return 0;
@@ -252,7 +252,7 @@ static u8 *spool_buf(const struct imasnap_spool *s)
 	return s->align ? aligned_alloc(s->align, s->buf_size) : malloc(s->buf_size);
 }
 
-struct imasnap_spool *imasnap_spool_new(int fd, bool threaded)
+struct imasnap_spool *imasnap_spool_new(int fd, bool threaded, bool digest)
 {
 	struct imasnap_spool *s = calloc(1, sizeof(*s));
 	int err = ENOMEM, fl;
@@ -278,13 +278,13 @@ struct imasnap_spool *imasnap_spool_new(int fd, bool threaded)
 		s->align = s->dfd >= 0 ? align : 0;
 		s->skip = spool_skip(s);
 	}
-	s->md = EVP_MD_CTX_new();
+	s->md = digest ? EVP_MD_CTX_new() : NULL;
 	s->buf_size = fd < 0 ? SPOOL_BUF_HASH : SPOOL_BUF;
 	s->buf[0] = spool_buf(s);
 	s->buf[1] = threaded ? spool_buf(s) : NULL;
-	if (!s->md || !s->buf[0] || (threaded && !s->buf[1]))
+	if ((digest && !s->md) || !s->buf[0] || (threaded && !s->buf[1]))
 		goto fail;
-	if (!EVP_DigestInit_ex2(s->md, EVP_sha256(), NULL)) {
+	if (digest && !EVP_DigestInit_ex2(s->md, EVP_sha256(), NULL)) {
 		err = EIO;
 		goto fail;
 	}
@@ -337,7 +337,7 @@ int imasnap_spool_sync(struct imasnap_spool *s, u8 digest[32])
 
 	ret = ret ?: spool_wait(s);
 	if (!ret && digest)
-		ret = imasnap_sha256_so_far(s->md, digest);
+		ret = s->md ? imasnap_sha256_so_far(s->md, digest) : -EINVAL;
 	return ret;
 }
 
@@ -347,6 +347,8 @@ int imasnap_spool_restart(struct imasnap_spool *s, u8 digest[32])
 
 	if (ret)
 		return ret;
+	if (!s->md)
+		return -EINVAL;
 	if (!EVP_DigestFinal_ex(s->md, digest, NULL) ||
 	    !EVP_DigestInit_ex2(s->md, EVP_sha256(), NULL))
 		return s->ret = imasnap_ossl_fail("SHA-256");

@@ -3,8 +3,9 @@
  * A spool: bytes appended to a file and hashed (SHA-256) as they come, by
  * a thread of its own, so that the caller's thread goes on parsing and
  * replaying while the body of a shard is digested and written (or, with no
- * file, only digested: a shard's body or the live log that verify checks).
- * Memory is two fixed buffers, whatever the length.
+ * file, only digested: a shard's body or the live log that verify checks;
+ * or only written, where the digest is taken elsewhere).  Memory is two
+ * fixed buffers, whatever the length.
  */
 #ifndef _IMASNAP_SPOOL_H
 #define _IMASNAP_SPOOL_H
@@ -18,10 +19,12 @@ struct imasnap_spool;
 /*
  * Write to @fd (-1: hash only) from its position on, with pwrite() (the
  * position stays; write() where @fd cannot seek or appends); with
- * @threaded, on a thread of its own, else in the caller's.  NULL with
- * errno set when the memory, the digest or the thread cannot be had.
+ * @threaded, on a thread of its own, else in the caller's; with @digest,
+ * hashed (without, the caller has the bytes digested elsewhere, and asking
+ * the spool for a digest is -EINVAL).  NULL with errno set when the
+ * memory, the digest or the thread cannot be had.
  */
-struct imasnap_spool *imasnap_spool_new(int fd, bool threaded);
+struct imasnap_spool *imasnap_spool_new(int fd, bool threaded, bool digest);
 /*
  * Append @n bytes: 0, or the -errno of this write or of an earlier one
  * (after which nothing more is written).
