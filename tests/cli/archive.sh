@@ -143,6 +143,18 @@ tamper() {	# tamper NAME REGEX -- command (run inside a copy of the archive)
 }
 tamper a_flipped_body_byte 'shard 0' -- flip shard-00000000.ims 600
 tamper a_flipped_header_byte 'shard 1 does not link to shard 0' -- flip shard-00000000.ims 80
+# A byte no template digest covers (the first record's PCR index, 10 made
+# 11): only the body digest holds it, taken by the replay's threads or by
+# the one; both must refuse.
+body_at() { echo $(($(stat -c %s "$1") - $("$IMASNAP" show "$1" | awk '/^body_bytes/ { print $2 }'))); }
+pcr_11() { printf '\013' | dd of="$1" bs=1 seek="$(body_at "$1")" conv=notrunc status=none; }
+for threads in 1 2; do
+	rm -rf "$tmp/t" && cp -r "$A" "$tmp/t" && pcr_11 "$tmp/t/shard-00000000.ims"
+	expect "verify_on_${threads}_threads_rejects_a_body_byte_only_the_body_digest_covers" 5 \
+		'shard 0: shard body digest does not match its body' -- \
+		"$IMASNAP" verify --threads $threads --dir "$tmp/t" --log "$d2/binary_runtime_measurements" \
+		--pcrs "$d2/pcrs.txt"
+done
 tamper a_dropped_shard 'a shard is missing: shard 1 [(]1 missing between shard 0 and shard' -- rm shard-00000001.ims
 tamper swapped_shards 'shard 0' -- sh -c 'mv shard-00000000.ims x; mv shard-00000001.ims shard-00000000.ims; mv x shard-00000001.ims'
 tamper an_older_shard_in_place_of_a_newer 'shard 1' -- cp shard-00000000.ims shard-00000001.ims
