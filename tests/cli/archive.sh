@@ -146,7 +146,10 @@ tamper a_flipped_header_byte 'shard 1 does not link to shard 0' -- flip shard-00
 # A byte no template digest covers (the first record's PCR index, 10 made
 # 11): only the body digest holds it, taken by the replay's threads or by
 # the one; both must refuse.
-body_at() { echo $(($(stat -c %s "$1") - $("$IMASNAP" show "$1" | awk '/^body_bytes/ { print $2 }'))); }
+body_at() {	# the offset of a shard's body: its size less the body (and no trailer)
+	"$IMASNAP" show "$1" | grep -q '^trailer *none$' || { echo "body_at: $1 has a trailer" >&2; return 1; }
+	echo $(($(stat -c %s "$1") - $("$IMASNAP" show "$1" | awk '/^body_bytes/ { print $2 }')))
+}
 pcr_11() { printf '\013' | dd of="$1" bs=1 seek="$(body_at "$1")" conv=notrunc status=none; }
 for threads in 1 2; do
 	rm -rf "$tmp/t" && cp -r "$A" "$tmp/t" && pcr_11 "$tmp/t/shard-00000000.ims"
@@ -155,6 +158,18 @@ for threads in 1 2; do
 		"$IMASNAP" verify --threads $threads --dir "$tmp/t" --log "$d2/binary_runtime_measurements" \
 		--pcrs "$d2/pcrs.txt"
 done
+# The body digest is the spool's on one thread, the threaded replay's on
+# more: the same shard, byte for byte, and it verifies.
+for threads in 1 2 3 4; do
+	rm -rf "$tmp/th$threads" && mkdir "$tmp/th$threads" &&
+		"$IMASNAP" snapshot --threads $threads --dir "$tmp/th$threads" --boot-id $BOOT1 \
+			--log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt" > /dev/null
+done
+expect snapshot_writes_the_same_shard_on_one_thread_and_on_two_to_four 0 '' -- \
+	sh -c 'for t in 2 3 4; do cmp "$1/th1/shard-00000000.ims" "$1/th$t/shard-00000000.ims" || exit 1; done' \
+	sh "$tmp"
+expect verify_takes_the_shard_a_threaded_snapshot_wrote 0 '^verified: 1 shard' -- \
+	"$IMASNAP" verify --threads 1 --dir "$tmp/th2" --log "$d2/binary_runtime_measurements" --pcrs "$d2/pcrs.txt"
 tamper a_dropped_shard 'a shard is missing: shard 1 [(]1 missing between shard 0 and shard' -- rm shard-00000001.ims
 tamper swapped_shards 'shard 0' -- sh -c 'mv shard-00000000.ims x; mv shard-00000001.ims shard-00000000.ims; mv x shard-00000001.ims'
 tamper an_older_shard_in_place_of_a_newer 'shard 1' -- cp shard-00000000.ims shard-00000001.ims

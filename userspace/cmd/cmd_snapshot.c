@@ -41,7 +41,7 @@ struct snap_start {
 /* The records read so far from the start's offset: the new shard's body. */
 struct snap_body {
 	struct imasnap_shard_out out;	/* the shard's file, from the first record on */
-	struct imasnap_spool *spool;	/* into it, on a thread of its own */
+	struct imasnap_spool *spool;	/* into it, on a thread of its own from --threads 2 */
 	EVP_MD_CTX *md;			/* its digest where the threaded replay takes it */
 	bool spool_hashes;		/* else the spool's */
 };
@@ -322,6 +322,13 @@ static int snap_read(struct snap *sn)
 	if (!sn->m) {
 		imasnap_errorf("snapshot: cannot start the hashing threads: %s", strerror(errno));
 		return -ENOMEM;
+	}
+	/* The body's digest is the spool's or the replays', never both's or neither's. */
+	if (sn->body.spool && sn->body.spool_hashes == imasnap_mtreplay_digests(sn->m)) {
+		imasnap_errorf("snapshot: the body's digest changed hands between two reads of the log");
+		imasnap_mtreplay_free(sn->m);
+		sn->m = NULL;
+		return -EINVAL;
 	}
 	while ((ret = imasnap_logfile_next(&sn->lf, &rec, &err)) > 0) {
 		ret = snap_record(sn, &rec, &err);
@@ -663,8 +670,9 @@ int snapshot_main(int argc, char **argv)
 		ret = snap_setup(sn);
 	if (!ret) {
 		sn->body.md = EVP_MD_CTX_new();
-		if (!sn->body.md || !EVP_DigestInit_ex2(sn->body.md, EVP_sha256(), NULL))
-			ret = imasnap_ossl_fail("SHA-256");
+		ret = !sn->body.md ? -ENOMEM :
+		      !EVP_DigestInit_ex2(sn->body.md, EVP_sha256(), NULL) ?
+		      imasnap_ossl_fail("SHA-256") : 0;
 	}
 	if (ret)
 		goto out;

@@ -127,12 +127,17 @@ static int group_run(struct group *g, const struct batch *b)
 	/* In locals: the loop touches nothing another thread writes but the records. */
 	for (; rec < end && !ret; rec++)
 		ret = imasnap_replay_record(&g->rp, rec, &g->err);
-	/* The records' bytes are the batch's, in order (where a record failed, no matter). */
+	/*
+	 * The records' bytes are the batch's, in order (where a record failed,
+	 * no matter).  A failure here is OpenSSL's, said now (its errors are
+	 * this thread's), and filed at the batch's last record: a bad record
+	 * before it, found by another group, is the first error.
+	 */
 	if (!ret && g->md && b->nr && !EVP_DigestUpdate(g->md, b->buf, b->used)) {
-		g->err.reason = "SHA-256 is not available";
-		g->err.offset = b->recs[0].offset;
-		g->err.index = b->recs[0].index;
-		ret = -IMASNAP_ECRYPTO;
+		g->err.reason = NULL;
+		g->err.offset = end[-1].offset;
+		g->err.index = end[-1].index;
+		ret = imasnap_ossl_fail("SHA-256");
 	}
 	return ret;
 }
@@ -271,7 +276,7 @@ unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m)
 
 bool imasnap_mtreplay_digests(const struct imasnap_mtreplay *m)
 {
-	return m->md;
+	return m->nr_groups > 1 && m->md;
 }
 
 /*

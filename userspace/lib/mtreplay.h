@@ -21,17 +21,17 @@ unsigned int imasnap_mtreplay_cpus(void);
 /*
  * Replay into @rp (lanes added, imasnap_replay_start() done) with up to
  * @threads threads, the caller's among them, each with its own OpenSSL
- * digests; @threads 1 (or a replay whose every job would be the caller's)
- * replays in the caller's thread through @rp's own hash ops.  @digest:
- * NULL, or a digest of the caller's (a shard body's SHA-256) which one of
- * the threads, as a job of the split, updates with the records' bytes in
- * order, where there are threads (imasnap_mtreplay_digests()); after
- * imasnap_mtreplay_flush() it has seen every record given.  NULL with
- * errno set when a thread or the memory cannot be had.
+ * digests; @threads 1 (or a replay without lanes) replays in the caller's
+ * thread through @rp's own hash ops.  @digest: NULL, or a digest of the
+ * caller's (a shard body's SHA-256) which one of the threads, as a job of
+ * the split, updates with the records' bytes in order, where there are
+ * threads (imasnap_mtreplay_digests()); after imasnap_mtreplay_flush()
+ * returned 0 it has seen every record given.  NULL with errno set when a
+ * thread or the memory cannot be had.
  */
 struct imasnap_mtreplay *imasnap_mtreplay_new(struct imasnap_replay *rp, unsigned int threads,
 					      EVP_MD_CTX *digest);
-/* Threads hashing (1: the caller's alone). */
+/* Threads replaying, the caller's among them (1: the caller's alone). */
 unsigned int imasnap_mtreplay_threads(const struct imasnap_mtreplay *m);
 /*
  * imasnap_replay_record() for @rec, which may be queued: its error, or an

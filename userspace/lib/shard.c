@@ -478,14 +478,20 @@ int imasnap_shard_read_tap(const char *path, struct imasnap_shard *sh,
 		return fd;
 	if (rp) {
 		imasnap_replay_start(rp, &sh->start);
-		c.body_md = EVP_MD_CTX_new();
-		c.rp = c.body_md ? imasnap_mtreplay_new(rp, threads, c.body_md) : NULL;
+		if (threads > 1) {
+			c.body_md = EVP_MD_CTX_new();
+			if (!c.body_md) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			if (!EVP_DigestInit_ex2(c.body_md, EVP_sha256(), NULL)) {
+				ret = imasnap_ossl_fail("SHA-256");
+				goto out;
+			}
+		}
+		c.rp = imasnap_mtreplay_new(rp, threads, c.body_md);
 		if (!c.rp) {
 			ret = -ENOMEM;
-			goto out;
-		}
-		if (!EVP_DigestInit_ex2(c.body_md, EVP_sha256(), NULL)) {
-			ret = imasnap_ossl_fail("SHA-256");
 			goto out;
 		}
 	}
