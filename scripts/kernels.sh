@@ -280,7 +280,9 @@ build() {
 	rm -rf "$stage" && mkdir -p "$stage"
 	(cd "$top" && tar -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.mod*' \
 		--exclude='*.ko' "${SOURCES[@]}") | tar -xf - -C "$stage"
-	local make_cmd=(make -C "$k_headers" M="$inside" "$@")
+	# Without the caller's make flags: under `make -s` kbuild prints no
+	# "CC [M]" and "CHECK" lines, which the sparse count below reads.
+	local make_cmd=(env -u MAKEFLAGS -u MFLAGS make -C "$k_headers" M="$inside" "$@")
 	# 7.2's Makefile runs scripts/checker-valid.sh, which Debian's
 	# linux-kbuild-7.2 lacks, and then turns sparse off; KBUILD_CHECKSRC on
 	# the command line keeps it on (the CHECK count below proves it ran).
