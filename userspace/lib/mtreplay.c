@@ -9,10 +9,9 @@
  * the record gives it, which that check holds to the data (where it does
  * not, the check's error is the replay's: the first by record).  Given a
  * digest, one group also updates it with the records' bytes, a batch at a
- * time (a shard body's SHA-256).  The check
- * and the digest are jobs like the lanes, placed by their cost with them;
- * the caller's thread, which also reads and parses, starts with that
- * cost.  So there are no more threads than asked for: on two CPUs, two,
+ * time (a shard body's SHA-256).  The check and the digest are jobs like
+ * the lanes, placed by their cost with them; the caller's thread, which
+ * also reads and parses, starts with that cost.  So there are no more threads than asked for: on two CPUs, two,
  * each with about half of the work (the check on a thread of its own, and
  * the body digest on another, made four threads share two CPUs, and
  * whenever two waited on each other a CPU idled).
@@ -105,15 +104,13 @@ unsigned int imasnap_mtreplay_cpus(void)
 /* A lane: the template digest if its own (about two blocks), and the extend. */
 static unsigned int job_cost(const struct imasnap_replay *rp, unsigned int job)
 {
-	const struct imasnap_lane *l = &rp->lane[job < IMASNAP_MAX_LANES ? job : 0];
-
 	if (job == CHECK_JOB)
 		return COST_CHECK;
 	if (job == DIGEST_JOB)
 		return COST_DIGEST;
-	if (l->bank == IMASNAP_BANK_SHA1)
+	if (rp->lane[job].bank == IMASNAP_BANK_SHA1)
 		return 2;	/* SHA-1's extend: 40 bytes, one block */
-	if (l->rule == IMASNAP_RULE_PADDED_SHA1)
+	if (rp->lane[job].rule == IMASNAP_RULE_PADDED_SHA1)
 		return 4;	/* the check's SHA-1 (or the logged one), extended: two */
 	return 8;
 }
